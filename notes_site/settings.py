@@ -1,0 +1,235 @@
+"""Inkdex settings.
+
+Everything comes from the environment with a safe default. The defaults are the
+embedded setup: SQLite, images on local disk, the database-backed task queue,
+all under ``INKDEX_DATA_DIR``. Scaling out is a matter of setting
+``DATABASE_URL`` (PostgreSQL) and friends; the code does not change.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DATA_DIR = Path(env("INKDEX_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("INKDEX_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """The key from the environment; for the embedded setup, one generated once
+    and kept in the data folder (never in the repository)."""
+    key = env("INKDEX_SECRET_KEY")
+    if key:
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list("INKDEX_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("INKDEX_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "ocr_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "notes_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "notes_site.wsgi.application"
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'inkdex.sqlite3'}"),
+        conn_max_age=env_int("INKDEX_DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a worker writes; IMMEDIATE takes the
+    # write lock at BEGIN so two writers queue on the timeout instead of failing
+    # with "database is locked" half-way through a transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": env_int("INKDEX_SQLITE_TIMEOUT", 20),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    if env("INKDEX_TEST_DB_NAME"):
+        # Tests run the worker in a separate process: it must see the same file.
+        DATABASES["default"]["TEST"] = {"NAME": env("INKDEX_TEST_DB_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks -----------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env("INKDEX_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "ocr"],
+    }
+}
+
+# --- Accounts -------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "ocr_app:note_list"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation ---------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("INKDEX_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("INKDEX_STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env("INKDEX_MEDIA_ROOT", str(DATA_DIR / "media")))
+# Uploaded images are never served from a public URL: a view checks the owner.
+MEDIA_URL = "/media-not-public/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+# Django spools large uploads to disk; Inkdex checks the size itself (see below).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("INKDEX_MAX_FILES_PER_UPLOAD", 50)
+
+# --- Security -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("INKDEX_BEHIND_HTTPS_PROXY", False) else None
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("INKDEX_SECURE_COOKIES", False)
+
+# --- Inkdex -----------------------------------------------------------------------
+INKDEX = {
+    # Lines whose confidence (0-100) is below this go to the review queue.
+    "REVIEW_THRESHOLD": env_float("INKDEX_REVIEW_THRESHOLD", 75.0),
+    "MAX_UPLOAD_BYTES": env_int("INKDEX_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+    # Decompression-bomb guard: images with more pixels are refused outright.
+    "MAX_IMAGE_PIXELS": env_int("INKDEX_MAX_IMAGE_PIXELS", 60_000_000),
+    # Images are scaled down to at most this many pixels before OCR.
+    "OCR_MAX_PIXELS": env_int("INKDEX_OCR_MAX_PIXELS", 8_000_000),
+    "OCR_ENGINE": env("INKDEX_OCR_ENGINE", "rapidocr"),
+    "DEFAULT_LANGUAGE": env("INKDEX_DEFAULT_LANGUAGE", "en"),
+    # A failed recognition is tried this many times in all, with growing pauses.
+    "MAX_ATTEMPTS": env_int("INKDEX_MAX_ATTEMPTS", 3),
+    "RETRY_BACKOFF_SECONDS": env_float("INKDEX_RETRY_BACKOFF_SECONDS", 15.0),
+    # A worker writes a heartbeat on the note it is processing this often; a note
+    # whose heartbeat is older than STALE_AFTER is taken to have lost its worker.
+    "HEARTBEAT_SECONDS": env_float("INKDEX_HEARTBEAT_SECONDS", 10.0),
+    "STALE_AFTER_SECONDS": env_float("INKDEX_STALE_AFTER_SECONDS", 60.0),
+    "THUMBNAIL_SIZE": 480,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("INKDEX_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # RapidOCR logs every model path at INFO on each load.
+        "RapidOCR": {"level": "WARNING"},
+        "django.request": {"level": "WARNING"},
+    },
+}

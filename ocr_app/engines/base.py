@@ -1,0 +1,119 @@
+"""The one interface every OCR engine implements: an image in, lines out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle in pixels of the image the engine was given."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    @classmethod
+    def around(cls, points) -> "Box":
+        """The smallest box holding every (x, y) point, e.g. a rotated quad."""
+        xs = [float(p[0]) for p in points]
+        ys = [float(p[1]) for p in points]
+        left, top = max(0, int(min(xs))), max(0, int(min(ys)))
+        return cls(left, top, max(1, round(max(xs)) - left), max(1, round(max(ys)) - top))
+
+    @classmethod
+    def union(cls, boxes) -> "Box":
+        boxes = list(boxes)
+        left = min(b.x for b in boxes)
+        top = min(b.y for b in boxes)
+        return cls(left, top, max(b.right for b in boxes) - left, max(b.bottom for b in boxes) - top)
+
+    def scaled(self, factor: float) -> "Box":
+        """This box in an image ``factor`` times the size of this one's."""
+        if factor == 1:
+            return self
+        return Box(
+            round(self.x * factor),
+            round(self.y * factor),
+            max(1, round(self.width * factor)),
+            max(1, round(self.height * factor)),
+        )
+
+    def as_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
+
+
+@dataclass(frozen=True)
+class RecognizedWord:
+    text: str
+    confidence: float  # 0-100
+    box: Box
+
+    def scaled(self, factor: float) -> "RecognizedWord":
+        return RecognizedWord(self.text, self.confidence, self.box.scaled(factor))
+
+
+@dataclass(frozen=True)
+class RecognizedLine:
+    text: str
+    confidence: float  # 0-100
+    box: Box
+    words: tuple[RecognizedWord, ...] = ()
+    # Other readings of the whole line, best first, where the engine gives them.
+    alternatives: tuple[str, ...] = ()
+
+    def scaled(self, factor: float) -> "RecognizedLine":
+        return RecognizedLine(
+            self.text,
+            self.confidence,
+            self.box.scaled(factor),
+            tuple(word.scaled(factor) for word in self.words),
+            self.alternatives,
+        )
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What one engine run returned, with what is needed to trust it later."""
+
+    lines: list[RecognizedLine]
+    engine_name: str
+    engine_version: str
+    # True when the engine ran in a restricted (e.g. unlicensed) mode and the
+    # text is known to be incomplete.
+    partial: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class EngineError(Exception):
+    """The engine could not recognise this image; the message is for users."""
+
+
+class OcrEngine(ABC):
+    """An OCR engine. Implementations load their models once per process."""
+
+    name: str = ""
+
+    @property
+    @abstractmethod
+    def version(self) -> str: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return ("en",)
+
+    @abstractmethod
+    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
+        """Recognise an RGB image that is already upright; boxes are in its pixels."""

@@ -1,0 +1,202 @@
+"""Reading, checking and preparing uploaded images with Pillow.
+
+Everything here treats the file as hostile: formats are detected from content
+(never from the name), size and pixel count are capped before decoding, and a
+decompression bomb is an error rather than Pillow's default warning.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+try:  # HEIC/HEIF, as iPhones save photos.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - it is a declared dependency
+    pillow_heif = None
+
+# Detected format -> (file extension, content type, whether browsers display it).
+ACCEPTED_FORMATS: dict[str, tuple[str, str, bool]] = {
+    "JPEG": ("jpg", "image/jpeg", True),
+    "MPO": ("jpg", "image/jpeg", True),  # multi-picture JPEG from some phones
+    "PNG": ("png", "image/png", True),
+    "WEBP": ("webp", "image/webp", True),
+    "GIF": ("gif", "image/gif", True),
+    "BMP": ("bmp", "image/bmp", True),
+    "TIFF": ("tiff", "image/tiff", False),
+    "HEIF": ("heic", "image/heic", False),
+    "AVIF": ("avif", "image/avif", True),
+}
+
+# EXIF orientations that turn the picture by 90 degrees.
+_SIDEWAYS_ORIENTATIONS = {5, 6, 7, 8}
+
+
+class InvalidImage(ValueError):
+    """The file cannot be used as a note image; ``str(exc)`` says why, for users."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    extension: str
+    content_type: str
+    browser_displayable: bool
+    width: int  # upright, after EXIF orientation
+    height: int
+    frames: int
+
+
+class _KeepOpen(io.RawIOBase):
+    """A view of a caller's file that Pillow may 'close' without closing it."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+
+def _open(source) -> Image.Image:
+    """Open with Pillow's bomb guard turned from a warning into an error."""
+    Image.MAX_IMAGE_PIXELS = settings.INKDEX["MAX_IMAGE_PIXELS"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BufferedReader(_KeepOpen(source), buffer_size=1 << 16))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+    except UnidentifiedImageError as exc:
+        raise InvalidImage(
+            "This file is not an image Inkdex can read. Upload a photo or scan "
+            "as JPEG, PNG, WEBP, HEIC, TIFF, GIF or BMP."
+        ) from exc
+
+
+def _too_many_pixels() -> InvalidImage:
+    limit = settings.INKDEX["MAX_IMAGE_PIXELS"] / 1_000_000
+    return InvalidImage(f"This image has too many pixels (the limit is {limit:g} megapixels).")
+
+
+def inspect_image(source, size: int) -> ImageInfo:
+    """Check an uploaded file fully and describe it, or raise ``InvalidImage``.
+
+    ``source`` is a binary file object positioned anywhere; it is rewound.
+    """
+    max_bytes = settings.INKDEX["MAX_UPLOAD_BYTES"]
+    if size == 0:
+        raise InvalidImage("This file is empty.")
+    if size > max_bytes:
+        raise InvalidImage(
+            f"This file is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB."
+        )
+    source.seek(0)
+    image = _open(source)
+    try:
+        fmt = image.format or ""
+        if fmt not in ACCEPTED_FORMATS:
+            raise InvalidImage(f"{fmt or 'This'} images are not supported. Upload JPEG, PNG, WEBP, HEIC or TIFF.")
+        width, height = image.size
+        if width * height > settings.INKDEX["MAX_IMAGE_PIXELS"]:
+            raise _too_many_pixels()
+        if width < 16 or height < 16:
+            raise InvalidImage(f"This image is only {width}x{height} pixels; too small to hold any text.")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image.load()  # decodes every byte: truncated or corrupt data fails here
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _too_many_pixels() from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise InvalidImage(
+                f"This {fmt} file is damaged or incomplete and cannot be read ({exc})."
+            ) from exc
+        orientation = image.getexif().get(0x0112, 1)
+        if orientation in _SIDEWAYS_ORIENTATIONS:
+            width, height = height, width
+        extension, content_type, displayable = ACCEPTED_FORMATS[fmt]
+        return ImageInfo(
+            format=fmt,
+            extension=extension,
+            content_type=content_type,
+            browser_displayable=displayable,
+            width=width,
+            height=height,
+            frames=getattr(image, "n_frames", 1),
+        )
+    finally:
+        image.close()
+        source.seek(0)
+
+
+def open_upright_rgb(source) -> Image.Image:
+    """The first frame, turned upright by its EXIF orientation, as RGB on white."""
+    image = _open(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(f"The stored image is damaged and cannot be read ({exc}).") from exc
+    image = ImageOps.exif_transpose(image)
+    return to_rgb(image)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB for any mode: transparency goes onto white paper, 16-bit is scaled."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in {"I;16", "I;16B", "I;16L", "I"}:
+        # 16/32-bit greyscale: scale to 8 bits instead of clipping to white.
+        extrema = image.getextrema()
+        high = max(1, extrema[1] if isinstance(extrema, tuple) else 255)
+        image = image.point(lambda value: value * 255 / high).convert("L")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in {"RGBA", "LA", "PA"}:
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def downscale_for_ocr(image: Image.Image, max_pixels: int) -> tuple[Image.Image, float]:
+    """The image shrunk to at most ``max_pixels``, and the factor that maps its
+    coordinates back to the original (1.0 when it was small enough already)."""
+    pixels = image.width * image.height
+    if pixels <= max_pixels:
+        return image, 1.0
+    ratio = (max_pixels / pixels) ** 0.5
+    size = (max(1, int(image.width * ratio)), max(1, int(image.height * ratio)))
+    return image.resize(size, Image.Resampling.LANCZOS), image.width / size[0]
+
+
+def make_preview(image: Image.Image, longest_side: int, quality: int = 85) -> bytes:
+    """A JPEG of the upright image no longer than ``longest_side`` on either side."""
+    preview = image.copy()
+    preview.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    preview.save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,78 @@
+"""Import a folder of images as notes of one user, queued for recognition."""
+
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from ocr_app.images import ACCEPTED_FORMATS
+from ocr_app.services.uploads import create_notes
+
+IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
+
+
+class Command(BaseCommand):
+    help = "Import every image in DIR as a note of --owner; the worker recognises them."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("directory", type=Path)
+        parser.add_argument("--owner", required=True, help="User name of the notes' owner.")
+        parser.add_argument("--recursive", action="store_true", help="Include sub-folders.")
+        parser.add_argument("--language", default=None)
+
+    def handle(self, *args, directory: Path, owner: str, recursive: bool, language, **options) -> None:
+        try:
+            user = get_user_model().objects.get(username=owner)
+        except get_user_model().DoesNotExist as exc:
+            raise CommandError(f"No user called {owner!r}.") from exc
+        if not directory.is_dir():
+            raise CommandError(f"{directory} is not a folder.")
+        pattern = "**/*" if recursive else "*"
+        paths = sorted(p for p in directory.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise CommandError(f"No images in {directory}.")
+
+        imported = refused = 0
+        progress = _Progress(len(paths), self.stderr)
+        for path in paths:
+            with path.open("rb") as handle:
+                [outcome] = create_notes(owner=user, files=[File(handle, name=path.name)], language=language)
+            if outcome.ok:
+                imported += 1
+            else:
+                refused += 1
+                progress.clear()
+                self.stderr.write(f"{path}: {outcome.error}")
+            progress.step(path.name)
+        progress.finish()
+        self.stdout.write(f"Imported {imported} note(s) for {owner}; {refused} file(s) refused.")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; plain lines elsewhere."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.tty = getattr(stream, "isatty", lambda: False)() or sys.stderr.isatty()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        filled = self.WIDTH * self.done // self.total
+        bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {label[:40]}"
+        if self.tty:
+            self.stream.write("\r" + bar.ljust(90), ending="")
+            self.stream.flush()
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            self.stream.write(bar)
+
+    def clear(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 90 + "\r", ending="")
+
+    def finish(self) -> None:
+        if self.tty:
+            self.stream.write("")

@@ -1,0 +1,70 @@
+"""Recognise image files from the command line, like a command-line OCR tool.
+
+Nothing is stored: this runs the same engine and image preparation as the
+worker, directly on the files given.
+"""
+
+import json as jsonlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ocr_app.engines import EngineError, available_engines
+from ocr_app.images import InvalidImage, inspect_image, open_upright_rgb
+from ocr_app.services.recognition import recognize_image
+
+
+class Command(BaseCommand):
+    help = "Print the lines recognised in each image, with confidence and review verdict."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("--json", action="store_true", dest="as_json", help="One JSON document for all files.")
+        parser.add_argument("--engine", choices=available_engines(), default=None)
+        parser.add_argument("--language", default=settings.INKDEX["DEFAULT_LANGUAGE"])
+        parser.add_argument(
+            "--threshold", type=float, default=settings.INKDEX["REVIEW_THRESHOLD"],
+            help="Confidence (0-100) under which a line is low-confidence (default: %(default)s).",
+        )
+
+    def handle(self, *args, files, as_json: bool, engine, language, threshold, **options) -> None:
+        results, failures = [], 0
+        for path in files:
+            try:
+                with path.open("rb") as handle:
+                    inspect_image(handle, path.stat().st_size)
+                    image = open_upright_rgb(handle)
+                recognition = recognize_image(image, engine_name=engine, language=language)
+            except (OSError, InvalidImage, EngineError) as exc:
+                failures += 1
+                results.append({"file": str(path), "error": str(exc)})
+                if not as_json:
+                    self.stderr.write(f"{path}: {exc}")
+                continue
+            lines = [
+                {
+                    "text": line.text,
+                    "confidence": round(line.confidence, 1),
+                    "accepted": line.confidence >= threshold,
+                    "box": line.box.as_dict(),
+                }
+                for line in recognition.lines
+            ]
+            results.append({"file": str(path), "engine": recognition.engine_version, "lines": lines})
+            if not as_json:
+                self.stdout.write(self.style.MIGRATE_HEADING(f"{path}"))
+                if not lines:
+                    self.stdout.write("  (no text found)")
+                for line in lines:
+                    verdict = "Accepted" if line["accepted"] else "Low-confidence"
+                    style = self.style.SUCCESS if line["accepted"] else self.style.WARNING
+                    self.stdout.write(f"  {line['confidence']:5.1f}%  {style(verdict.ljust(14))}  {line['text']}")
+        if as_json:
+            self.stdout.write(_json_dumps(results))
+        if failures == len(files):
+            raise CommandError("No file could be recognised.")
+
+
+def _json_dumps(value) -> str:
+    return jsonlib.dumps(value, ensure_ascii=False, indent=2)

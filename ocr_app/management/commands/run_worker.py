@@ -1,0 +1,54 @@
+"""The Inkdex worker: django-tasks-db's ``db_worker`` plus stale-note recovery.
+
+It takes every option of ``db_worker`` (``--batch`` drains the queue and exits).
+Besides running tasks it checks, every so often, for notes whose worker died
+(kill -9, power loss) or whose task was lost, and queues them again.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from ocr_app.services.recognition import recover_stale_notes
+
+logger = logging.getLogger("ocr_app.worker")
+
+
+class Command(DbWorkerCommand):
+    help = "Run the Inkdex background worker (OCR queue plus recovery of stalled notes)."
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(queue_name="*", reload=False)
+        parser.add_argument(
+            "--no-recovery", action="store_false", dest="recovery", help="Do not look for stalled notes."
+        )
+
+    def handle(self, *args, recovery: bool = True, batch: bool = False, **options) -> None:
+        if recovery:
+            # Once now (a restart after a crash finds its own dead notes at once)...
+            self._recover()
+            if not batch:
+                # ...and then periodically, in the background.
+                stop = threading.Event()
+                interval = max(1.0, settings.INKDEX["STALE_AFTER_SECONDS"] / 3)
+                threading.Thread(target=self._recover_every, args=(interval, stop), daemon=True).start()
+        super().handle(*args, batch=batch, **options)
+
+    def _recover(self) -> None:
+        try:
+            recovered = recover_stale_notes()
+            if recovered:
+                logger.warning("Queued again notes whose worker stopped: %s", recovered)
+        except Exception:
+            logger.exception("Looking for stalled notes failed")
+
+    def _recover_every(self, interval: float, stop: threading.Event) -> None:
+        try:
+            while not stop.wait(interval):
+                self._recover()
+        finally:
+            connection.close()

@@ -1,0 +1,85 @@
+"""Run Inkdex: the web server (gunicorn) and background worker(s) together.
+
+A small supervisor: a worker that exits (crash, out of memory, kill -9) is
+started again; Ctrl+C or SIGTERM stops everything cleanly.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Inkdex: web server plus OCR worker(s), restarted if they die."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=os.environ.get("INKDEX_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("INKDEX_PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("INKDEX_WEB_WORKERS", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("INKDEX_OCR_WORKERS", "1")),
+            help="OCR worker processes (each holds the models, ~1 GB).",
+        )
+        parser.add_argument("--no-migrate", action="store_false", dest="migrate")
+
+    def handle(self, *args, host, port, web_workers, workers, migrate, **options) -> None:
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        web_cmd = [
+            python, "-m", "gunicorn", "notes_site.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
+            "--timeout", "120", "--access-logfile", "-",
+        ]
+        worker_cmds = [[python, manage, "run_worker", "--worker-id", f"{os.uname().nodename}-{os.getpid()}-{i}"]
+                       for i in range(workers)]
+        procs: dict[str, tuple[list[str], subprocess.Popen]] = {}
+
+        def start(name: str, cmd: list[str]) -> None:
+            procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR))
+
+        stopping = False
+
+        def stop(signum, frame) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+        start("web", web_cmd)
+        for i, cmd in enumerate(worker_cmds):
+            start(f"worker-{i}", cmd)
+        self.stdout.write(self.style.SUCCESS(f"Inkdex is running at http://{host}:{port}/  (Ctrl+C to stop)"))
+
+        try:
+            while not stopping:
+                time.sleep(0.5)
+                for name, (cmd, proc) in list(procs.items()):
+                    code = proc.poll()
+                    if code is None or stopping:
+                        continue
+                    if name == "web":
+                        self.stderr.write(f"The web server exited with code {code}; stopping.")
+                        stopping = True
+                        break
+                    self.stderr.write(f"{name} exited with code {code}; starting it again.")
+                    time.sleep(1)
+                    start(name, cmd)
+        finally:
+            for _, proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            for _, proc in procs.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()

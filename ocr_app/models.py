@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class NoteStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Recognizing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class NoteQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "NoteQuerySet":
+        return self.filter(owner=user)
+
+    def with_line_counts(self) -> "NoteQuerySet":
+        return self.annotate(
+            line_count=Count("lines", distinct=True),
+            flagged_count=Count("lines", filter=Q(lines__needs_review=True), distinct=True),
+        )
+
+
+class Note(models.Model):
+    """One uploaded image of a handwritten note and the state of its recognition."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    # Stored under a generated name; the client's file name is only ever shown.
+    image = models.FileField(max_length=255)
+    # An upright JPEG for browsers (also for HEIC/TIFF they cannot show), and a small one for lists.
+    preview = models.FileField(max_length=255, blank=True)
+    thumbnail = models.FileField(max_length=255, blank=True)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    # Upright size (after EXIF orientation): line boxes are in these pixels.
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    image_format = models.CharField(max_length=16)
+    content_type = models.CharField(max_length=64)
+    language = models.CharField(max_length=16, default="en")
+
+    status = models.CharField(max_length=16, choices=NoteStatus.choices, default=NoteStatus.QUEUED, db_index=True)
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker while it recognises; a stale heartbeat means the worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why recognition failed, in words for the owner.")
+    # Which claim on the note is current: a worker that lost its claim cannot write.
+    run_token = models.CharField(max_length=32, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    # Engine asked for on the next run; blank means the configured default.
+    requested_engine = models.CharField(max_length=32, blank=True)
+
+    engine_name = models.CharField(max_length=32, blank=True)
+    engine_version = models.CharField(max_length=128, blank=True)
+    partial_result = models.BooleanField(
+        default=False, help_text="The engine ran in a restricted mode and returned only part of the text."
+    )
+    processing_seconds = models.FloatField(null=True, blank=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-uploaded_at"], name="note_owner_uploaded_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("ocr_app:note_detail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in {NoteStatus.QUEUED, NoteStatus.PROCESSING}
+
+
+class Line(models.Model):
+    """One recognised line of a note: its text, how sure the engine was, and where it is."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="lines")
+    order = models.PositiveIntegerField()
+    text = models.TextField()
+    confidence = models.FloatField(help_text="0-100")
+    # Box in the pixels of the upright stored image.
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    needs_review = models.BooleanField(default=False, db_index=True)
+    # [{"text", "confidence", "box": {x, y, width, height}}] where the engine gives words.
+    words = models.JSONField(default=list, blank=True)
+    # Other readings of the line, best first.
+    alternatives = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["note", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "order"], name="line_unique_order_in_note"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=100), name="line_confidence_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

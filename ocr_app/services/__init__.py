@@ -1,0 +1,1 @@
+"""Inkdex's business logic, as plain functions (views, tasks and commands call these)."""

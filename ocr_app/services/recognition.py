@@ -1,0 +1,327 @@
+"""Recognising notes: claiming, running the engine, storing lines, retrying.
+
+A note's own row is the source of truth for its state. A worker *claims* a
+queued note by writing a fresh ``run_token``; only the holder of the current
+token may store results, so a duplicate task, a reprocess request made
+mid-run, or a worker presumed dead and later revived can never write stale
+lines. A worker that dies stops its heartbeat, and ``recover_stale_notes``
+(run periodically by every worker) queues the note again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..engines import EngineError, Recognition, get_engine
+from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
+from ..models import Line, Note, NoteStatus
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_SIDE = 2400
+
+
+def inkdex_setting(name: str):
+    return settings.INKDEX[name]
+
+
+# --- scheduling -------------------------------------------------------------------
+
+
+def schedule_recognition(note_id: int, *, delay_seconds: float = 0) -> str:
+    """Put a recognition task for the note on the queue; returns the task id."""
+    from ..tasks import recognize_note_task
+
+    task = recognize_note_task
+    if delay_seconds > 0:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    result = task.enqueue(note_id)
+    Note.objects.filter(pk=note_id).update(task_id=str(result.id))
+    return str(result.id)
+
+
+def request_recognition(note: Note, *, engine: str | None = None, language: str | None = None) -> None:
+    """Queue the note for (re)recognition from scratch; any run in progress loses its claim."""
+    with transaction.atomic():
+        updates = dict(
+            status=NoteStatus.QUEUED,
+            attempts=0,
+            error="",
+            run_token="",
+            queued_at=timezone.now(),
+            requested_engine=engine or "",
+        )
+        if language:
+            updates["language"] = language
+        Note.objects.filter(pk=note.pk).update(**updates)
+        transaction.on_commit(lambda: schedule_recognition(note.pk))
+    note.refresh_from_db()
+
+
+# --- the task body ----------------------------------------------------------------
+
+
+class _Heartbeat:
+    """Refreshes the note's heartbeat from a thread while the engine runs."""
+
+    def __init__(self, note_id: int, token: str) -> None:
+        self.note_id, self.token = note_id, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-note-{note_id}", daemon=True)
+
+    def _beat(self) -> None:
+        interval = inkdex_setting("HEARTBEAT_SECONDS")
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    Note.objects.filter(pk=self.note_id, run_token=self.token).update(heartbeat_at=timezone.now())
+                except Exception:  # a missed beat is harmless; a crashed thread is not
+                    logger.warning("Heartbeat for note %s failed", self.note_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _claim(note_id: int) -> str | None:
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = Note.objects.filter(pk=note_id, status=NoteStatus.QUEUED).update(
+        status=NoteStatus.PROCESSING,
+        run_token=token,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+    )
+    return token if claimed else None
+
+
+def _save_renditions(note: Note, image, token: str) -> None:
+    """Store the upright preview and the thumbnail the pages show."""
+    storage = note.image.storage
+    stem = note.image.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    folder = f"previews/{note.owner_id}"
+    preview = storage.save(f"{folder}/{stem}-preview.jpg", ContentFile(make_preview(image, PREVIEW_SIDE)))
+    thumb = storage.save(
+        f"{folder}/{stem}-thumb.jpg", ContentFile(make_preview(image, inkdex_setting("THUMBNAIL_SIZE"), quality=80))
+    )
+    old = [name for name in (note.preview.name, note.thumbnail.name) if name]
+    if Note.objects.filter(pk=note.pk, run_token=token).update(preview=preview, thumbnail=thumb):
+        note.preview.name, note.thumbnail.name = preview, thumb
+        for name in old:
+            if name not in (preview, thumb):
+                storage.delete(name)
+    else:
+        storage.delete(preview)
+        storage.delete(thumb)
+
+
+def run_engine_on_note(note: Note):
+    """The stored image, upright, and what the engine read on it (boxes in the
+    upright image's pixels)."""
+    with note.image.open("rb") as handle:  # through the storage API: works on S3 too
+        image = open_upright_rgb(handle)
+    return image, recognize_image(image, engine_name=note.requested_engine or None, language=note.language)
+
+
+def recognize_image(image, *, engine_name: str | None = None, language: str = "en") -> Recognition:
+    """Run the engine on an upright RGB image; boxes come back in its pixels."""
+    small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
+    recognition = get_engine(engine_name).recognize(small, language=language)
+    if factor != 1.0:
+        recognition = Recognition(
+            lines=[line.scaled(factor) for line in recognition.lines],
+            engine_name=recognition.engine_name,
+            engine_version=recognition.engine_version,
+            partial=recognition.partial,
+            warnings=recognition.warnings,
+        )
+    return recognition
+
+
+def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
+    threshold = inkdex_setting("REVIEW_THRESHOLD")
+    rows = []
+    for order, line in enumerate(recognition.lines):
+        confidence = min(100.0, max(0.0, float(line.confidence)))
+        rows.append(
+            Line(
+                note=note,
+                order=order,
+                text=line.text,
+                confidence=confidence,
+                x=line.box.x,
+                y=line.box.y,
+                width=line.box.width,
+                height=line.box.height,
+                # A partial (trial) result cannot be trusted line by line.
+                needs_review=recognition.partial or confidence < threshold,
+                words=[
+                    {"text": w.text, "confidence": w.confidence, "box": w.box.as_dict()} for w in line.words
+                ],
+                alternatives=list(line.alternatives),
+            )
+        )
+    return rows
+
+
+def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> bool:
+    """Replace the note's lines with the new ones, atomically, if still ours."""
+    with transaction.atomic():
+        current = Note.objects.select_for_update().filter(pk=note.pk, run_token=token, status=NoteStatus.PROCESSING)
+        if not current.exists():
+            logger.info("Note %s was re-queued or recovered meanwhile; discarding this run", note.pk)
+            return False
+        Line.objects.filter(note=note).delete()
+        Line.objects.bulk_create(_line_rows(note, recognition))
+        current.update(
+            status=NoteStatus.DONE,
+            finished_at=timezone.now(),
+            heartbeat_at=None,
+            error="",
+            engine_name=recognition.engine_name,
+            engine_version=recognition.engine_version[:128],
+            partial_result=recognition.partial,
+            processing_seconds=round(seconds, 3),
+        )
+    return True
+
+
+def _fail(note_id: int, token: str, message: str) -> None:
+    Note.objects.filter(pk=note_id, run_token=token).update(
+        status=NoteStatus.FAILED, error=message, finished_at=timezone.now(), heartbeat_at=None
+    )
+
+
+def _retry_or_fail(note_id: int, token: str, message: str) -> str:
+    note = Note.objects.get(pk=note_id)
+    max_attempts = inkdex_setting("MAX_ATTEMPTS")
+    if note.attempts >= max_attempts:
+        _fail(note_id, token, f"Recognition failed after {note.attempts} attempts: {message}")
+        return "failed"
+    delay = inkdex_setting("RETRY_BACKOFF_SECONDS") * 2 ** (note.attempts - 1)
+    requeued = Note.objects.filter(pk=note_id, run_token=token).update(
+        status=NoteStatus.QUEUED,
+        run_token="",
+        heartbeat_at=None,
+        queued_at=timezone.now(),
+        error=f"Attempt {note.attempts} of {max_attempts} failed ({message}); trying again shortly.",
+    )
+    if requeued:
+        schedule_recognition(note_id, delay_seconds=delay)
+    return "retrying"
+
+
+def recognize_note(note_id: int) -> str:
+    """Recognise one note; safe to call any number of times for the same note.
+
+    Returns what happened: ``done``, ``failed``, ``retrying``, ``skipped``
+    (someone else holds the note, or it is not queued) or ``discarded``.
+    """
+    token = _claim(note_id)
+    if token is None:
+        return "skipped"
+    note = Note.objects.get(pk=note_id)
+    started = time.monotonic()
+    try:
+        with _Heartbeat(note_id, token):
+            image, recognition = run_engine_on_note(note)
+            _save_renditions(note, image, token)
+    except (InvalidImage, EngineError) as exc:
+        if getattr(exc, "retryable", False):
+            return _retry_or_fail(note_id, token, str(exc))
+        _fail(note_id, token, str(exc))
+        return "failed"
+    except FileNotFoundError:
+        _fail(note_id, token, "The stored image is missing; please upload the note again.")
+        return "failed"
+    except Exception as exc:
+        logger.exception("Recognising note %s failed", note_id)
+        close_old_connections()
+        return _retry_or_fail(note_id, token, f"{type(exc).__name__}: {exc}")
+    if not _store(note, token, recognition, time.monotonic() - started):
+        return "discarded"
+    return "done"
+
+
+# --- recovery -----------------------------------------------------------------------
+
+
+def recover_stale_notes() -> list[int]:
+    """Queue again every note whose worker died, and every queued note whose
+    task was lost; fail those that used up their attempts. Returns their ids.
+
+    Safe to run from many workers at once: every change is a conditional update,
+    so only one of them acts on a given note.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=inkdex_setting("STALE_AFTER_SECONDS"))
+    max_attempts = inkdex_setting("MAX_ATTEMPTS")
+    recovered: list[int] = []
+
+    for note in Note.objects.filter(status=NoteStatus.PROCESSING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+    ):
+        stale = Note.objects.filter(pk=note.pk, status=NoteStatus.PROCESSING, run_token=note.run_token)
+        if note.attempts >= max_attempts:
+            changed = stale.update(
+                status=NoteStatus.FAILED,
+                finished_at=now,
+                error=f"The worker stopped while recognizing this note ({note.attempts} attempts). Use Reprocess to try again.",
+            )
+        else:
+            changed = stale.update(
+                status=NoteStatus.QUEUED,
+                run_token="",
+                queued_at=now,
+                error="The worker stopped while recognizing this note; it has been queued again.",
+            )
+        if not changed:
+            continue
+        # The dead worker's task row would otherwise say RUNNING for ever.
+        DBTaskResult.objects.filter(pk=note.task_id or None, status="RUNNING").update(
+            status="FAILED", finished_at=now, exception_class_path="inkdex.WorkerLost", traceback="Worker stopped."
+        )
+        if note.attempts < max_attempts:
+            schedule_recognition(note.pk)
+        recovered.append(note.pk)
+
+    live_task_ids = {
+        str(pk)
+        for pk in DBTaskResult.objects.filter(
+            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before)
+        ).values_list("pk", flat=True)
+    }
+    for note in Note.objects.filter(status=NoteStatus.QUEUED, queued_at__lt=stale_before).only("pk", "task_id"):
+        if _normalise_task_id(note.task_id) in live_task_ids:
+            continue
+        if Note.objects.filter(pk=note.pk, status=NoteStatus.QUEUED, task_id=note.task_id).update(queued_at=now):
+            schedule_recognition(note.pk)
+            recovered.append(note.pk)
+    return recovered
+
+
+def _normalise_task_id(task_id: str) -> str:
+    try:
+        return str(uuid.UUID(task_id))
+    except (ValueError, TypeError):
+        return task_id or ""

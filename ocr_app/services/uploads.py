@@ -1,0 +1,104 @@
+"""Turning uploaded files into notes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+
+from ..images import InvalidImage, inspect_image
+from ..models import Note, NoteStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one file of an upload: a note, or the reason it was refused."""
+
+    name: str
+    note: Note | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.note is not None
+
+
+def display_name(client_name: str | None) -> str:
+    """The client's file name made safe to keep and show: no folders, no control
+    characters, at most 255 characters. It never becomes a path on disk."""
+    name = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = unicodedata.normalize("NFC", name) or "untitled"
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) <= 16 else name[:255]
+    return name
+
+
+def _sha256(fileobj) -> str:
+    digest = hashlib.sha256()
+    fileobj.seek(0)
+    for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+        digest.update(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest()
+
+
+def create_note(*, owner, uploaded_file, language: str | None = None) -> Note:
+    """Check one uploaded file and store it as a new note queued for recognition.
+
+    Raises ``InvalidImage`` with a message for the user when the file is not a
+    usable image; nothing is stored then. Saving the note schedules OCR (see
+    ``ocr_app.signals``) once the transaction commits.
+    """
+    size = getattr(uploaded_file, "size", None)
+    if size is None:
+        uploaded_file.seek(0, os.SEEK_END)
+        size = uploaded_file.tell()
+    info = inspect_image(uploaded_file, size)
+    stored_name = f"notes/{owner.pk}/{uuid.uuid4().hex}.{info.extension}"
+    note = Note(
+        owner=owner,
+        original_name=display_name(getattr(uploaded_file, "name", "")),
+        sha256=_sha256(uploaded_file),
+        size_bytes=size,
+        width=info.width,
+        height=info.height,
+        image_format=info.format,
+        content_type=info.content_type,
+        language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
+        status=NoteStatus.QUEUED,
+    )
+    note.image.save(stored_name, File(uploaded_file), save=False)
+    try:
+        with transaction.atomic():
+            note.save()
+    except BaseException:
+        # The row never made it: do not leave its file behind.
+        note.image.storage.delete(note.image.name)
+        raise
+    return note
+
+
+def create_notes(*, owner, files, language: str | None = None) -> list[UploadOutcome]:
+    """Store each file as its own note; one bad file never costs the others."""
+    outcomes = []
+    for uploaded_file in files:
+        name = display_name(getattr(uploaded_file, "name", ""))
+        try:
+            outcomes.append(UploadOutcome(name, note=create_note(owner=owner, uploaded_file=uploaded_file, language=language)))
+        except InvalidImage as exc:
+            outcomes.append(UploadOutcome(name, error=str(exc)))
+        except Exception:
+            logger.exception("Storing upload %r failed", name)
+            outcomes.append(UploadOutcome(name, error="Inkdex could not store this file. Please try again."))
+    return outcomes

@@ -1,0 +1,17 @@
+"""Signal receivers. They schedule work; they never do it."""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from .models import Note
+from .services.recognition import schedule_recognition
+
+
+@receiver(post_save, sender=Note, dispatch_uid="inkdex_schedule_recognition")
+def schedule_recognition_of_new_note(sender, instance: Note, created: bool, raw: bool = False, **kwargs) -> None:
+    # After commit: the worker must find the row, and a rolled-back upload must not be recognised.
+    if created and not raw:
+        transaction.on_commit(partial(schedule_recognition, instance.pk), robust=True)

@@ -1,0 +1,13 @@
+"""Background tasks. They only call services; the logic lives there."""
+
+try:  # Django 6 ships the Tasks API; on 5.2 it comes from the django-tasks backport.
+    from django.tasks import task
+except ImportError:
+    from django_tasks import task
+
+from .services import recognition
+
+
+@task(queue_name="ocr")
+def recognize_note_task(note_id: int) -> str:
+    return recognition.recognize_note(note_id)

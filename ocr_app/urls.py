@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ocr_app"
+
+urlpatterns = [
+    path("", views.note_list, name="note_list"),
+    path("notes/status.json", views.notes_status, name="notes_status"),
+    path("upload/", views.upload, name="upload"),
+    path("notes/<int:pk>/", views.note_detail, name="note_detail"),
+    path("notes/<int:pk>/lines/", views.note_lines, name="note_lines"),
+    path("notes/<int:pk>/status.json", views.note_status, name="note_status"),
+    path("notes/<int:pk>/image/<str:variant>/", views.note_image, name="note_image"),
+    path("notes/<int:pk>/reprocess/", views.note_reprocess, name="note_reprocess"),
+    path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+]

@@ -1,0 +1,176 @@
+"""Pages and their small JSON companions. Logic lives in ``services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .engines import available_engines
+from .models import Note
+from .services.notes import delete_note, note_status_payload
+from .services.recognition import request_recognition
+from .services.uploads import create_notes
+
+IMAGE_VARIANTS = {"original", "preview", "thumb"}
+
+
+def _owned_note(request: HttpRequest, pk: int) -> Note:
+    # Someone else's note is indistinguishable from a missing one.
+    return get_object_or_404(Note.objects.owned_by(request.user), pk=pk)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_GET
+def note_list(request: HttpRequest) -> HttpResponse:
+    notes = Note.objects.owned_by(request.user).with_line_counts()
+    page = Paginator(notes, 24).get_page(request.GET.get("page"))
+    return render(request, "ocr_app/note_list.html", {"page": page, "notes": page.object_list})
+
+
+@login_required
+@require_GET
+def notes_status(request: HttpRequest) -> JsonResponse:
+    """Status of several of the user's notes at once, for live lists."""
+    try:
+        ids = [int(value) for value in request.GET.get("ids", "").split(",") if value][:200]
+    except ValueError:
+        return JsonResponse({"error": "ids must be note numbers separated by commas"}, status=400)
+    notes = Note.objects.owned_by(request.user).with_line_counts().filter(pk__in=ids)
+    return JsonResponse({"notes": [note_status_payload(note) for note in notes]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(
+            request,
+            "ocr_app/upload.html",
+            {
+                "max_upload_mb": settings.INKDEX["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+                "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+            },
+        )
+    files = request.FILES.getlist("images")
+    if not files:
+        message = "Choose at least one image to upload."
+        if _wants_json(request):
+            return JsonResponse({"error": message, "results": []}, status=400)
+        messages.error(request, message)
+        return redirect("ocr_app:upload")
+    outcomes = create_notes(owner=request.user, files=files, language=request.POST.get("language") or None)
+    if _wants_json(request):
+        results = [
+            {"name": o.name, "ok": o.ok, "error": o.error,
+             **({"note": note_status_payload(o.note)} if o.ok else {})}
+            for o in outcomes
+        ]
+        status = 201 if any(o.ok for o in outcomes) else 400
+        return JsonResponse({"results": results}, status=status)
+    for outcome in outcomes:
+        if outcome.ok:
+            messages.success(request, f"{outcome.name}: uploaded, recognition queued.")
+        else:
+            messages.error(request, f"{outcome.name}: {outcome.error}")
+    return redirect("ocr_app:note_list")
+
+
+@login_required
+@require_GET
+def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    note = _owned_note(request, pk)
+    return render(
+        request,
+        "ocr_app/note_detail.html",
+        {
+            "note": note,
+            "lines": note.lines.all(),
+            "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
+            "engines": available_engines(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def note_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The image with its boxes and the list of lines, for live updates."""
+    note = _owned_note(request, pk)
+    return render(
+        request,
+        "ocr_app/_note_body.html",
+        {"note": note, "lines": note.lines.all(), "threshold": settings.INKDEX["REVIEW_THRESHOLD"]},
+    )
+
+
+@login_required
+@require_GET
+def note_status(request: HttpRequest, pk: int) -> JsonResponse:
+    note = _owned_note(request, pk)
+    note = Note.objects.with_line_counts().get(pk=note.pk)
+    return JsonResponse(note_status_payload(note))
+
+
+@login_required
+@require_GET
+def note_image(request: HttpRequest, pk: int, variant: str) -> FileResponse:
+    note = _owned_note(request, pk)
+    if variant not in IMAGE_VARIANTS:
+        raise Http404("No such image.")
+    field, content_type = {
+        "original": (note.image, note.content_type),
+        "preview": (note.preview, "image/jpeg"),
+        "thumb": (note.thumbnail, "image/jpeg"),
+    }[variant]
+    if not field.name:
+        # Renditions appear once the worker has opened the image; until then
+        # browsers get the original where they can show it.
+        if variant != "original" and note.content_type in {"image/jpeg", "image/png", "image/webp", "image/gif"}:
+            field, content_type = note.image, note.content_type
+        else:
+            raise Http404("This image is not ready yet.")
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The image file is missing.") from exc
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    if variant == "original":
+        response["Content-Disposition"] = f"inline; filename=note-{note.pk}.{note.image.name.rsplit('.', 1)[-1]}"
+    return response
+
+
+@login_required
+@require_POST
+def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
+    note = _owned_note(request, pk)
+    engine = request.POST.get("engine") or None
+    if engine and engine not in available_engines():
+        messages.error(request, f"Unknown engine {engine!r}.")
+        return redirect(note)
+    request_recognition(note, engine=engine)
+    if _wants_json(request):
+        return JsonResponse(note_status_payload(Note.objects.with_line_counts().get(pk=note.pk)), status=202)
+    messages.success(request, "Recognition queued again.")
+    return redirect(note)
+
+
+@login_required
+@require_POST
+def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    note = _owned_note(request, pk)
+    name = note.original_name
+    delete_note(note)
+    messages.success(request, f"Deleted {name}.")
+    return redirect(reverse("ocr_app:note_list"))

@@ -1,0 +1,128 @@
+// Drag-and-drop upload: each file goes up on its own request with its own
+// progress bar, then its recognition status is followed live.
+(function () {
+  "use strict";
+  const statusUrl = document.currentScript.dataset.statusUrl;
+  const form = document.getElementById("upload-form");
+  const input = document.getElementById("images");
+  const camera = document.getElementById("camera");
+  const dropzone = document.getElementById("dropzone");
+  const list = document.getElementById("upload-list");
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const rows = new Map(); // note id -> row element
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text; // user content: always as text
+    return node;
+  }
+
+  function addRow(file) {
+    const row = el("li", "upload-row");
+    row.appendChild(el("span", "name", file.name));
+    const bar = el("progress");
+    bar.max = 100;
+    bar.value = 0;
+    row.appendChild(bar);
+    row.appendChild(el("span", "status", "uploading"));
+    list.appendChild(row);
+    return row;
+  }
+
+  function setStatus(row, status, text) {
+    const span = row.querySelector(".status");
+    span.className = "status status-" + status;
+    span.textContent = text;
+    row.dataset.status = status;
+  }
+
+  function uploadOne(file) {
+    const row = addRow(file);
+    const body = new FormData();
+    body.append("images", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) row.querySelector("progress").value = (100 * event.loaded) / event.total;
+    });
+    xhr.addEventListener("load", () => {
+      row.querySelector("progress").value = 100;
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
+      const result = data && data.results && data.results[0];
+      if (result && result.ok) {
+        const note = result.note;
+        rows.set(String(note.id), row);
+        row.dataset.noteId = note.id;
+        const link = el("a", "name", file.name);
+        link.href = note.url;
+        row.replaceChild(link, row.querySelector(".name"));
+        setStatus(row, note.status, note.status_display);
+        schedulePoll();
+      } else {
+        const message = (result && result.error) || (data && data.error) ||
+          (xhr.status === 413 ? "This file is too large." : "Upload failed (HTTP " + xhr.status + ").");
+        setStatus(row, "failed", message);
+      }
+    });
+    xhr.addEventListener("error", () => setStatus(row, "failed", "Network error: the file was not uploaded."));
+    xhr.send(body);
+  }
+
+  function uploadAll(files) {
+    for (const file of files) uploadOne(file);
+  }
+
+  let polling = null;
+  function schedulePoll() {
+    if (!polling) polling = setTimeout(poll, 1000);
+  }
+  async function poll() {
+    polling = null;
+    const pending = Array.from(rows.entries()).filter(([, row]) =>
+      ["queued", "processing"].includes(row.dataset.status));
+    if (!pending.length) return;
+    try {
+      const response = await fetch(statusUrl + "?ids=" + pending.map(([id]) => id).join(","),
+        { headers: { Accept: "application/json" } });
+      if (response.ok) {
+        for (const note of (await response.json()).notes) {
+          const row = rows.get(String(note.id));
+          if (!row) continue;
+          let text = note.status_display;
+          if (note.status === "done") {
+            text = "Done · " + note.line_count + " lines" + (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
+          } else if (note.status === "failed") {
+            text = "Failed: " + note.error;
+          }
+          setStatus(row, note.status, text);
+        }
+      }
+    } catch (err) { /* try again */ }
+    schedulePoll();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    uploadAll(Array.from(input.files).concat(Array.from(camera.files)));
+    form.reset();
+  });
+  for (const picker of [input, camera]) {
+    picker.addEventListener("change", () => {
+      uploadAll(Array.from(picker.files));
+      picker.value = "";
+    });
+  }
+  ["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (event) => {
+    event.preventDefault();
+    dropzone.classList.add("dragging");
+  }));
+  ["dragleave", "drop"].forEach((type) => dropzone.addEventListener(type, () => dropzone.classList.remove("dragging")));
+  dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    uploadAll(Array.from(event.dataTransfer.files));
+  });
+})();
