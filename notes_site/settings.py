@@ -174,6 +174,7 @@ USE_TZ = True
 # --- Files ------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("INKDEX_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("INKDEX_MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploaded images are never served from a public URL: a view checks the owner.

@@ -1,0 +1,253 @@
+"""Upload -> post_save signal -> queue -> worker -> stored lines, for real."""
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from ocr_app.engines import EngineError, get_engine
+from ocr_app.models import Line, Note, NoteStatus
+from ocr_app.services import recognition
+from ocr_app.services.uploads import create_note
+from tests.conftest import image_upload, run_worker_until_idle
+from tests.notegen import SAMPLE_LINES, note_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def upload_note(user, lines=None, name="groceries.jpg") -> Note:
+    return create_note(owner=user, uploaded_file=image_upload(name, note_bytes(lines or SAMPLE_LINES[:3])))
+
+
+def test_upload_page_to_done_note_with_lines(alice_client, user):
+    response = alice_client.post(
+        reverse("ocr_app:upload"),
+        {"images": [image_upload("a.jpg"), image_upload("b.png", note_bytes(SAMPLE_LINES[3:5], fmt="PNG"), "image/png")]},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201
+    results = response.json()["results"]
+    assert [r["ok"] for r in results] == [True, True]
+    notes = Note.objects.order_by("pk")
+    assert [n.status for n in notes] == ["queued", "queued"]
+    # The signal queued one task per note, and nothing ran in the request.
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    assert not Line.objects.exists()
+
+    run_worker_until_idle()
+
+    first, second = Note.objects.order_by("pk")
+    assert first.status == second.status == NoteStatus.DONE
+    assert first.engine_name == "rapidocr" and first.engine_version
+    assert first.attempts == 1 and first.processing_seconds > 0
+    assert first.preview.name and first.thumbnail.name
+    texts = " ".join(first.lines.values_list("text", flat=True)).lower()
+    assert "plumber" in texts and "coffee" in texts
+    assert "library" in " ".join(second.lines.values_list("text", flat=True)).lower()
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+
+    page = alice_client.get(reverse("ocr_app:note_detail", args=[first.pk]))
+    assert page.status_code == 200
+    assert b"plumber" in page.content and b'class="box' in page.content
+
+
+def test_note_records_what_was_uploaded(user):
+    note = upload_note(user, name="../../etc/Shopping list.jpg")
+    assert note.original_name == "Shopping list.jpg"
+    assert note.image.name.startswith(f"notes/{user.pk}/") and "Shopping" not in note.image.name
+    assert len(note.sha256) == 64 and note.size_bytes == note.image.size
+    assert (note.width, note.height) == (1100, 120 + 3 * int(44 * 2.3))
+    assert note.image_format == "JPEG" and note.language == "en"
+
+
+def test_signal_schedules_only_after_commit_and_not_on_rollback(user):
+    with transaction.atomic():
+        upload_note(user)
+        assert DBTaskResult.objects.count() == 0, "enqueued before the transaction committed"
+    assert DBTaskResult.objects.count() == 1
+
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            upload_note(user)
+            raise RuntimeError("rolled back")
+    assert DBTaskResult.objects.count() == 1
+    assert Note.objects.count() == 1
+
+
+def test_task_is_idempotent_and_reprocess_replaces_lines(user):
+    note = upload_note(user)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    line_ids = set(note.lines.values_list("pk", flat=True))
+    assert note.status == "done" and line_ids
+
+    # A duplicate task for a finished note does nothing.
+    assert recognition.recognize_note(note.pk) == "skipped"
+    assert set(note.lines.values_list("pk", flat=True)) == line_ids
+
+    recognition.request_recognition(note)
+    assert note.status == "queued"
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "done"
+    new_ids = set(note.lines.values_list("pk", flat=True))
+    assert new_ids and not (new_ids & line_ids), "reprocess must replace the lines, not add to them"
+    assert note.lines.count() == len(line_ids)
+
+
+def test_reprocess_button_requeues(alice_client, user):
+    note = upload_note(user)
+    run_worker_until_idle()
+    response = alice_client.post(reverse("ocr_app:note_reprocess", args=[note.pk]))
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.status == "queued"
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "done" and note.lines.exists()
+
+
+def test_transient_failure_is_retried_then_succeeds(user, monkeypatch):
+    engine = get_engine()
+    real = engine.recognize
+    calls = []
+
+    def flaky(image, language="en"):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("out of memory")
+        return real(image, language)
+
+    monkeypatch.setattr(engine, "recognize", flaky)
+    note = upload_note(user)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert len(calls) == 2
+    assert note.status == "done" and note.attempts == 2 and note.error == ""
+    assert note.lines.exists()
+
+
+def test_retry_waits_for_backoff(user, monkeypatch, settings):
+    settings.INKDEX = {**settings.INKDEX, "RETRY_BACKOFF_SECONDS": 600.0}
+    monkeypatch.setattr(get_engine(), "recognize", lambda image, language="en": 1 / 0)
+    note = upload_note(user)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "queued" and note.attempts == 1
+    assert "Attempt 1 of 3 failed" in note.error
+    deferred = DBTaskResult.objects.get(pk=note.task_id)
+    assert deferred.status == "READY" and deferred.run_after > note.queued_at
+
+
+def test_failure_after_all_attempts_is_reported(user, monkeypatch):
+    monkeypatch.setattr(get_engine(), "recognize", lambda image, language="en": 1 / 0)
+    note = upload_note(user)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "failed" and note.attempts == 3
+    assert note.error.startswith("Recognition failed after 3 attempts: ZeroDivisionError")
+    assert not note.lines.exists()
+
+
+def test_engine_error_fails_without_retry(user, monkeypatch):
+    def refuse(image, language="en"):
+        raise EngineError("The engine cannot read this image.")
+
+    monkeypatch.setattr(get_engine(), "recognize", refuse)
+    note = upload_note(user)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert (note.status, note.attempts, note.error) == ("failed", 1, "The engine cannot read this image.")
+
+
+def test_missing_image_file_fails_clearly(user):
+    note = upload_note(user)
+    note.image.storage.delete(note.image.name)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "failed" and "missing" in note.error
+
+
+def test_low_confidence_lines_need_review_by_threshold(user, settings):
+    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 99.5}
+    note = upload_note(user, SAMPLE_LINES[:5])
+    run_worker_until_idle()
+    lines = list(Note.objects.get(pk=note.pk).lines.all())
+    assert lines
+    for line in lines:
+        assert line.needs_review == (line.confidence < 99.5)
+    assert any(line.needs_review for line in lines), "fixture should produce some lines under 99.5%"
+
+
+def test_stale_processing_note_is_recovered(user):
+    note = upload_note(user)
+    DBTaskResult.objects.all().delete()
+    # As if a worker claimed the note and then died without a trace.
+    Note.objects.filter(pk=note.pk).update(status="processing", run_token="dead", attempts=1,
+                                           heartbeat_at="2020-01-01T00:00:00Z")
+    assert recognition.recover_stale_notes() == [note.pk]
+    note.refresh_from_db()
+    assert note.status == "queued" and "stopped" in note.error
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "done" and note.attempts == 2
+
+
+def test_queued_note_whose_task_was_lost_is_requeued(user):
+    note = upload_note(user)
+    DBTaskResult.objects.all().delete()
+    Note.objects.filter(pk=note.pk).update(queued_at="2020-01-01T00:00:00Z")
+    assert recognition.recover_stale_notes() == [note.pk]
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "done"
+
+
+def test_recovery_leaves_healthy_notes_alone(user):
+    upload_note(user)
+    assert recognition.recover_stale_notes() == []
+
+
+def test_stale_note_out_of_attempts_fails(user, settings):
+    note = upload_note(user)
+    Note.objects.filter(pk=note.pk).update(status="processing", run_token="dead", attempts=3,
+                                           heartbeat_at="2020-01-01T00:00:00Z")
+    recognition.recover_stale_notes()
+    note.refresh_from_db()
+    assert note.status == "failed" and "worker stopped" in note.error
+
+
+def test_a_run_that_lost_its_claim_does_not_write(user, monkeypatch):
+    note = upload_note(user)
+    engine = get_engine()
+    real = engine.recognize
+
+    def reprocess_meanwhile(image, language="en"):
+        # The owner presses Reprocess while this run is still recognising.
+        recognition.request_recognition(Note.objects.get(pk=note.pk))
+        return real(image, language)
+
+    monkeypatch.setattr(engine, "recognize", reprocess_meanwhile)
+    assert recognition.recognize_note(note.pk) == "discarded"
+    note.refresh_from_db()
+    assert note.status == "queued" and not note.lines.exists()
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_process, settings):
+    from tests.conftest import wait_for
+
+    note = upload_note(user, SAMPLE_LINES[:6])
+    first = worker_process()
+    wait_for(lambda: Note.objects.filter(pk=note.pk, status="processing").exists(), 60, 0.02, "the worker to claim")
+    first.kill()
+    assert Note.objects.get(pk=note.pk).status == "processing"
+
+    second = worker_process()
+    wait_for(lambda: Note.objects.filter(pk=note.pk, status="done").exists(), 90, 0.2,
+             f"recovery; worker log:\n{second.log()}")
+    note.refresh_from_db()
+    assert note.attempts == 2
+    orders = list(note.lines.values_list("order", flat=True))
+    assert orders == list(range(len(orders))) and orders
+    assert DBTaskResult.objects.filter(status="RUNNING").count() == 0
