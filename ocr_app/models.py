@@ -87,6 +87,8 @@ class Line(models.Model):
     """One recognised line of a note: its text, how sure the engine was, and where it is."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="lines")
+    # The note's owner, repeated here so that search restricts by owner inside the index.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     order = models.PositiveIntegerField()
     text = models.TextField()
     confidence = models.FloatField(help_text="0-100")
@@ -112,3 +114,18 @@ class Line(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Word(models.Model):
+    """A distinct word of one user's lines: fuzzy search and suggestions draw on these."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=64)
+    # How many times the word was seen; it only grows until the vocabulary is rebuilt.
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "word"], name="word_unique_per_owner")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 app_name = "ocr_app"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.note_list, name="note_list"),
     path("notes/status.json", views.notes_status, name="notes_status"),
     path("upload/", views.upload, name="upload"),
+    path("search/", search_views.search_page, name="search"),
+    path("search.json", search_views.search_json, name="search_json"),
+    path("search/suggest.json", search_views.suggest_json, name="suggest"),
     path("notes/<int:pk>/", views.note_detail, name="note_detail"),
     path("notes/<int:pk>/lines/", views.note_lines, name="note_lines"),
     path("notes/<int:pk>/status.json", views.note_status, name="note_status"),

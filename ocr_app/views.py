@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .engines import available_engines
 from .models import Note
+from .search import lines_matching
 from .services.notes import delete_note, note_status_payload
 from .services.recognition import request_recognition
 from .services.uploads import create_notes
@@ -85,19 +86,36 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("ocr_app:note_list")
 
 
+def _note_body_context(request: HttpRequest, note: Note) -> dict:
+    """The note's lines, and with ``?q=`` which of them (and which words) the search hit."""
+    query = request.GET.get("q", "").strip()[:500]
+    lines = list(note.lines.all())
+    hits = lines_matching(note, query) if query and lines else None
+    rows = [
+        {
+            "line": line,
+            "html": hits.html(line) if hits else line.text,
+            "hit": bool(hits and line.pk in hits.line_ids),
+            "word_boxes": hits.word_boxes(line) if hits and line.pk in hits.line_ids else [],
+        }
+        for line in lines
+    ]
+    return {
+        "note": note,
+        "lines": lines,
+        "rows": rows,
+        "query": query,
+        "hit_count": sum(row["hit"] for row in rows),
+        "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
+    }
+
+
 @login_required
 @require_GET
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     return render(
-        request,
-        "ocr_app/note_detail.html",
-        {
-            "note": note,
-            "lines": note.lines.all(),
-            "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
-            "engines": available_engines(),
-        },
+        request, "ocr_app/note_detail.html", {**_note_body_context(request, note), "engines": available_engines()}
     )
 
 
@@ -106,11 +124,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def note_lines(request: HttpRequest, pk: int) -> HttpResponse:
     """The image with its boxes and the list of lines, for live updates."""
     note = _owned_note(request, pk)
-    return render(
-        request,
-        "ocr_app/_note_body.html",
-        {"note": note, "lines": note.lines.all(), "threshold": settings.INKDEX["REVIEW_THRESHOLD"]},
-    )
+    return render(request, "ocr_app/_note_body.html", _note_body_context(request, note))
 
 
 @login_required

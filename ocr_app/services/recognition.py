@@ -25,6 +25,7 @@ from django.utils import timezone
 from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
+from ..search.vocabulary import record_words
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
         rows.append(
             Line(
                 note=note,
+                owner_id=note.owner_id,
                 order=order,
                 text=line.text,
                 confidence=confidence,
@@ -190,7 +192,8 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
             logger.info("Note %s was re-queued or recovered meanwhile; discarding this run", note.pk)
             return False
         Line.objects.filter(note=note).delete()
-        Line.objects.bulk_create(_line_rows(note, recognition))
+        rows = Line.objects.bulk_create(_line_rows(note, recognition))
+        record_words(note.owner_id, [row.text for row in rows] + [alt for row in rows for alt in row.alternatives])
         current.update(
             status=NoteStatus.DONE,
             finished_at=timezone.now(),

@@ -23,7 +23,7 @@
   }
 
   async function refreshBody() {
-    const response = await fetch(root.dataset.linesUrl, { headers: { Accept: "text/html" } });
+    const response = await fetch(root.dataset.linesUrl + window.location.search, { headers: { Accept: "text/html" } });
     if (!response.ok) return;
     const holder = document.createElement("div");
     holder.innerHTML = await response.text(); // server-rendered and escaped by Django templates
@@ -51,5 +51,7 @@
     setTimeout(poll, 1000);
   }
   link();
+  const firstHit = document.querySelector(".line.hit");
+  if (firstHit) firstHit.scrollIntoView({ block: "center" });
   if (status === "queued" || status === "processing") setTimeout(poll, 700);
 })();

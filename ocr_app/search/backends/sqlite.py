@@ -1,0 +1,132 @@
+"""SQLite FTS5: an external-content index over ``ocr_app_line``, kept in sync by triggers.
+
+The index holds each line's text, its alternative readings and its owner's id,
+so the owner restriction is part of the full-text match (cheap even with a
+million lines of many users). Django rebuilds a SQLite table for some
+migrations and the triggers on it vanish with it: ``missing_parts`` notices,
+and the post_migrate hook and system check in ``ocr_app.search`` restore them.
+"""
+
+from __future__ import annotations
+
+from ..query import ParsedQuery, Term
+from .base import ALTERNATIVES_WEIGHT, TEXT_WEIGHT, Filters, LineMatch, SearchBackend
+
+FTS_TABLE = "ocr_app_line_fts"
+TRIGGERS = {
+    "ocr_app_line_fts_ai": f"""
+        CREATE TRIGGER IF NOT EXISTS ocr_app_line_fts_ai AFTER INSERT ON ocr_app_line BEGIN
+            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id)
+            VALUES (new.id, new.text, new.alternatives, new.owner_id);
+        END""",
+    "ocr_app_line_fts_ad": f"""
+        CREATE TRIGGER IF NOT EXISTS ocr_app_line_fts_ad AFTER DELETE ON ocr_app_line BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id)
+            VALUES ('delete', old.id, old.text, old.alternatives, old.owner_id);
+        END""",
+    "ocr_app_line_fts_au": f"""
+        CREATE TRIGGER IF NOT EXISTS ocr_app_line_fts_au AFTER UPDATE OF text, alternatives, owner_id ON ocr_app_line BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id)
+            VALUES ('delete', old.id, old.text, old.alternatives, old.owner_id);
+            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id)
+            VALUES (new.id, new.text, new.alternatives, new.owner_id);
+        END""",
+}
+
+
+def _quote(word: str) -> str:
+    # Words are letters and digits only (see query.words_of); quoting keeps
+    # FTS5 from reading one as an operator such as AND or NEAR.
+    return f'"{word}"'
+
+
+class SqliteBackend(SearchBackend):
+    vendor = "sqlite"
+
+    # --- querying -------------------------------------------------------------------
+
+    def compile(self, query: ParsedQuery, expansions: dict[str, list[str]] | None = None) -> str:
+        def term(t: Term) -> str:
+            words = self.term_words(t, expansions)
+            if words is not None:
+                return " OR ".join(_quote(w) for w in words)
+            phrase = _quote(" ".join(t.words))
+            return f"{phrase}*" if t.prefix else phrase
+
+        def clause(terms) -> str:
+            return "(" + " OR ".join(f"({term(t)})" for t in terms) + ")"
+
+        expression = " AND ".join(clause(c.terms) for c in query.positive)
+        negative = [clause(c.terms) for c in query.negative]
+        if negative:
+            expression = f"({expression}) NOT ({' OR '.join(negative)})"
+        return f"{{text alternatives}} : ({expression})"
+
+    def match_lines(self, connection, *, owner_id, query, expansions=None, filters=Filters(), limit=200):
+        if query.is_empty:
+            return []
+        match = f'owner_id : "{int(owner_id)}" AND ' + self.compile(query, expansions)
+        sql = [
+            f"SELECT l.id, l.note_id, bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0) AS score",
+            f"FROM {FTS_TABLE} JOIN ocr_app_line l ON l.id = {FTS_TABLE}.rowid",
+        ]
+        where, params = [f"{FTS_TABLE} MATCH %s"], [match]
+        if filters.uploaded_from or filters.uploaded_before:
+            sql.append("JOIN ocr_app_note n ON n.id = l.note_id")
+        if filters.needs_review is not None:
+            where.append("l.needs_review = %s")
+            params.append(filters.needs_review)
+        if filters.note_id is not None:
+            where.append("l.note_id = %s")
+            params.append(filters.note_id)
+        if filters.uploaded_from:
+            where.append("n.uploaded_at >= %s")
+            params.append(filters.uploaded_from)
+        if filters.uploaded_before:
+            where.append("n.uploaded_at < %s")
+            params.append(filters.uploaded_before)
+        sql.append("WHERE " + " AND ".join(where))
+        sql.append("ORDER BY score LIMIT %s")
+        params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute("\n".join(sql), params)
+            # bm25 is "lower is better"; the interface wants higher is better.
+            return [LineMatch(line_id, note_id, -score) for line_id, note_id, score in cursor.fetchall()]
+
+    # --- maintenance ------------------------------------------------------------------
+
+    def install(self, connection) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+                "text, alternatives, owner_id, content='ocr_app_line', content_rowid='id', "
+                "tokenize='unicode61 remove_diacritics 0')"
+            )
+            for sql in TRIGGERS.values():
+                cursor.execute(sql)
+        self.rebuild(connection)
+
+    def missing_parts(self, connection) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE (type = 'trigger' AND tbl_name = 'ocr_app_line') OR name = %s",
+                [FTS_TABLE],
+            )
+            present = {row[0] for row in cursor.fetchall()}
+        return [name for name in [FTS_TABLE, *TRIGGERS] if name not in present]
+
+    def rebuild(self, connection) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+
+    def drift(self, connection) -> str | None:
+        missing = self.missing_parts(connection)
+        if missing:
+            return f"missing: {', '.join(missing)}"
+        try:
+            with connection.cursor() as cursor:
+                # rank = 1 compares the index with the content table itself.
+                cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+        except Exception as exc:  # SQLite reports drift as "database disk image is malformed"
+            return f"the index does not match the lines table ({exc})"
+        return None

@@ -1,0 +1,44 @@
+"""Keeping the full-text index present and in step with the lines table."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connections
+
+from .backends import backend_for
+
+logger = logging.getLogger(__name__)
+
+
+def install_search_index(apps=None, schema_editor=None) -> None:
+    """Migration step: create the vendor's index structures and fill them."""
+    connection = schema_editor.connection if schema_editor else connections["default"]
+    backend_for(connection).install(connection)
+
+
+def ensure_search_index(using: str = "default") -> list[str]:
+    """Restore any missing part of the index (and rebuild it); returns what was missing.
+
+    Django rebuilds a SQLite table on some schema changes and drops its triggers
+    silently; this runs after every ``migrate`` so that cannot go unnoticed.
+    """
+    connection = connections[using]
+    backend = backend_for(connection)
+    missing = backend.missing_parts(connection)
+    if missing:
+        logger.warning("Search index parts were missing (%s); restoring and rebuilding.", ", ".join(missing))
+        backend.install(connection)
+    return missing
+
+
+def rebuild_search_index(using: str = "default") -> None:
+    connection = connections[using]
+    backend = backend_for(connection)
+    if not ensure_search_index(using):  # a restore rebuilds already
+        backend.rebuild(connection)
+
+
+def index_drift(using: str = "default") -> str | None:
+    connection = connections[using]
+    return backend_for(connection).drift(connection)

@@ -1,0 +1,107 @@
+"""Each user's own words: what fuzzy matching and suggestions draw on.
+
+The full-text indexes hold exact words only. A query word the engine misread
+("plumbcr" for "plumber") is matched by looking it up among the distinct words
+the user's lines contain, with an edit-distance search (RapidFuzz), and
+searching for the close ones too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db import connection
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ..models import Word
+from .query import words_of
+
+MIN_WORD_LENGTH = 2
+# Shorter words have too many neighbours for fuzzy matching to mean anything.
+MIN_FUZZY_LENGTH = 4
+MAX_EXPANSIONS = 8
+
+
+def max_edits(word: str) -> int:
+    return 1 if len(word) <= 6 else 2
+
+
+def record_words(owner_id: int, texts) -> None:
+    """Add the words of ``texts`` to the owner's vocabulary (in the caller's transaction)."""
+    counts = Counter(w for text in texts for w in words_of(text) if len(w) >= MIN_WORD_LENGTH)
+    if not counts:
+        return
+    table = Word._meta.db_table
+    rows = list(counts.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 300):
+            chunk = rows[start : start + 300]
+            cursor.execute(
+                f"INSERT INTO {table} (owner_id, word, count) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (owner_id, word) DO UPDATE SET count = {table}.count + excluded.count",
+                [value for word, count in chunk for value in (owner_id, word, count)],
+            )
+
+
+def rebuild_vocabulary(owner_id: int | None = None) -> int:
+    """Recount every user's (or one user's) words from their lines; returns rows written."""
+    from ..models import Line
+
+    owners = [owner_id] if owner_id else list(Line.objects.values_list("owner_id", flat=True).distinct())
+    written = 0
+    for owner in owners:
+        Word.objects.filter(owner_id=owner).delete()
+        texts = []
+        for text, alternatives in Line.objects.filter(owner_id=owner).values_list("text", "alternatives").iterator(2000):
+            texts.append(text)
+            texts.extend(alternatives or [])
+        record_words(owner, texts)
+        written += Word.objects.filter(owner_id=owner).count()
+    if owner_id is None:
+        Word.objects.exclude(owner_id__in=owners).delete()
+    return written
+
+
+def close_words(owner_id: int, words: list[str]) -> dict[str, list[str]]:
+    """For each query word, the user's words within a small edit distance of it
+    (the word itself excluded), closest and most frequent first."""
+    wanted = sorted({w for w in words if len(w) >= MIN_FUZZY_LENGTH})
+    if not wanted:
+        return {}
+    shortest = min(len(w) for w in wanted) - 2
+    longest = max(len(w) for w in wanted) + 2
+    candidates = list(
+        Word.objects.filter(owner_id=owner_id)
+        .extra(where=["length(word) BETWEEN %s AND %s"], params=[shortest, longest])
+        .values_list("word", "count")
+    )
+    if not candidates:
+        return {}
+    vocabulary = [word for word, _ in candidates]
+    frequency = dict(candidates)
+    expansions: dict[str, list[str]] = {}
+    for word in wanted:
+        found = process.extract(
+            word, vocabulary, scorer=Levenshtein.distance, score_cutoff=max_edits(word), limit=None
+        )
+        close = sorted(
+            ((candidate, distance) for candidate, distance, _ in found if candidate != word),
+            key=lambda item: (item[1], -frequency[item[0]], item[0]),
+        )
+        if close:
+            expansions[word] = [candidate for candidate, _ in close[:MAX_EXPANSIONS]]
+    return expansions
+
+
+def suggest_words(owner_id: int, prefix: str, limit: int = 8) -> list[str]:
+    """The user's most frequent words starting with ``prefix``."""
+    [prefix] = words_of(prefix)[-1:] or [""]
+    if not prefix:
+        return []
+    return list(
+        Word.objects.filter(owner_id=owner_id, word__startswith=prefix)
+        .order_by("-count", "word")
+        .values_list("word", flat=True)[:limit]
+    )

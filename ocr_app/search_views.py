@@ -1,0 +1,124 @@
+"""Search pages and their JSON twins."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from .search import Filters, SearchResults, search_notes, suggest
+
+
+class BadSearch(ValueError):
+    pass
+
+
+def _day_start(value: str, field: str) -> datetime | None:
+    if not value:
+        return None
+    day = parse_date(value) if len(value) == 10 else None
+    if day is None:
+        raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
+    query = request.GET.get("q", "").strip()[:500]
+    review = request.GET.get("review", "")
+    uploaded_before = _day_start(request.GET.get("to", ""), "to")
+    filters = Filters(
+        needs_review=True if review in {"1", "true", "on"} else None,
+        uploaded_from=_day_start(request.GET.get("from", ""), "from"),
+        # "to" is inclusive: notes uploaded any time that day.
+        uploaded_before=uploaded_before + timedelta(days=1) if uploaded_before else None,
+    )
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError as exc:
+        raise BadSearch("'page' must be a number.") from exc
+    return query, filters, page
+
+
+def _note_link(note_id: int, query: str) -> str:
+    return reverse("ocr_app:note_detail", args=[note_id]) + "?" + urlencode({"q": query})
+
+
+@login_required
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    error, results = None, None
+    try:
+        query, filters, page = _search_from_request(request)
+        if query:
+            results = search_notes(request.user, query, filters=filters, page=page)
+            for result in results.notes:
+                result.link = _note_link(result.note.pk, query)
+    except BadSearch as exc:
+        query, error = request.GET.get("q", ""), str(exc)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "ocr_app/search.html",
+        {
+            "query": query,
+            "results": results,
+            "error": error,
+            "base_params": params.urlencode(),
+        },
+    )
+
+
+def results_payload(results: SearchResults) -> dict:
+    return {
+        "query": results.query,
+        "page": results.page,
+        "has_next": results.has_next,
+        "fuzzy_words": results.expansions,
+        "notes": [
+            {
+                "id": r.note.pk,
+                "name": r.note.original_name,
+                "url": _note_link(r.note.pk, results.query),
+                "uploaded_at": r.note.uploaded_at.isoformat(),
+                "score": round(r.score, 4),
+                "approximate": r.fuzzy,
+                "matching_lines": r.match_count,
+                "lines": [
+                    {
+                        "id": lr.line.pk,
+                        "order": lr.line.order,
+                        "text": lr.line.text,
+                        "highlighted_html": str(lr.html),
+                        "confidence": lr.line.confidence,
+                        "box": {"x": lr.line.x, "y": lr.line.y, "width": lr.line.width, "height": lr.line.height},
+                    }
+                    for lr in r.lines
+                ],
+            }
+            for r in results.notes
+        ],
+    }
+
+
+@login_required
+@require_GET
+def search_json(request: HttpRequest) -> JsonResponse:
+    try:
+        query, filters, page = _search_from_request(request)
+    except BadSearch as exc:
+        return JsonResponse({"error": "bad_query", "message": str(exc)}, status=400)
+    return JsonResponse(results_payload(search_notes(request.user, query, filters=filters, page=page)))
+
+
+@login_required
+@require_GET
+def suggest_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"suggestions": suggest(request.user, request.GET.get("q", "")[:64])})
