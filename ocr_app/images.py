@@ -108,7 +108,7 @@ def inspect_image(source, size: int) -> ImageInfo:
         raise InvalidImage("This file is empty.")
     if size > max_bytes:
         raise InvalidImage(
-            f"This file is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB."
+            f"This file is too large ({size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB)."
         )
     source.seek(0)
     image = _open(source)

@@ -19,10 +19,12 @@ class NoteQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def with_line_counts(self) -> "NoteQuerySet":
-        return self.annotate(
+        counted = self.annotate(
             line_count=Count("lines", distinct=True),
             flagged_count=Count("lines", filter=Q(lines__needs_review=True), distinct=True),
         )
+        # Django leaves Meta.ordering out of GROUP BY queries: keep lists newest first.
+        return counted if self.query.order_by else counted.order_by(*self.model._meta.ordering)
 
 
 class Note(models.Model):

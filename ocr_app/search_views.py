@@ -13,36 +13,40 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .search import Filters, SearchResults, search_notes, suggest
+from .search import MAX_PAGE, Filters, SearchResults, search_notes, suggest
 
 
 class BadSearch(ValueError):
     pass
 
 
-def _day_start(value: str, field: str) -> datetime | None:
+def _day_start(value: str, field: str, *, days_after: int = 0) -> datetime | None:
     if not value:
         return None
-    day = parse_date(value) if len(value) == 10 else None
-    if day is None:
-        raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
-    return timezone.make_aware(datetime.combine(day, time.min))
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return timezone.make_aware(datetime.combine(day + timedelta(days=days_after), time.min))
+    except (ValueError, OverflowError):
+        pass  # well-formed but no such day ("2026-13-45"), or past the calendar's end
+    raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
 
 
 def _search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
     query = request.GET.get("q", "").strip()[:500]
     review = request.GET.get("review", "")
-    uploaded_before = _day_start(request.GET.get("to", ""), "to")
     filters = Filters(
         needs_review=True if review in {"1", "true", "on"} else None,
         uploaded_from=_day_start(request.GET.get("from", ""), "from"),
         # "to" is inclusive: notes uploaded any time that day.
-        uploaded_before=uploaded_before + timedelta(days=1) if uploaded_before else None,
+        uploaded_before=_day_start(request.GET.get("to", ""), "to", days_after=1),
     )
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError as exc:
         raise BadSearch("'page' must be a number.") from exc
+    if page > MAX_PAGE:
+        raise BadSearch(f"'page' must be at most {MAX_PAGE}.")
     return query, filters, page
 
 

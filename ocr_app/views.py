@@ -16,9 +16,10 @@ from .models import Note
 from .search import lines_matching
 from .services.notes import delete_note, note_status_payload
 from .services.recognition import request_recognition
-from .services.uploads import create_notes
+from .services.uploads import InvalidUpload, clean_language, create_notes
 
 IMAGE_VARIANTS = {"original", "preview", "thumb"}
+MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
 
 def _owned_note(request: HttpRequest, pk: int) -> Note:
@@ -44,6 +45,9 @@ def notes_status(request: HttpRequest) -> JsonResponse:
     """Status of several of the user's notes at once, for live lists."""
     try:
         ids = [int(value) for value in request.GET.get("ids", "").split(",") if value][:200]
+        # A number the id column cannot hold would make the database raise.
+        if any(not 0 < pk <= MAX_NOTE_ID for pk in ids):
+            raise ValueError
     except ValueError:
         return JsonResponse({"error": "ids must be note numbers separated by commas"}, status=400)
     notes = Note.objects.owned_by(request.user).with_line_counts().filter(pk__in=ids)
@@ -63,13 +67,16 @@ def upload(request: HttpRequest) -> HttpResponse:
             },
         )
     files = request.FILES.getlist("images")
-    if not files:
-        message = "Choose at least one image to upload."
+    try:
+        if not files:
+            raise InvalidUpload("Choose at least one image to upload.")
+        language = clean_language(request.POST.get("language"))
+    except InvalidUpload as exc:
         if _wants_json(request):
-            return JsonResponse({"error": message, "results": []}, status=400)
-        messages.error(request, message)
+            return JsonResponse({"error": str(exc), "results": []}, status=400)
+        messages.error(request, str(exc))
         return redirect("ocr_app:upload")
-    outcomes = create_notes(owner=request.user, files=files, language=request.POST.get("language") or None)
+    outcomes = create_notes(owner=request.user, files=files, language=language)
     if _wants_json(request):
         results = [
             {"name": o.name, "ok": o.ok, "error": o.error,

@@ -24,6 +24,8 @@ from .vocabulary import close_words, suggest_words
 __all__ = ["Filters", "NoteResult", "SearchResults", "parse", "search_notes", "lines_matching", "suggest"]
 
 SNIPPET_LINES = 3
+# The page number sizes the database query; nobody reads 20 000 results.
+MAX_PAGE = 1000
 
 
 @dataclass
@@ -72,7 +74,7 @@ def search_notes(
 ) -> SearchResults:
     """The user's notes matching ``text``, best first, with highlighted lines."""
     parsed = parse(text)
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     if parsed.is_empty:
         return SearchResults(text, parsed, [], {}, page, False)
     backend = backend_for(connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -32,16 +33,41 @@ class UploadOutcome:
         return self.note is not None
 
 
+# "en", "deu", "pt-BR", "zh_Hans": what fits the note's 16-character column.
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+
+
+class InvalidUpload(ValueError):
+    """The upload request as a whole cannot be used; ``str(exc)`` says why, for users."""
+
+
+def clean_language(value: str | None) -> str | None:
+    """The language a client asked for, or None for the default. Checked here
+    because an over-long value would otherwise fail every file, and only on
+    PostgreSQL (SQLite does not enforce the column's length)."""
+    if not value:
+        return None
+    if not _LANGUAGE_CODE.fullmatch(value):
+        raise InvalidUpload("The language must be a code such as 'en' or 'pt-BR'.")
+    return value
+
+
 def display_name(client_name: str | None) -> str:
     """The client's file name made safe to keep and show: no folders, no control
     characters, at most 255 characters. It never becomes a path on disk."""
-    name = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    # Browsers send a double quote in a file name as %22 (HTML's multipart rules).
+    name = (client_name or "").replace("%22", '"').replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     name = unicodedata.normalize("NFC", name) or "untitled"
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) <= 16 else name[:255]
     return name
+
+
+def already_stored(owner, fileobj) -> bool:
+    """Whether ``owner`` has a note with exactly this file's content."""
+    return Note.objects.filter(owner=owner, sha256=_sha256(fileobj)).exists()
 
 
 def _sha256(fileobj) -> str:
