@@ -49,7 +49,8 @@ def rebuild_vocabulary(owner_id: int | None = None) -> int:
     """Recount every user's (or one user's) words from their lines; returns rows written."""
     from ..models import Line
 
-    owners = [owner_id] if owner_id else list(Line.objects.values_list("owner_id", flat=True).distinct())
+    # order_by(): Line's default ordering would make DISTINCT return one owner per line.
+    owners = [owner_id] if owner_id else list(Line.objects.order_by().values_list("owner_id", flat=True).distinct())
     written = 0
     for owner in owners:
         Word.objects.filter(owner_id=owner).delete()

@@ -8,7 +8,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.images import ACCEPTED_FORMATS
-from ocr_app.services.uploads import create_notes
+from ocr_app.services.uploads import InvalidUpload, already_stored, clean_language, create_notes
 
 IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
 
@@ -21,8 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="User name of the notes' owner.")
         parser.add_argument("--recursive", action="store_true", help="Include sub-folders.")
         parser.add_argument("--language", default=None)
+        parser.add_argument(
+            "--allow-duplicates", action="store_true",
+            help="Import files even when the owner already has a note with the same content.",
+        )
 
-    def handle(self, *args, directory: Path, owner: str, recursive: bool, language, **options) -> None:
+    def handle(self, *args, directory: Path, owner: str, recursive: bool, language, allow_duplicates: bool, **options) -> None:
+        try:
+            language = clean_language(language)
+        except InvalidUpload as exc:
+            raise CommandError(str(exc)) from exc
         try:
             user = get_user_model().objects.get(username=owner)
         except get_user_model().DoesNotExist as exc:
@@ -30,14 +38,25 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a folder.")
         pattern = "**/*" if recursive else "*"
-        paths = sorted(p for p in directory.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in directory.glob(pattern) if p.is_file())
+        paths = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+        skipped = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+        if skipped:
+            names = ", ".join(str(p.relative_to(directory)) for p in skipped[:10])
+            more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+            self.stderr.write(f"Skipping {len(skipped)} file(s) without an image extension: {names}{more}")
         if not paths:
             raise CommandError(f"No images in {directory}.")
 
-        imported = refused = 0
+        imported = refused = duplicates = 0
         progress = _Progress(len(paths), self.stderr)
         for path in paths:
             with path.open("rb") as handle:
+                # Importing a folder again (after adding a few scans) adds only the new files.
+                if not allow_duplicates and already_stored(user, handle):
+                    duplicates += 1
+                    progress.step(path.name)
+                    continue
                 [outcome] = create_notes(owner=user, files=[File(handle, name=path.name)], language=language)
             if outcome.ok:
                 imported += 1
@@ -47,7 +66,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path}: {outcome.error}")
             progress.step(path.name)
         progress.finish()
-        self.stdout.write(f"Imported {imported} note(s) for {owner}; {refused} file(s) refused.")
+        already = f"; {duplicates} already imported" if duplicates else ""
+        self.stdout.write(f"Imported {imported} note(s) for {owner}; {refused} file(s) refused{already}.")
 
 
 class _Progress:

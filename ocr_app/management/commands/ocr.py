@@ -62,8 +62,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {line['confidence']:5.1f}%  {style(verdict.ljust(14))}  {line['text']}")
         if as_json:
             self.stdout.write(_json_dumps(results))
+        # Like other command-line tools: any file that could not be read fails the run.
         if failures == len(files):
             raise CommandError("No file could be recognised.")
+        if failures:
+            raise CommandError(f"{failures} of {len(files)} files could not be recognised.")
 
 
 def _json_dumps(value) -> str:

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -46,6 +46,7 @@ class Command(BaseCommand):
             procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR))
 
         stopping = False
+        web_exit_code = None
 
         def stop(signum, frame) -> None:
             nonlocal stopping
@@ -68,6 +69,7 @@ class Command(BaseCommand):
                         continue
                     if name == "web":
                         self.stderr.write(f"The web server exited with code {code}; stopping.")
+                        web_exit_code = code
                         stopping = True
                         break
                     self.stderr.write(f"{name} exited with code {code}; starting it again.")
@@ -83,3 +85,6 @@ class Command(BaseCommand):
                     proc.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        if web_exit_code is not None:
+            # Not a requested stop: scripts and service managers must see the failure.
+            raise CommandError(f"The web server stopped unexpectedly (exit code {web_exit_code}); see its messages above.")
