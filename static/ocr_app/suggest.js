@@ -11,12 +11,13 @@
       timer = setTimeout(async () => {
         const words = input.value.split(/\s+/);
         const current = words[words.length - 1].replace(/^[-"]+/, "");
-        if (current.length < 2 || current === last) return;
-        last = current;
+        // Keyed on the whole text: the words before the current one are part of each suggestion.
+        if (current.length < 2 || input.value === last) return;
+        last = input.value;
         try {
           const url = input.dataset.suggestUrl + "?q=" + encodeURIComponent(current);
           const response = await fetch(url, { headers: { Accept: "application/json" } });
-          if (!response.ok) return;
+          if (!response.ok || input.value !== last) return; // typed on meanwhile: a newer request follows
           const head = words.slice(0, -1).join(" ");
           list.replaceChildren(...(await response.json()).suggestions.map((word) => {
             const option = document.createElement("option");

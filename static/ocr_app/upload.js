@@ -94,7 +94,8 @@
           if (!row) continue;
           let text = note.status_display;
           if (note.status === "done") {
-            text = "Done · " + note.line_count + " lines" + (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
+            text = "Done · " + note.line_count + (note.line_count === 1 ? " line" : " lines") +
+              (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
           } else if (note.status === "failed") {
             text = "Failed: " + note.error;
           }
