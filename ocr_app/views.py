@@ -33,8 +33,7 @@ def _wants_json(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
-    # Explicit: Meta.ordering does not apply to the GROUP BY the counts need.
-    notes = Note.objects.owned_by(request.user).with_line_counts().order_by("-uploaded_at", "-pk")
+    notes = Note.objects.owned_by(request.user).with_line_counts()
     page = Paginator(notes, 24).get_page(request.GET.get("page"))
     return render(request, "ocr_app/note_list.html", {"page": page, "notes": page.object_list})
 
