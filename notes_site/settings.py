@@ -220,6 +220,8 @@ INKDEX = {
     "HEARTBEAT_SECONDS": env_float("INKDEX_HEARTBEAT_SECONDS", 10.0),
     "STALE_AFTER_SECONDS": env_float("INKDEX_STALE_AFTER_SECONDS", 60.0),
     "THUMBNAIL_SIZE": 480,
+    # A reviewer holds a line this long; then another reviewer may take it.
+    "REVIEW_CLAIM_SECONDS": env_float("INKDEX_REVIEW_CLAIM_SECONDS", 600.0),
 }
 
 LOGGING = {

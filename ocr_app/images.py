@@ -200,3 +200,19 @@ def make_preview(image: Image.Image, longest_side: int, quality: int = 85) -> by
     buffer = io.BytesIO()
     preview.save(buffer, "JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
+
+
+def crop_jpeg(image: Image.Image, box: tuple[int, int, int, int], *, margin: int, max_width: int = 1600) -> bytes:
+    """A JPEG of the ``(x, y, width, height)`` region with ``margin`` pixels around it,
+    kept inside the image, and no wider than ``max_width``."""
+    x, y, width, height = box
+    left, top = max(0, x - margin), max(0, y - margin)
+    right, bottom = min(image.width, x + width + margin), min(image.height, y + height + margin)
+    if right <= left or bottom <= top:
+        raise InvalidImage("The region lies outside the image.")
+    region = image.crop((left, top, right, bottom))
+    if region.width > max_width:
+        region = region.resize((max_width, round(region.height * max_width / region.width)), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    region.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()

@@ -104,6 +104,17 @@ class Line(models.Model):
     words = models.JSONField(default=list, blank=True)
     # Other readings of the line, best first.
     alternatives = models.JSONField(default=list, blank=True)
+    # What the engine read; ``text`` differs from it once a reviewer corrected the line.
+    ocr_text = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A reviewer holds the line until the claim expires, so two never get the same one.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["note", "order"]
@@ -117,13 +128,47 @@ class Line(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def is_corrected(self) -> bool:
+        return self.reviewed_at is not None and self.text != self.ocr_text
+
+
+class ReviewAction(models.TextChoices):
+    ACCEPT = "accept", "Accepted"
+    CORRECT = "correct", "Corrected"
+    RESTORE = "restore", "Restored"
+
+
+class ReviewEvent(models.Model):
+    """One thing a reviewer did to a line; the line's history, never edited."""
+
+    # Kept when the line goes (a reprocess replaces a note's lines): the history stays.
+    line = models.ForeignKey(Line, on_delete=models.SET_NULL, null=True, related_name="events")
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="review_events")
+    line_order = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=16, choices=ReviewAction.choices)
+    old_text = models.TextField()
+    new_text = models.TextField()
+    # The line as the engine gave it, for accuracy figures that survive later edits.
+    ocr_text = models.TextField()
+    confidence = models.FloatField()
+    engine_name = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} line {self.line_order + 1} of note {self.note_id}"
+
 
 class Word(models.Model):
     """A distinct word of one user's lines: fuzzy search and suggestions draw on these."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     word = models.CharField(max_length=64)
-    # How many times the word was seen; it only grows until the vocabulary is rebuilt.
+    # How many times the user's lines hold the word.
     count = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import search_views, views
+from . import review_views, search_views, views
 
 app_name = "ocr_app"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("notes/<int:pk>/image/<str:variant>/", views.note_image, name="note_image"),
     path("notes/<int:pk>/reprocess/", views.note_reprocess, name="note_reprocess"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("review/", review_views.queue, name="review_queue"),
+    path("review/accuracy/", review_views.accuracy_report, name="review_accuracy"),
+    path("review/lines/<int:pk>/", review_views.act, name="review_act"),
+    path("review/lines/<int:pk>/crop.jpg", review_views.crop, name="review_crop"),
+    path("review/lines/<int:pk>/history/", review_views.history, name="review_history"),
 ]

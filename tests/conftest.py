@@ -39,6 +39,8 @@ def inkdex_test_settings(settings, tmp_path):
         "HEARTBEAT_SECONDS": 0.5,
         "STALE_AFTER_SECONDS": 3.0,
     }
+    # Test users need no strong hashing; it would cost ~0.3 s per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Static files are served by finders in tests; no collectstatic needed.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -14,27 +14,10 @@ from ocr_app.models import Line, Note
 from ocr_app.search import Filters, search_notes, suggest
 from ocr_app.search.index import ensure_search_index, index_drift, rebuild_search_index
 from ocr_app.search.query import parse
-from ocr_app.search.vocabulary import record_words
+
+from tests.factories import make_note
 
 pytestmark = pytest.mark.django_db
-
-
-def make_note(owner, texts, *, name=None, uploaded_at=None, alternatives=None, review=()):
-    note = Note.objects.create(
-        owner=owner, image=f"notes/{owner.pk}/x.jpg", original_name=name or texts[0][:30], sha256="0" * 64,
-        size_bytes=1, width=1000, height=100 * len(texts), image_format="JPEG", content_type="image/jpeg",
-        status="done", uploaded_at=uploaded_at or datetime(2026, 11, 1, tzinfo=timezone.utc),
-    )
-    Line.objects.bulk_create(
-        Line(note=note, owner=owner, order=i, text=text, confidence=50.0 if i in review else 95.0,
-             x=10, y=10 + 100 * i, width=900, height=60, needs_review=i in review,
-             words=[{"text": w, "confidence": 95.0, "box": {"x": 10 + 80 * j, "y": 10 + 100 * i, "width": 70, "height": 60}}
-                    for j, w in enumerate(text.split())],
-             alternatives=(alternatives or {}).get(i, []))
-        for i, text in enumerate(texts)
-    )
-    record_words(owner.pk, texts + [a for alts in (alternatives or {}).values() for a in alts])
-    return note
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db import connection
+from django.db.models import F
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -27,9 +28,18 @@ def max_edits(word: str) -> int:
     return 1 if len(word) <= 6 else 2
 
 
+def line_texts(lines) -> list[str]:
+    """Everything of ``lines`` that search knows them by: the text and the alternative readings."""
+    return [text for line in lines for text in (line.text, *line.alternatives)]
+
+
+def _word_counts(texts) -> Counter:
+    return Counter(w for text in texts for w in words_of(text) if len(w) >= MIN_WORD_LENGTH)
+
+
 def record_words(owner_id: int, texts) -> None:
     """Add the words of ``texts`` to the owner's vocabulary (in the caller's transaction)."""
-    counts = Counter(w for text in texts for w in words_of(text) if len(w) >= MIN_WORD_LENGTH)
+    counts = _word_counts(texts)
     if not counts:
         return
     table = Word._meta.db_table
@@ -43,6 +53,19 @@ def record_words(owner_id: int, texts) -> None:
                 + f" ON CONFLICT (owner_id, word) DO UPDATE SET count = {table}.count + excluded.count",
                 [value for word, count in chunk for value in (owner_id, word, count)],
             )
+
+
+def forget_words(owner_id: int, texts) -> None:
+    """Take the words of ``texts`` (lines being replaced or corrected) out of the
+    owner's vocabulary, so suggestions stop offering words no line holds."""
+    counts = _word_counts(texts)
+    by_count: dict[int, list[str]] = {}
+    for word, count in counts.items():
+        by_count.setdefault(count, []).append(word)
+    for count, words in by_count.items():
+        seen = Word.objects.filter(owner_id=owner_id, word__in=words)
+        seen.filter(count__lte=count).delete()
+        seen.update(count=F("count") - count)
 
 
 def rebuild_vocabulary(owner_id: int | None = None) -> int:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import Note
+from ..search.vocabulary import forget_words, line_texts
 
 
 def note_status_payload(note: Note) -> dict:
@@ -30,6 +31,7 @@ def delete_note(note: Note) -> None:
     names = [f.name for f in (note.image, note.preview, note.thumbnail) if f.name]
     storage = note.image.storage
     with transaction.atomic():
+        forget_words(note.owner_id, line_texts(note.lines.all()))
         note.delete()
         transaction.on_commit(lambda: delete_stored_files(storage, names))
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
-from ..search.vocabulary import record_words
+from ..search.vocabulary import forget_words, line_texts, record_words
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
                 owner_id=note.owner_id,
                 order=order,
                 text=line.text,
+                ocr_text=line.text,
                 confidence=confidence,
                 x=line.box.x,
                 y=line.box.y,
@@ -191,9 +192,11 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
         if not current.exists():
             logger.info("Note %s was re-queued or recovered meanwhile; discarding this run", note.pk)
             return False
-        Line.objects.filter(note=note).delete()
+        old_lines = Line.objects.filter(note=note)
+        forget_words(note.owner_id, line_texts(old_lines))
+        old_lines.delete()
         rows = Line.objects.bulk_create(_line_rows(note, recognition))
-        record_words(note.owner_id, [row.text for row in rows] + [alt for row in rows for alt in row.alternatives])
+        record_words(note.owner_id, line_texts(rows))
         current.update(
             status=NoteStatus.DONE,
             finished_at=timezone.now(),

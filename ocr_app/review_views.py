@@ -1,0 +1,135 @@
+"""The review queue pages, for staff only. Logic lives in ``services.review``."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .images import InvalidImage
+from .models import Line
+from .services import accuracy, review
+
+SKIPPED_SESSION_KEY = "review_skipped"
+
+
+def staff_required(view):
+    """Signed-in staff only; everyone else signed in gets 403 whatever they ask for."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can review lines.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _skipped(request: HttpRequest) -> list[int]:
+    return request.session.get(SKIPPED_SESSION_KEY, [])
+
+
+@staff_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    if "restart" in request.GET:
+        request.session[SKIPPED_SESSION_KEY] = []
+        return redirect("ocr_app:review_queue")
+    line = review.claim_next_line(request.user, skipped=_skipped(request))
+    neighbours = {}
+    if line is not None:
+        around = line.note.lines.filter(order__in=[line.order - 1, line.order + 1])
+        neighbours = {other.order - line.order: other for other in around}
+    return render(
+        request,
+        "ocr_app/review.html",
+        {
+            "line": line,
+            "before": neighbours.get(-1),
+            "after": neighbours.get(1),
+            "counts": review.queue_counts(request.user),
+            "skipped": len(_skipped(request)),
+            "threshold": review.review_threshold(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def act(request: HttpRequest, pk: int) -> HttpResponse:
+    """One reviewer action on a line, then on to the next line."""
+    action = request.POST.get("action", "")
+    try:
+        if action == "save":
+            review.correct_line(pk, request.user, request.POST.get("text", ""))
+        elif action == "accept":
+            review.accept_line(pk, request.user)
+        elif action == "accept_note":
+            count = review.accept_rest_of_note(pk, request.user)
+            messages.success(request, f"Accepted {count} line{'s' if count != 1 else ''} of that note.")
+        elif action == "skip":
+            review.skip_line(pk, request.user)
+            request.session[SKIPPED_SESSION_KEY] = [*_skipped(request), pk][-500:]
+        else:
+            return HttpResponse("Unknown review action.", status=400)
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect("ocr_app:review_queue")
+
+
+@staff_required
+@require_GET
+def crop(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(Line.objects.select_related("note"), pk=pk)
+    try:
+        data = review.line_crop(line)
+    except (InvalidImage, FileNotFoundError) as exc:
+        raise Http404("The image of this line cannot be shown.") from exc
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(Line.objects.select_related("note", "note__owner", "reviewed_by"), pk=pk)
+    if request.method == "POST":
+        try:
+            review.restore_text(pk, request.user, request.POST.get("text", ""))
+            messages.success(request, "Earlier text restored.")
+        except review.ReviewError as exc:
+            messages.error(request, str(exc))
+        return redirect("ocr_app:review_history", pk=pk)
+    return render(
+        request,
+        "ocr_app/review_history.html",
+        {
+            "line": line,
+            "events": line.events.select_related("reviewer"),
+            "earlier_texts": review.earlier_texts(line),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def accuracy_report(request: HttpRequest) -> HttpResponse:
+    lines = accuracy.reviewed_lines()
+    threshold = review.review_threshold()
+    return render(
+        request,
+        "ocr_app/review_accuracy.html",
+        {
+            "engines": accuracy.engine_accuracy(lines),
+            "outcomes": accuracy.threshold_outcomes(lines, [*accuracy.THRESHOLDS_SHOWN, threshold]),
+            "threshold": threshold,
+            "reviewed": len(lines),
+        },
+    )

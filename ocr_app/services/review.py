@@ -1,0 +1,225 @@
+"""The review queue: staff check the lines the engine was unsure of.
+
+Every action changes the line, its search index (triggers or a generated column,
+in the same transaction) and the user's vocabulary, and writes a review event;
+all in one transaction. Reviewers claim a line before they see it, and a claim
+expires, so two reviewers never work on the same line and none is lost when a
+reviewer walks away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from ..images import crop_jpeg, open_upright_rgb
+from ..models import Line, NoteStatus, ReviewAction, ReviewEvent
+from ..search.vocabulary import forget_words, record_words
+
+MAX_LINE_LENGTH = 2000
+
+
+class ReviewError(Exception):
+    """An action that cannot be done, with a message for the reviewer."""
+
+
+def review_threshold() -> float:
+    return settings.INKDEX["REVIEW_THRESHOLD"]
+
+
+def claim_seconds() -> float:
+    return settings.INKDEX["REVIEW_CLAIM_SECONDS"]
+
+
+def pending_lines() -> QuerySet[Line]:
+    """Lines waiting for a reviewer: a note's lines together and in reading order,
+    the notes whose least sure line is least sure first."""
+    waiting = Line.objects.filter(reviewed_at__isnull=True, note__status=NoteStatus.DONE).filter(
+        Q(needs_review=True) | Q(confidence__lt=review_threshold())
+    )
+    # Over all the note's lines, so the order stays put while a note is being reviewed.
+    least_sure = (
+        Line.objects.filter(note=OuterRef("note")).order_by().values("note").annotate(least=Min("confidence")).values("least")
+    )
+    return waiting.annotate(note_least_sure=Subquery(least_sure)).order_by("note_least_sure", "note_id", "order")
+
+
+def _free_for(reviewer, now: datetime) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now) | Q(claimed_by=reviewer)
+
+
+def claim_next_line(reviewer, *, skipped: Collection[int] = ()) -> Line | None:
+    """The next line for ``reviewer``, claimed for them; None when the queue is empty.
+
+    A line the reviewer already holds comes back first (a page reload must not
+    move on). Claiming is a conditional update, so of two reviewers racing for a
+    line exactly one gets it and the other takes the next.
+    """
+    now = timezone.now()
+    held = pending_lines().filter(claimed_by=reviewer, claimed_until__gt=now).exclude(pk__in=skipped).first()
+    if held is not None:
+        return _with_note(held.pk)
+    for _ in range(20):
+        candidates = list(
+            pending_lines().filter(_free_for(reviewer, now)).exclude(pk__in=skipped).values_list("pk", flat=True)[:10]
+        )
+        if not candidates:
+            return None
+        for line_id in candidates:
+            claimed = (
+                Line.objects.filter(pk=line_id, reviewed_at__isnull=True)
+                .filter(_free_for(reviewer, now))
+                .update(claimed_by=reviewer, claimed_until=now + timedelta(seconds=claim_seconds()))
+            )
+            if claimed:
+                release_claims(reviewer, keep=line_id)
+                return _with_note(line_id)
+        now = timezone.now()
+    return None
+
+
+def _with_note(line_id: int) -> Line:
+    return Line.objects.select_related("note", "note__owner").get(pk=line_id)
+
+
+def release_claims(reviewer, *, keep: int | None = None) -> None:
+    Line.objects.filter(claimed_by=reviewer).exclude(pk=keep).update(claimed_by=None, claimed_until=None)
+
+
+def skip_line(line_id: int, reviewer) -> None:
+    """Leave the line for someone else (or for later); nothing about it changes."""
+    Line.objects.filter(pk=line_id, claimed_by=reviewer).update(claimed_by=None, claimed_until=None)
+
+
+def _locked_line(line_id: int, reviewer) -> Line:
+    try:
+        line = Line.objects.select_for_update().select_related("note").get(pk=line_id)
+    except Line.DoesNotExist:
+        raise ReviewError("This line no longer exists (its note was reprocessed or deleted).") from None
+    held_by_other = (
+        line.claimed_by_id not in (None, reviewer.pk) and line.claimed_until and line.claimed_until > timezone.now()
+    )
+    if held_by_other:
+        raise ReviewError("Another reviewer is working on this line.")
+    return line
+
+
+def _set_text(line: Line, reviewer, text: str, action: str) -> ReviewEvent:
+    old_text = line.text
+    if text != old_text:
+        forget_words(line.owner_id, [old_text])
+        record_words(line.owner_id, [text])
+    line.text = text
+    line.needs_review = False
+    line.reviewed_at = timezone.now()
+    line.reviewed_by = reviewer
+    line.claimed_by = None
+    line.claimed_until = None
+    line.save(update_fields=["text", "needs_review", "reviewed_at", "reviewed_by", "claimed_by", "claimed_until"])
+    return ReviewEvent.objects.create(
+        line=line,
+        note_id=line.note_id,
+        line_order=line.order,
+        reviewer=reviewer,
+        action=action,
+        old_text=old_text,
+        new_text=text,
+        ocr_text=line.ocr_text,
+        confidence=line.confidence,
+        engine_name=line.note.engine_name,
+        created_at=line.reviewed_at,
+    )
+
+
+def clean_text(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > MAX_LINE_LENGTH:
+        raise ReviewError(f"A line can hold at most {MAX_LINE_LENGTH} characters.")
+    return text
+
+
+@transaction.atomic
+def accept_line(line_id: int, reviewer) -> ReviewEvent:
+    """The engine read the line right."""
+    line = _locked_line(line_id, reviewer)
+    return _set_text(line, reviewer, line.text, ReviewAction.ACCEPT)
+
+
+@transaction.atomic
+def correct_line(line_id: int, reviewer, text: str) -> ReviewEvent:
+    """Replace the line's text with the reviewer's; unchanged text counts as accepted."""
+    text = clean_text(text)
+    line = _locked_line(line_id, reviewer)
+    action = ReviewAction.ACCEPT if text == line.text else ReviewAction.CORRECT
+    return _set_text(line, reviewer, text, action)
+
+
+@transaction.atomic
+def accept_rest_of_note(line_id: int, reviewer) -> int:
+    """Accept this line and every other waiting line of its note; returns how many."""
+    note_id = _locked_line(line_id, reviewer).note_id
+    now = timezone.now()
+    accepted = 0
+    for line in pending_lines().filter(note_id=note_id).filter(_free_for(reviewer, now)).select_for_update(of=("self",)):
+        _set_text(line, reviewer, line.text, ReviewAction.ACCEPT)
+        accepted += 1
+    return accepted
+
+
+def earlier_texts(line: Line) -> list[str]:
+    """Texts the line held before, the engine's first; what ``restore_text`` accepts."""
+    texts = [line.ocr_text]
+    for event in line.events.order_by("created_at", "pk"):
+        texts += [event.old_text, event.new_text]
+    seen: dict[str, None] = {}
+    for text in texts:
+        if text != line.text:
+            seen.setdefault(text)
+    return list(seen)
+
+
+@transaction.atomic
+def restore_text(line_id: int, reviewer, text: str) -> ReviewEvent:
+    """Put back a text the line held earlier."""
+    line = _locked_line(line_id, reviewer)
+    if text not in earlier_texts(line):
+        raise ReviewError("That text is not in this line's history.")
+    return _set_text(line, reviewer, text, ReviewAction.RESTORE)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int
+    done_today: int
+    done_today_by_reviewer: int
+
+
+def queue_counts(reviewer) -> QueueCounts:
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = ReviewEvent.objects.filter(created_at__gte=start_of_day)
+    return QueueCounts(
+        waiting=pending_lines().count(),
+        done_today=today.count(),
+        done_today_by_reviewer=today.filter(reviewer=reviewer).count(),
+    )
+
+
+def line_crop(line: Line) -> bytes:
+    """The line's region of its note's image with some room around it, as JPEG.
+
+    Cut from the upright preview when there is one (quick to decode, sharp
+    enough to read a line), else from the stored original.
+    """
+    note = line.note
+    stored = note.preview if note.preview.name else note.image
+    with stored.open("rb") as handle:
+        image = open_upright_rgb(handle)
+    scale = image.width / note.width
+    box = tuple(round(value * scale) for value in (line.x, line.y, line.width, line.height))
+    return crop_jpeg(image, box, margin=max(12, round(box[3] * 0.6)))

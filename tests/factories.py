@@ -1,0 +1,48 @@
+"""Notes and lines made directly in the database (no OCR), for tests whose
+expected results must be known exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from django.core.files.base import ContentFile
+
+from ocr_app.models import Line, Note
+from ocr_app.search.vocabulary import record_words
+
+LINE_STEP = 100
+
+
+def make_note(
+    owner, texts, *, name=None, uploaded_at=None, alternatives=None, review=(), confidences=None,
+    image: bytes | None = None, width=1000, engine="rapidocr",
+):
+    """A recognised note of ``owner`` holding ``texts``, one line each.
+
+    Lines listed in ``review`` get confidence 50 and the review flag; others 95,
+    unless ``confidences`` gives each line's. With ``image`` the note stores
+    those bytes as its image (a JPEG) and lines sit ``LINE_STEP`` pixels apart.
+    """
+    confidences = confidences or [50.0 if i in review else 95.0 for i in range(len(texts))]
+    note = Note(
+        owner=owner, original_name=name or texts[0][:30], sha256="0" * 64,
+        size_bytes=len(image or b"x"), width=width, height=LINE_STEP * len(texts) + 20, image_format="JPEG",
+        content_type="image/jpeg", status="done", engine_name=engine,
+        uploaded_at=uploaded_at or datetime(2026, 11, 1, tzinfo=timezone.utc),
+    )
+    if image is None:
+        note.image.name = f"notes/{owner.pk}/x.jpg"
+    else:
+        note.image.save("note.jpg", ContentFile(image), save=False)
+    note.save()
+    Line.objects.bulk_create(
+        Line(note=note, owner=owner, order=i, text=text, ocr_text=text, confidence=confidences[i],
+             x=10, y=10 + LINE_STEP * i, width=width - 100, height=60,
+             needs_review=confidences[i] < 75 or i in review,
+             words=[{"text": w, "confidence": 95.0, "box": {"x": 10 + 80 * j, "y": 10 + LINE_STEP * i, "width": 70, "height": 60}}
+                    for j, w in enumerate(text.split())],
+             alternatives=(alternatives or {}).get(i, []))
+        for i, text in enumerate(texts)
+    )
+    record_words(owner.pk, texts + [a for alts in (alternatives or {}).values() for a in alts])
+    return note

@@ -1,0 +1,426 @@
+"""The review queue: services (actions, claims, history, accuracy) and who may reach it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from io import BytesIO
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from ocr_app.models import Line, Note, ReviewAction, ReviewEvent, Word
+from ocr_app.search import search_notes, suggest
+from ocr_app.services import accuracy, review
+from ocr_app.services.notes import delete_note
+from tests.factories import LINE_STEP, make_note
+from tests.notegen import encode, render_note
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def second_reviewer(django_user_model):
+    return django_user_model.objects.create_user("rita", "rita@example.com", "rita-password-1", is_staff=True)
+
+
+@pytest.fixture
+def queue_notes(user, other_user):
+    """Two users' notes; lines under 75 wait for review."""
+    blank = encode(Image.new("RGB", (1000, 320), "white"))
+    return {
+        "a": make_note(user, ["Call the plumbcr", "Buy milk", "Pay the bi11"], confidences=[60.0, 90.0, 70.0], image=blank),
+        "b": make_note(other_user, ["Dentist at 4pm", "Renew passpor"], confidences=[40.0, 74.0], image=blank),
+        "sure": make_note(user, ["Water the garden"], confidences=[99.0], image=blank),
+    }
+
+
+def line_of(note, order) -> Line:
+    return note.lines.get(order=order)
+
+
+def texts(lines) -> list[str]:
+    return [line.text for line in lines]
+
+
+# --- the queue ---------------------------------------------------------------------
+
+
+def test_queue_holds_unsure_unreviewed_lines_of_done_notes_grouped_by_note(queue_notes):
+    # Note b's least sure line (40) beats note a's (60); within a note, reading order.
+    assert texts(review.pending_lines()) == ["Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"]
+
+
+def test_queue_follows_the_threshold_setting(queue_notes, settings):
+    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 65.0}
+    # Flagged lines stay; of the others only those under the new threshold join.
+    assert set(texts(review.pending_lines())) == {"Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"}
+    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 95.0}
+    assert "Buy milk" in texts(review.pending_lines())
+    assert "Water the garden" not in texts(review.pending_lines())
+
+
+def test_queue_leaves_out_notes_being_recognized_again(queue_notes):
+    Note.objects.filter(pk=queue_notes["b"].pk).update(status="queued")
+    assert texts(review.pending_lines()) == ["Call the plumbcr", "Pay the bi11"]
+
+
+def test_two_reviewers_never_get_the_same_line(queue_notes, staff_user, second_reviewer):
+    first = review.claim_next_line(staff_user)
+    second = review.claim_next_line(second_reviewer)
+    assert first.text == "Dentist at 4pm"
+    assert second.text == "Renew passpor"
+    # Coming back (a reload) gives each the line they hold.
+    assert review.claim_next_line(staff_user).pk == first.pk
+    assert review.claim_next_line(second_reviewer).pk == second.pk
+
+
+def test_an_expired_claim_lets_another_reviewer_take_the_line(queue_notes, staff_user, second_reviewer):
+    held = review.claim_next_line(staff_user)
+    Line.objects.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert review.claim_next_line(second_reviewer).pk == held.pk
+    # The first reviewer moves on to the next free line.
+    assert review.claim_next_line(staff_user).text == "Renew passpor"
+
+
+def test_a_reviewer_holds_one_line_at_a_time(queue_notes, staff_user):
+    first = review.claim_next_line(staff_user)
+    review.claim_next_line(staff_user, skipped=[first.pk])
+    assert Line.objects.filter(claimed_by=staff_user).count() == 1
+    assert Line.objects.get(pk=first.pk).claimed_by is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reviewers_claiming_at_the_same_moment_get_different_lines(queue_notes, django_user_model):
+    reviewers = [
+        django_user_model.objects.create_user(f"reviewer{i}", password="pw-12345678", is_staff=True) for i in range(4)
+    ]
+    claimed: dict[str, int | None] = {}
+    start = threading.Barrier(len(reviewers))
+
+    def claim(reviewer):
+        try:
+            start.wait()
+            line = review.claim_next_line(reviewer)
+            claimed[reviewer.username] = line.pk if line else None
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(r,)) for r in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(claimed) == 4
+    assert None not in claimed.values()
+    assert len(set(claimed.values())) == 4
+
+
+def test_skipped_lines_come_after_the_others(queue_notes, staff_user):
+    first = review.claim_next_line(staff_user)
+    review.skip_line(first.pk, staff_user)
+    assert review.claim_next_line(staff_user, skipped=[first.pk]).pk != first.pk
+    assert Line.objects.get(pk=first.pk).reviewed_at is None
+
+
+# --- actions -----------------------------------------------------------------------
+
+
+def test_a_correction_changes_the_line_keeps_the_original_and_is_searchable_at_once(queue_notes, user, staff_user):
+    line = line_of(queue_notes["a"], 0)
+    assert [r.note.pk for r in search_notes(user, "plumbcr").notes] == [queue_notes["a"].pk]
+
+    event = review.correct_line(line.pk, staff_user, "  Call the   plumber ")
+
+    line.refresh_from_db()
+    assert (line.text, line.ocr_text) == ("Call the plumber", "Call the plumbcr")
+    assert line.is_corrected and not line.needs_review
+    assert line.reviewed_by == staff_user and line.reviewed_at is not None
+    assert (event.action, event.old_text, event.new_text, event.reviewer) == (
+        ReviewAction.CORRECT, "Call the plumbcr", "Call the plumber", staff_user,
+    )
+    exact = search_notes(user, "plumber").notes
+    assert [(r.note.pk, r.fuzzy) for r in exact] == [(queue_notes["a"].pk, False)]
+    # The misreading no longer matches exactly; only as a near miss of "plumber".
+    assert [(r.note.pk, r.fuzzy) for r in search_notes(user, "plumbcr").notes] == [(queue_notes["a"].pk, True)]
+    # The vocabulary follows: suggestions offer the corrected word, not the misreading.
+    assert suggest(user, "plumb") == ["plumber"]
+    assert not Word.objects.filter(owner=user, word="plumbcr").exists()
+    assert line not in review.pending_lines()
+
+
+def test_saving_the_text_unchanged_counts_as_accepting(queue_notes, staff_user):
+    line = line_of(queue_notes["a"], 2)
+    event = review.correct_line(line.pk, staff_user, "Pay the bi11")
+    assert event.action == ReviewAction.ACCEPT
+    line.refresh_from_db()
+    assert line.reviewed_at and not line.is_corrected
+
+
+def test_accept_keeps_the_text_and_leaves_the_queue(queue_notes, staff_user):
+    line = line_of(queue_notes["b"], 0)
+    event = review.accept_line(line.pk, staff_user)
+    assert (event.action, event.old_text, event.new_text) == (ReviewAction.ACCEPT, "Dentist at 4pm", "Dentist at 4pm")
+    assert texts(review.pending_lines())[0] == "Renew passpor"
+
+
+def test_accept_rest_of_note_accepts_its_waiting_lines_but_not_another_reviewers(queue_notes, staff_user, second_reviewer):
+    note = make_note(queue_notes["a"].owner, ["one", "two", "three", "four"], confidences=[10.0, 20.0, 30.0, 99.0])
+    Line.objects.filter(note=note, order=2).update(
+        claimed_by=second_reviewer, claimed_until=timezone.now() + timedelta(minutes=5)
+    )
+    accepted = review.accept_rest_of_note(line_of(note, 0).pk, staff_user)
+    assert accepted == 2
+    assert texts(review.pending_lines().filter(note=note)) == ["three"]
+    assert ReviewEvent.objects.filter(note=note, action=ReviewAction.ACCEPT).count() == 2
+
+
+def test_a_line_held_by_another_reviewer_cannot_be_changed(queue_notes, staff_user, second_reviewer):
+    line = review.claim_next_line(second_reviewer)
+    with pytest.raises(review.ReviewError, match="Another reviewer"):
+        review.correct_line(line.pk, staff_user, "Dentist at 5pm")
+    line.refresh_from_db()
+    assert line.text == "Dentist at 4pm" and not ReviewEvent.objects.exists()
+
+
+def test_a_line_that_is_gone_gives_a_clear_error(staff_user):
+    with pytest.raises(review.ReviewError, match="no longer exists"):
+        review.accept_line(999999, staff_user)
+
+
+def test_too_long_text_is_refused_and_nothing_changes(queue_notes, staff_user):
+    line = line_of(queue_notes["a"], 0)
+    with pytest.raises(review.ReviewError, match="at most"):
+        review.correct_line(line.pk, staff_user, "x" * (review.MAX_LINE_LENGTH + 1))
+    line.refresh_from_db()
+    assert line.text == "Call the plumbcr" and line.reviewed_at is None
+
+
+def test_any_earlier_text_can_be_restored_and_that_is_recorded(queue_notes, user, staff_user, second_reviewer):
+    line = line_of(queue_notes["a"], 0)
+    review.correct_line(line.pk, staff_user, "Call the plumber")
+    review.correct_line(line.pk, second_reviewer, "Call the plumber today")
+    line.refresh_from_db()
+    assert review.earlier_texts(line) == ["Call the plumbcr", "Call the plumber"]
+
+    event = review.restore_text(line.pk, staff_user, "Call the plumbcr")
+    line.refresh_from_db()
+    assert line.text == "Call the plumbcr" and not line.is_corrected
+    assert (event.action, event.old_text, event.new_text) == (ReviewAction.RESTORE, "Call the plumber today", "Call the plumbcr")
+    assert [e.action for e in line.events.order_by("created_at", "pk")] == ["correct", "correct", "restore"]
+    assert [(r.note.pk, r.fuzzy) for r in search_notes(user, "plumbcr").notes] == [(queue_notes["a"].pk, False)]
+    with pytest.raises(review.ReviewError, match="history"):
+        review.restore_text(line.pk, staff_user, "something never there")
+
+
+def test_history_outlives_a_reprocess_that_replaces_the_lines(queue_notes, staff_user):
+    note = queue_notes["a"]
+    review.correct_line(line_of(note, 0).pk, staff_user, "Call the plumber")
+    Line.objects.filter(note=note).delete()  # what a reprocess does before storing new lines
+    event = ReviewEvent.objects.get(note=note)
+    assert event.line is None and event.line_order == 0 and event.new_text == "Call the plumber"
+    assert accuracy.reviewed_lines()[0].final_text == "Call the plumber"
+    delete_note(note)  # deleting the note does take its history
+    assert not ReviewEvent.objects.exists()
+
+
+def test_counters(queue_notes, staff_user, second_reviewer):
+    review.accept_line(line_of(queue_notes["b"], 0).pk, staff_user)
+    review.correct_line(line_of(queue_notes["b"], 1).pk, second_reviewer, "Renew passport")
+    counts = review.queue_counts(staff_user)
+    assert (counts.waiting, counts.done_today, counts.done_today_by_reviewer) == (2, 2, 1)
+
+
+# --- accuracy ----------------------------------------------------------------------
+
+
+def test_accuracy_from_reviews(user, staff_user):
+    note = make_note(user, ["plumbcr", "milk", "bi11s", "garden"], confidences=[60.0, 70.0, 80.0, 95.0])
+    lines = list(note.lines.order_by("order"))
+    review.correct_line(lines[0].pk, staff_user, "plumber")  # 1 edit, flagged at 75
+    review.accept_line(lines[1].pk, staff_user)  # right, flagged at 75
+    review.correct_line(lines[2].pk, staff_user, "bills")  # 2 edits, not flagged at 75
+    review.accept_line(lines[3].pk, staff_user)  # right, not flagged
+
+    reviewed = accuracy.reviewed_lines()
+    [engine] = accuracy.engine_accuracy(reviewed)
+    assert (engine.engine, engine.reviewed, engine.corrected, engine.edits) == ("rapidocr", 4, 2, 3)
+    assert engine.character_error_percent == pytest.approx(100 * 3 / len("plumbermilkbillsgarden"))
+    outcomes = {o.threshold: o for o in accuracy.threshold_outcomes(reviewed, [75, 90])}
+    assert (outcomes[75].flagged, outcomes[75].caught_percent, outcomes[75].needless_percent) == (2, 50.0, 50.0)
+    assert (outcomes[90].flagged, outcomes[90].caught_percent) == (3, 100.0)
+
+
+def test_accuracy_page_shows_the_figures(client, user, staff_user):
+    note = make_note(user, ["plumbcr"], confidences=[60.0])
+    review.correct_line(note.lines.get().pk, staff_user, "plumber")
+    client.force_login(staff_user)
+    page = client.get(reverse("ocr_app:review_accuracy")).content.decode()
+    assert "rapidocr" in page and "14.3 %" in page  # 1 edit in 7 characters
+    assert '<tr class="current"><td>75% (now)' in page
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+def test_queue_page_shows_the_crop_the_text_and_the_counters(client, user, staff_user):
+    image, _ = render_note(["Call the plumber", "Buy milk"], line_gap=LINE_STEP / 44)
+    note = make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[55.0, 95.0], image=encode(image), width=image.width)
+    client.force_login(staff_user)
+    page = client.get(reverse("ocr_app:review_queue")).content.decode()
+    line = note.lines.get(order=0)
+    assert 'value="Call the plumbcr"' in page
+    assert reverse("ocr_app:review_crop", args=[line.pk]) in page
+    assert '<strong id="count-waiting">1</strong>' in page
+
+    crop = client.get(reverse("ocr_app:review_crop", args=[line.pk]))
+    assert crop["Content-Type"] == "image/jpeg"
+    with Image.open(BytesIO(crop.content)) as cut:
+        # The line's box with a margin on each side, kept inside the image.
+        margin = max(12, round(line.height * 0.6))
+        assert cut.height == min(line.y + line.height + margin, image.height) - max(0, line.y - margin)
+        assert cut.width == min(line.x + line.width + margin, image.width) - max(0, line.x - margin)
+
+
+def test_queue_actions_through_the_page(client, queue_notes, user, staff_user):
+    client.force_login(staff_user)
+    client.get(reverse("ocr_app:review_queue"))
+    first = Line.objects.get(claimed_by=staff_user)
+    response = client.post(reverse("ocr_app:review_act", args=[first.pk]), {"action": "save", "text": "Dentist at 5pm"})
+    assert response.status_code == 302 and response["Location"] == reverse("ocr_app:review_queue")
+    assert Line.objects.get(pk=first.pk).text == "Dentist at 5pm"
+
+    page = client.get(reverse("ocr_app:review_queue")).content.decode()
+    second = Line.objects.get(claimed_by=staff_user)
+    assert second.text == "Renew passpor" and 'value="Renew passpor"' in page
+    client.post(reverse("ocr_app:review_act", args=[second.pk]), {"action": "skip"})
+    client.get(reverse("ocr_app:review_queue"))
+    third = Line.objects.get(claimed_by=staff_user)
+    assert third.text == "Call the plumbcr"
+    client.post(reverse("ocr_app:review_act", args=[third.pk]), {"action": "accept_note", "text": "ignored"})
+    page = client.get(reverse("ocr_app:review_queue")).content.decode()
+    assert Line.objects.get(pk=third.pk).text == "Call the plumbcr"
+    assert "apart from the 1 line you skipped" in page
+    assert client.post(reverse("ocr_app:review_act", args=[third.pk]), {"action": "explode"}).status_code == 400
+
+
+def test_the_owner_sees_a_corrected_mark_on_the_note_page(alice_client, queue_notes, staff_user):
+    note = queue_notes["a"]
+    review.correct_line(line_of(note, 0).pk, staff_user, "Call the plumber")
+    page = alice_client.get(note.get_absolute_url()).content.decode()
+    assert "Call the plumber" in page and 'class="flag corrected"' in page
+    assert page.count('class="flag corrected"') == 1
+
+
+def test_history_page_lists_changes_and_restores(client, queue_notes, staff_user):
+    line = line_of(queue_notes["a"], 0)
+    review.correct_line(line.pk, staff_user, "Call the <b>plumber</b>")
+    client.force_login(staff_user)
+    url = reverse("ocr_app:review_history", args=[line.pk])
+    page = client.get(url).content.decode()
+    assert "Call the &lt;b&gt;plumber&lt;/b&gt;" in page and "<b>plumber</b>" not in page
+    assert client.post(url, {"text": "Call the plumbcr"}).status_code == 302
+    line.refresh_from_db()
+    assert line.text == "Call the plumbcr"
+
+
+# --- who may review ----------------------------------------------------------------
+
+
+def review_urls(line_id: int):
+    """Every review URL, with the methods it answers."""
+    return [
+        ("get", reverse("ocr_app:review_queue"), {}),
+        ("get", reverse("ocr_app:review_accuracy"), {}),
+        ("post", reverse("ocr_app:review_act", args=[line_id]), {"action": "accept"}),
+        ("get", reverse("ocr_app:review_crop", args=[line_id]), {}),
+        ("get", reverse("ocr_app:review_history", args=[line_id]), {}),
+        ("post", reverse("ocr_app:review_history", args=[line_id]), {"text": "x"}),
+    ]
+
+
+def test_every_review_url_is_for_staff_only(queue_notes, user, staff_user):
+    own_line = line_of(queue_notes["a"], 0)  # alice's own line: still not hers to review
+    others_line = line_of(queue_notes["b"], 0)
+    line_ids = [own_line.pk, others_line.pk, 999999]
+    from ocr_app import urls
+
+    review_names = {p.name for p in urls.urlpatterns if p.name.startswith("review_")}
+    assert review_names == {
+        "review_queue", "review_accuracy", "review_act", "review_crop", "review_history"
+    }
+
+    anonymous = Client()
+    ordinary = Client()
+    ordinary.force_login(user)
+    for line_id in line_ids:
+        for method, url, data in review_urls(line_id):
+            response = getattr(anonymous, method)(url, data)
+            assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+            assert getattr(ordinary, method)(url, data).status_code == 403, url
+    assert not ReviewEvent.objects.exists()
+    assert Line.objects.filter(reviewed_at__isnull=False).count() == 0
+
+    staff = Client()
+    staff.force_login(staff_user)
+    for method, url, data in review_urls(own_line.pk):
+        if method == "get":
+            assert staff.get(url).status_code == 200, url
+
+
+def test_ordinary_users_see_no_review_link(alice_client, staff_user):
+    assert reverse("ocr_app:review_queue") not in alice_client.get(reverse("ocr_app:note_list")).content.decode()
+    staff = Client()
+    staff.force_login(staff_user)
+    assert reverse("ocr_app:review_queue") in staff.get(reverse("ocr_app:note_list")).content.decode()
+
+
+# --- admin -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_logged_in(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-password-1")
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+def test_admin_lines_filters_bulk_accept_and_edit(admin_client_logged_in, queue_notes):
+    client = admin_client_logged_in
+    changelist = reverse("admin:ocr_app_line_changelist")
+    for query in ("", "?needs_review__exact=1", "?confidence=50-75", "?reviewed=no", "?reviewed=corrected",
+                  "?note__engine_name=rapidocr", "?q=plumbcr"):
+        assert client.get(changelist + query).status_code == 200, query
+    page = client.get(changelist + "?confidence=0-50").content.decode()
+    assert "Dentist at 4pm" in page and "Renew passpor" not in page
+    assert reverse("ocr_app:review_queue") in page
+
+    flagged = list(Line.objects.filter(needs_review=True).values_list("pk", flat=True))
+    response = client.post(changelist, {"action": "accept_lines", "_selected_action": flagged[:2]})
+    assert response.status_code == 302
+    assert ReviewEvent.objects.filter(action="accept", reviewer=client.admin).count() == 2
+
+    line = line_of(queue_notes["b"], 1)
+    response = client.post(reverse("admin:ocr_app_line_change", args=[line.pk]), {"text": "Renew passport"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.text == "Renew passport" and line.ocr_text == "Renew passpor"
+    assert ReviewEvent.objects.filter(line=line, action="correct", reviewer=client.admin).exists()
+
+    assert reverse("ocr_app:review_queue") in client.get(reverse("admin:index")).content.decode()
+
+
+def test_admin_review_events_are_read_only(admin_client_logged_in, queue_notes, staff_user):
+    event = review.accept_line(line_of(queue_notes["a"], 0).pk, staff_user)
+    client = admin_client_logged_in
+    assert client.get(reverse("admin:ocr_app_reviewevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:ocr_app_reviewevent_add")).status_code == 403
+    client.post(reverse("admin:ocr_app_reviewevent_change", args=[event.pk]), {"new_text": "forged"})
+    event.refresh_from_db()
+    assert event.new_text == "Call the plumbcr"
+    assert client.post(reverse("admin:ocr_app_reviewevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
