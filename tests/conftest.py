@@ -22,6 +22,9 @@ from tests.notegen import note_bytes
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+# The real-browser fixtures (browser, browsing, open_browsing, shots).
+pytest_plugins = ["tests.browsing"]
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(tmp_path_factory):

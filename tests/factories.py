@@ -3,9 +3,11 @@ expected results must be known exactly."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from ocr_app.models import Line, Note
 from ocr_app.search.vocabulary import record_words
@@ -15,18 +17,24 @@ LINE_STEP = 100
 
 def make_note(
     owner, texts, *, name=None, uploaded_at=None, alternatives=None, review=(), confidences=None,
-    image: bytes | None = None, width=1000, engine="rapidocr",
+    image: bytes | None = None, width=1000, engine="rapidocr", boxes=None,
 ):
     """A recognised note of ``owner`` holding ``texts``, one line each.
 
     Lines listed in ``review`` get confidence 50 and the review flag; others 95,
     unless ``confidences`` gives each line's. With ``image`` the note stores
-    those bytes as its image (a JPEG) and lines sit ``LINE_STEP`` pixels apart.
+    those bytes as its image (a JPEG). Lines sit ``LINE_STEP`` pixels apart
+    unless ``boxes`` gives each line's (x, y, width, height).
     """
+    boxes = boxes or [(10, 10 + LINE_STEP * i, width - 100, 60) for i in range(len(texts))]
+    height = LINE_STEP * len(texts) + 20
+    if image is not None:
+        with Image.open(io.BytesIO(image)) as stored:
+            width, height = stored.size
     confidences = confidences or [50.0 if i in review else 95.0 for i in range(len(texts))]
     note = Note(
         owner=owner, original_name=name or texts[0][:30], sha256="0" * 64,
-        size_bytes=len(image or b"x"), width=width, height=LINE_STEP * len(texts) + 20, image_format="JPEG",
+        size_bytes=len(image or b"x"), width=width, height=height, image_format="JPEG",
         content_type="image/jpeg", status="done", engine_name=engine,
         uploaded_at=uploaded_at or datetime(2026, 11, 1, tzinfo=timezone.utc),
     )
@@ -37,7 +45,7 @@ def make_note(
     note.save()
     Line.objects.bulk_create(
         Line(note=note, owner=owner, order=i, text=text, ocr_text=text, confidence=confidences[i],
-             x=10, y=10 + LINE_STEP * i, width=width - 100, height=60,
+             x=boxes[i][0], y=boxes[i][1], width=boxes[i][2], height=boxes[i][3],
              needs_review=confidences[i] < 75 or i in review,
              words=[{"text": w, "confidence": 95.0, "box": {"x": 10 + 80 * j, "y": 10 + LINE_STEP * i, "width": 70, "height": 60}}
                     for j, w in enumerate(text.split())],

@@ -17,7 +17,7 @@ from ocr_app.models import Line, Note, ReviewAction, ReviewEvent, Word
 from ocr_app.search import search_notes, suggest
 from ocr_app.services import accuracy, review
 from ocr_app.services.notes import delete_note
-from tests.factories import LINE_STEP, make_note
+from tests.factories import make_note
 from tests.notegen import encode, render_note
 
 pytestmark = pytest.mark.django_db
@@ -268,8 +268,9 @@ def test_accuracy_page_shows_the_figures(client, user, staff_user):
 
 
 def test_queue_page_shows_the_crop_the_text_and_the_counters(client, user, staff_user):
-    image, _ = render_note(["Call the plumber", "Buy milk"], line_gap=LINE_STEP / 44)
-    note = make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[55.0, 95.0], image=encode(image), width=image.width)
+    image, drawn = render_note(["Call the plumber", "Buy milk"])
+    note = make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[55.0, 95.0], image=encode(image),
+                     boxes=[line.box for line in drawn])
     client.force_login(staff_user)
     page = client.get(reverse("ocr_app:review_queue")).content.decode()
     line = note.lines.get(order=0)

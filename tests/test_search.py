@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from ocr_app.models import Line, Note
+from ocr_app.models import Line
 from ocr_app.search import Filters, search_notes, suggest
 from ocr_app.search.index import ensure_search_index, index_drift, rebuild_search_index
 from ocr_app.search.query import parse

@@ -9,7 +9,6 @@ notes follow, marked as approximate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.db import connection
 from django.utils.safestring import SafeString

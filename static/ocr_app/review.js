@@ -23,7 +23,12 @@
     if (help && !help.open) help.showModal();
   }
 
-  if (!form) return;
+  if (!form) {
+    // Queue done but for skipped lines: Enter goes back to them.
+    var again = document.getElementById("review-skipped");
+    if (again) again.focus();
+    return;
+  }
   document.getElementById("show-help").addEventListener("click", showHelp);
   if (field) {
     // Caret at the end: most corrections are small edits.
