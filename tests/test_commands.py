@@ -348,7 +348,7 @@ def test_rebuild_search_index_repairs_a_broken_index_and_vocabulary(user, notes,
 
     distinct_words = Word.objects.count()
     assert out.strip() == f"Search index rebuilt; {distinct_words} distinct words."
-    assert "[1/2]" in err and "[2/2]" in err
+    assert "Rebuilding the full-text index" in err and "] 2/2 user" in err  # progress per user
     assert index_drift() is None
     assert sorted(Word.objects.filter(owner=user).values_list("word", "count")) == words_before
     assert found(user, "sarah") == [(budget.pk, False)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -68,21 +68,29 @@ def forget_words(owner_id: int, texts) -> None:
         seen.update(count=F("count") - count)
 
 
-def rebuild_vocabulary(owner_id: int | None = None) -> int:
-    """Recount every user's (or one user's) words from their lines; returns rows written."""
+def vocabulary_owners() -> list[int]:
+    """The users who have lines."""
     from ..models import Line
 
     # order_by(): Line's default ordering would make DISTINCT return one owner per line.
-    owners = [owner_id] if owner_id else list(Line.objects.order_by().values_list("owner_id", flat=True).distinct())
-    written = 0
-    for owner in owners:
-        Word.objects.filter(owner_id=owner).delete()
-        texts = []
-        for text, alternatives in Line.objects.filter(owner_id=owner).values_list("text", "alternatives").iterator(2000):
-            texts.append(text)
-            texts.extend(alternatives or [])
-        record_words(owner, texts)
-        written += Word.objects.filter(owner_id=owner).count()
+    return list(Line.objects.order_by().values_list("owner_id", flat=True).distinct())
+
+
+def rebuild_owner_vocabulary(owner_id: int) -> int:
+    """Recount one user's words from their lines; returns how many distinct words."""
+    from ..models import Line
+
+    with transaction.atomic():
+        Word.objects.filter(owner_id=owner_id).delete()
+        lines = Line.objects.filter(owner_id=owner_id).only("text", "alternatives").iterator(2000)
+        record_words(owner_id, line_texts(lines))
+        return Word.objects.filter(owner_id=owner_id).count()
+
+
+def rebuild_vocabulary(owner_id: int | None = None) -> int:
+    """Recount every user's (or one user's) words from their lines; returns rows written."""
+    owners = [owner_id] if owner_id else vocabulary_owners()
+    written = sum(rebuild_owner_vocabulary(owner) for owner in owners)
     if owner_id is None:
         Word.objects.exclude(owner_id__in=owners).delete()
     return written

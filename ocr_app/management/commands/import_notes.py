@@ -1,6 +1,5 @@
 """Import a folder of images as notes of one user, queued for recognition."""
 
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -8,6 +7,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.images import ACCEPTED_FORMATS
+from ocr_app.management.progress import Progress
 from ocr_app.services.uploads import InvalidUpload, already_stored, clean_language, create_notes
 
 IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError(f"No images in {directory}.")
 
         imported = refused = duplicates = 0
-        progress = _Progress(len(paths), self.stderr)
+        progress = Progress(len(paths), self.stderr)
         for path in paths:
             with path.open("rb") as handle:
                 # Importing a folder again (after adding a few scans) adds only the new files.
@@ -68,31 +68,3 @@ class Command(BaseCommand):
         progress.finish()
         already = f"; {duplicates} already imported" if duplicates else ""
         self.stdout.write(f"Imported {imported} note(s) for {owner}; {refused} file(s) refused{already}.")
-
-
-class _Progress:
-    """A one-line progress bar on a terminal; plain lines elsewhere."""
-
-    WIDTH = 30
-
-    def __init__(self, total: int, stream) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-        self.tty = getattr(stream, "isatty", lambda: False)() or sys.stderr.isatty()
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        filled = self.WIDTH * self.done // self.total
-        bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {label[:40]}"
-        if self.tty:
-            self.stream.write("\r" + bar.ljust(90), ending="")
-            self.stream.flush()
-        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
-            self.stream.write(bar)
-
-    def clear(self) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * 90 + "\r", ending="")
-
-    def finish(self) -> None:
-        if self.tty:
-            self.stream.write("")
