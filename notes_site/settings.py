@@ -211,6 +211,15 @@ INKDEX = {
     # Images are scaled down to at most this many pixels before OCR.
     "OCR_MAX_PIXELS": env_int("INKDEX_OCR_MAX_PIXELS", 8_000_000),
     "OCR_ENGINE": env("INKDEX_OCR_ENGINE", "rapidocr"),
+    # Engines by name; more can be added as name=dotted.path,... in INKDEX_EXTRA_ENGINES.
+    "OCR_ENGINES": {
+        "rapidocr": "ocr_app.engines.rapidocr_engine.RapidOcrEngine",
+        **dict(item.split("=", 1) for item in env("INKDEX_EXTRA_ENGINES", "").split(",") if "=" in item),
+    },
+    # Each engine runs in a child process of the worker; an image that takes
+    # longer than this is given up (the engine is stopped and restarted).
+    "ENGINE_ISOLATION": env_bool("INKDEX_ENGINE_ISOLATION", True),
+    "ENGINE_TIMEOUT_SECONDS": env_float("INKDEX_ENGINE_TIMEOUT_SECONDS", 300.0),
     "DEFAULT_LANGUAGE": env("INKDEX_DEFAULT_LANGUAGE", "en"),
     # A failed recognition is tried this many times in all, with growing pauses.
     "MAX_ATTEMPTS": env_int("INKDEX_MAX_ATTEMPTS", 3),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
+from .isolated import IsolatedEngine
 
 __all__ = [
     "Box",
@@ -19,27 +21,34 @@ __all__ = [
     "get_engine",
 ]
 
-_instances: dict[str, OcrEngine] = {}
+_instances: dict[tuple[str, bool], OcrEngine] = {}
 _lock = threading.Lock()
 
 
 def _engine_classes() -> dict[str, type[OcrEngine]]:
-    from .rapidocr_engine import RapidOcrEngine
-
-    return {RapidOcrEngine.name: RapidOcrEngine}
+    return {name: import_string(path) for name, path in settings.INKDEX["OCR_ENGINES"].items()}
 
 
 def available_engines() -> list[str]:
-    return sorted(_engine_classes())
+    return sorted(settings.INKDEX["OCR_ENGINES"])
 
 
-def get_engine(name: str | None = None) -> OcrEngine:
-    """The engine called ``name`` (default: the configured one), one per process."""
+def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrEngine:
+    """The engine called ``name`` (default: the configured one), one per process.
+
+    Isolated (the default, setting ``ENGINE_ISOLATION``), it runs in a child
+    process of its own, so that a crash or a hang costs one image, not the worker.
+    """
     name = name or settings.INKDEX["OCR_ENGINE"]
+    isolated = settings.INKDEX["ENGINE_ISOLATION"] if isolated is None else isolated
     with _lock:
-        if name not in _instances:
-            classes = _engine_classes()
-            if name not in classes:
-                raise EngineError(f"Unknown OCR engine {name!r}; available: {', '.join(sorted(classes))}")
-            _instances[name] = classes[name]()
-        return _instances[name]
+        if (name, isolated) not in _instances:
+            if name not in settings.INKDEX["OCR_ENGINES"]:
+                raise EngineError(f"Unknown OCR engine {name!r}; available: {', '.join(available_engines())}")
+            engine_class = _engine_classes()[name]
+            _instances[name, isolated] = (
+                IsolatedEngine(engine_class, timeout=settings.INKDEX["ENGINE_TIMEOUT_SECONDS"])
+                if isolated
+                else engine_class()
+            )
+        return _instances[name, isolated]

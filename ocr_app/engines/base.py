@@ -114,6 +114,12 @@ class OcrEngine(ABC):
     def languages(self) -> tuple[str, ...]:
         return ("en",)
 
+    @classmethod
+    def child_environment(cls, **options) -> dict[str, str]:
+        """Environment variables the engine's process needs from its start (for
+        native libraries that read them only then)."""
+        return {}
+
     @abstractmethod
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         """Recognise an RGB image that is already upright; boxes are in its pixels."""

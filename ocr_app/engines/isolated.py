@@ -1,0 +1,188 @@
+"""Running an engine in a child process of its own.
+
+An OCR engine is native code (onnxruntime, an embedded .NET runtime): on a bad
+image it can crash the process or never return. In a child process that costs
+one image, not the worker: the child is killed after a timeout, and a new one
+is started for the next image. The child loads the engine's models once and
+serves image after image.
+
+The child speaks length-prefixed pickles over its stdin and stdout (only with
+this parent, which started it). Whatever the engine itself prints goes to
+stderr, so it cannot corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+from PIL import Image
+
+from .base import EngineError, OcrEngine, Recognition
+
+logger = logging.getLogger(__name__)
+
+_HEADER = struct.Struct(">Q")
+
+
+class EngineCrashed(EngineError):
+    retryable = True
+
+
+class EngineTimedOut(EngineError):
+    # The same image would most likely hang again.
+    retryable = False
+
+
+def _write(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exactly(stream, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read(stream):
+    (size,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
+    return pickle.loads(_read_exactly(stream, size))
+
+
+class IsolatedEngine(OcrEngine):
+    """``engine_class`` run in a child process, with a time limit per image."""
+
+    def __init__(self, engine_class: type[OcrEngine], *, timeout: float, options: dict | None = None) -> None:
+        self.engine_class = engine_class
+        self.name = engine_class.name
+        self.timeout = timeout
+        self.options = options or {}
+        self._child: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            self._version = self.engine_class(**self.options).version
+        return self._version
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.engine_class(**self.options).languages
+
+    def _start(self) -> subprocess.Popen:
+        path = f"{self.engine_class.__module__}.{self.engine_class.__qualname__}"
+        env = {**os.environ, **self.engine_class.child_environment(**self.options)}
+        return subprocess.Popen(
+            [sys.executable, "-m", "ocr_app.engines.isolated", path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            # Started from the project folder's interpreter; make the package importable wherever we are.
+            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        )
+
+    def _ensure_child(self) -> subprocess.Popen:
+        if self._child is None or self._child.poll() is not None:
+            self._child = self._start()
+            _write(self._child.stdin, self.options)
+        return self._child
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_child()
+
+    def _stop_child(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        for stream in (child.stdin, child.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
+        image = image.convert("RGB")
+        with self._lock:
+            child = self._ensure_child()
+            try:
+                _write(child.stdin, (image.size, image.tobytes(), language))
+            except (BrokenPipeError, OSError):
+                return self._crashed(child)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                ready, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - time.monotonic()))
+                if ready:
+                    break
+                if time.monotonic() >= deadline:
+                    self._stop_child()
+                    raise EngineTimedOut(
+                        f"The {self.name} engine was still reading this image after {self.timeout:g} seconds "
+                        "and was stopped. The image may be unusually complex; try a smaller or clearer photo."
+                    )
+            try:
+                outcome = _read(child.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                return self._crashed(child)
+        kind, payload, retryable = outcome
+        if kind == "ok":
+            return payload
+        error = EngineError(payload)
+        error.retryable = retryable
+        raise error
+
+    def _crashed(self, child: subprocess.Popen):
+        code = child.wait()
+        self._stop_child()
+        logger.error("The %s engine process died (exit code %s)", self.name, code)
+        raise EngineCrashed(
+            f"The {self.name} engine crashed while reading this image (exit code {code}). "
+            "Inkdex is fine; try again, or try another engine."
+        )
+
+
+def _serve(engine_path: str) -> None:
+    """The child: build the engine once, then recognise every image sent."""
+    from django.utils.module_loading import import_string
+
+    # The protocol owns the real stdout; anything the engine prints goes to stderr.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests = sys.stdin.buffer
+    options = _read(requests)
+    engine = import_string(engine_path)(**options)
+    while True:
+        try:
+            size, data, language = _read(requests)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", engine.recognize(Image.frombytes("RGB", size, data), language=language), False)
+        except EngineError as exc:
+            reply = ("error", str(exc), getattr(exc, "retryable", False))
+        except Exception as exc:  # noqa: BLE001 - anything else the engine raises, for the parent to report
+            reply = ("error", f"The {engine.name} engine failed on this image ({type(exc).__name__}: {exc}).", False)
+        _write(replies, reply)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1])

@@ -1,0 +1,52 @@
+"""Engines that misbehave on purpose: a red image makes them crash natively or hang.
+
+On any other image they return one fixed line, so a test can tell that the
+engine process came back after the failure.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ocr_app.engines.base import Box, OcrEngine, Recognition, RecognizedLine
+
+
+def is_red(image) -> bool:
+    r, g, b = image.getpixel((0, 0))
+    return r > 200 and g < 50 and b < 50
+
+
+class _FakeEngine(OcrEngine):
+    version = "test"
+
+    def fixed_reading(self) -> Recognition:
+        line = RecognizedLine("engine is alive", 99.0, Box(0, 0, 10, 10))
+        return Recognition([line], engine_name=self.name, engine_version=self.version)
+
+
+class CrashOnRedEngine(_FakeEngine):
+    name = "crashes"
+
+    def recognize(self, image, language="en"):
+        if is_red(image):
+            os.abort()  # what a native library's fatal error looks like: SIGABRT
+        return self.fixed_reading()
+
+
+class HangOnRedEngine(_FakeEngine):
+    name = "hangs"
+
+    def recognize(self, image, language="en"):
+        if is_red(image):
+            time.sleep(3600)
+        return self.fixed_reading()
+
+
+class RaiseOnRedEngine(_FakeEngine):
+    name = "raises"
+
+    def recognize(self, image, language="en"):
+        if is_red(image):
+            raise MemoryError("out of memory in the model")
+        return self.fixed_reading()

@@ -1,0 +1,93 @@
+"""An engine that crashes or hangs costs one image, never the worker or the upload."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from ocr_app.engines import get_engine
+from ocr_app.engines.isolated import EngineCrashed, EngineTimedOut, IsolatedEngine
+from ocr_app.models import Note, NoteStatus
+from ocr_app.services.uploads import create_note
+from tests.conftest import image_upload, run_worker_until_idle
+from tests.fake_engines import CrashOnRedEngine, HangOnRedEngine, RaiseOnRedEngine
+from tests.notegen import encode
+
+RED = Image.new("RGB", (64, 64), (255, 0, 0))
+WHITE = Image.new("RGB", (64, 64), "white")
+
+
+def test_a_crash_in_the_engine_process_is_an_error_and_the_next_image_works():
+    engine = IsolatedEngine(CrashOnRedEngine, timeout=60)
+    try:
+        with pytest.raises(EngineCrashed, match=r"crashed while reading this image \(exit code -6\)"):
+            engine.recognize(RED)
+        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
+    finally:
+        engine.stop()
+
+
+def test_an_engine_that_hangs_is_stopped_after_the_timeout():
+    engine = IsolatedEngine(HangOnRedEngine, timeout=1.5)
+    try:
+        with pytest.raises(EngineTimedOut, match="still reading this image after 1.5 seconds"):
+            engine.recognize(RED)
+        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
+    finally:
+        engine.stop()
+
+
+def test_an_exception_in_the_engine_comes_back_as_a_message():
+    engine = IsolatedEngine(RaiseOnRedEngine, timeout=60)
+    try:
+        with pytest.raises(Exception, match="MemoryError: out of memory in the model"):
+            engine.recognize(RED)
+        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
+    finally:
+        engine.stop()
+
+
+@pytest.fixture
+def misbehaving_engines(settings):
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {
+            **settings.INKDEX["OCR_ENGINES"],
+            "crashes": "tests.fake_engines.CrashOnRedEngine",
+            "hangs": "tests.fake_engines.HangOnRedEngine",
+        },
+        "ENGINE_TIMEOUT_SECONDS": 1.5,
+        "MAX_ATTEMPTS": 2,
+    }
+    yield
+    for name in ("crashes", "hangs"):
+        get_engine(name).stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_fails_the_note_explains_why_and_goes_on(misbehaving_engines, user, alice_client):
+    red = encode(Image.new("RGB", (200, 200), (255, 0, 0)), "PNG")
+    crashing = create_note(owner=user, uploaded_file=image_upload("red.png", red, "image/png"))
+    Note.objects.filter(pk=crashing.pk).update(requested_engine="crashes")
+    hanging = create_note(owner=user, uploaded_file=image_upload("red2.png", red, "image/png"))
+    Note.objects.filter(pk=hanging.pk).update(requested_engine="hangs")
+    fine = create_note(owner=user, uploaded_file=image_upload("fine.jpg"))
+
+    run_worker_until_idle()  # in this process: the engines' crashes must not take it down
+
+    crashing.refresh_from_db()
+    hanging.refresh_from_db()
+    fine.refresh_from_db()
+    assert crashing.status == NoteStatus.FAILED and crashing.attempts == 2
+    assert "crashes engine crashed while reading this image" in crashing.error
+    assert "failed after 2 attempts" in crashing.error
+    # A hang is not retried: the same image would hang again.
+    assert hanging.status == NoteStatus.FAILED and hanging.attempts == 1
+    assert "still reading this image after 1.5 seconds" in hanging.error
+    assert fine.status == NoteStatus.DONE and fine.lines.exists()
+    # The upload is kept, and the note page offers to try again.
+    assert crashing.image.storage.exists(crashing.image.name)
+    page = alice_client.get(crashing.get_absolute_url()).content.decode()
+    assert "crashed while reading this image" in page
+    assert reverse("ocr_app:note_reprocess", args=[crashing.pk]) in page
