@@ -199,7 +199,16 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("INKDEX_BEHIND_HTTPS_PROXY", False) else None
 )
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("INKDEX_SECURE_COOKIES", False)
+# Production behind HTTPS: INKDEX_HTTPS=true turns on redirects to HTTPS, secure
+# cookies and HSTS (then `manage.py check --deploy` has nothing to report).
+HTTPS = env_bool("INKDEX_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS or env_bool("INKDEX_SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env_int("INKDEX_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("INKDEX_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("INKDEX_HSTS_PRELOAD", False)
+# Asking browsers to preload HSTS is the site owner's own decision (INKDEX_HSTS_PRELOAD).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Inkdex -----------------------------------------------------------------------
 INKDEX = {
@@ -229,6 +238,11 @@ INKDEX = {
     "HEARTBEAT_SECONDS": env_float("INKDEX_HEARTBEAT_SECONDS", 10.0),
     "STALE_AFTER_SECONDS": env_float("INKDEX_STALE_AFTER_SECONDS", 60.0),
     "THUMBNAIL_SIZE": 480,
+    # Sign-in: this many failures within the window block further tries for
+    # that account (or from that address) until the window has passed.
+    "SIGNIN_MAX_FAILURES_PER_ACCOUNT": env_int("INKDEX_SIGNIN_MAX_FAILURES", 5),
+    "SIGNIN_MAX_FAILURES_PER_ADDRESS": env_int("INKDEX_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20),
+    "SIGNIN_WINDOW_SECONDS": env_int("INKDEX_SIGNIN_WINDOW_SECONDS", 900),
     # A reviewer holds a line this long; then another reviewer may take it.
     "REVIEW_CLAIM_SECONDS": env_float("INKDEX_REVIEW_CLAIM_SECONDS", 600.0),
 }

@@ -176,3 +176,14 @@ class Word(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in, kept for a while to slow down password guessing."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,37 @@
+"""Production settings: `manage.py check --deploy` is clean when HTTPS is on."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_DIR
+
+
+def deploy_check(tmp_path, **env):
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INKDEX_") and k != "DATABASE_URL"},
+        "INKDEX_DATA_DIR": str(tmp_path),
+        "INKDEX_SECRET_KEY": secrets.token_urlsafe(50),
+        "INKDEX_ALLOWED_HOSTS": "notes.example.com",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_https_settings(tmp_path):
+    done = deploy_check(tmp_path, INKDEX_HTTPS="true")
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_check_deploy_names_what_is_missing_without_https(tmp_path):
+    done = deploy_check(tmp_path)
+    assert done.returncode != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in done.stderr
