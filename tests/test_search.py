@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from ocr_app.models import Line
-from ocr_app.search import Filters, search_notes, suggest
+from ocr_app.search import Filters, lines_matching, search_notes, suggest
 from ocr_app.search.index import ensure_search_index, index_drift, rebuild_search_index
 from ocr_app.search.query import parse
 
@@ -208,3 +208,21 @@ def test_note_page_highlights_the_hit_lines_and_their_boxes(alice_client, corpus
     assert "1 line match" in html
     fragment = alice_client.get(reverse("ocr_app:note_lines", args=[note.pk]), {"q": "plumber"}).content.decode()
     assert "<mark>plumber</mark>" in fragment
+
+
+def test_other_users_best_matches_do_not_hide_a_users_own(user, other_user, monkeypatch):
+    """SQLite first looks at the best matches of the whole index; when other
+    users' lines fill that pool, it must still find this user's."""
+    from ocr_app.search.backends import backend_for
+    from ocr_app.search.backends.sqlite import SqliteBackend
+
+    monkeypatch.setattr(SqliteBackend, "min_pool", 3)
+    for i in range(8):
+        make_note(other_user, ["plumber plumber plumber", f"note {i}"])
+    mine = make_note(user, ["Ask the plumber about the long leak under the kitchen sink"])
+    backend = backend_for(connection)
+    [match] = backend.match_lines(connection, owner_id=user.pk, query=parse("plumber"), limit=1)
+    assert match.line_id == mine.lines.get().pk
+    assert len(backend.match_lines(connection, owner_id=other_user.pk, query=parse("plumber"), limit=5)) == 5
+    assert [r.note.pk for r in search_notes(user, "plumber").notes] == [mine.pk]
+    assert lines_matching(mine, "plumber").line_ids == {mine.lines.get().pk}
