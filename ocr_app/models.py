@@ -178,6 +178,17 @@ class Word(models.Model):
         return self.word
 
 
+class VocabularyVersion(models.Model):
+    """A new random value whenever a user's words change, so that each process
+    can keep the word list in memory and know when to reload it."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"words of user {self.owner_id}, version {self.version}"
+
+
 class SignInFailure(models.Model):
     """A failed sign-in, kept for a while to slow down password guessing."""
 

@@ -8,14 +8,16 @@ searching for the close ones too.
 
 from __future__ import annotations
 
-from collections import Counter
+import secrets
+import threading
+from collections import Counter, OrderedDict
 
 from django.db import connection, transaction
 from django.db.models import F
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from ..models import Word
+from ..models import VocabularyVersion, Word
 from .query import words_of
 
 MIN_WORD_LENGTH = 2
@@ -37,11 +39,26 @@ def _word_counts(texts) -> Counter:
     return Counter(w for text in texts for w in words_of(text) if len(w) >= MIN_WORD_LENGTH)
 
 
+def _changed(owner_id: int) -> None:
+    """Mark the owner's vocabulary changed (in the caller's transaction)."""
+    table = VocabularyVersion._meta.db_table
+    # A random version, not a counter: a counter would repeat after a rollback
+    # or for a new user given a deleted user's id, and a process would keep a
+    # stale list believing it current.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (owner_id, version) VALUES (%s, %s) "
+            "ON CONFLICT (owner_id) DO UPDATE SET version = excluded.version",
+            [owner_id, secrets.randbits(62)],
+        )
+
+
 def record_words(owner_id: int, texts) -> None:
     """Add the words of ``texts`` to the owner's vocabulary (in the caller's transaction)."""
     counts = _word_counts(texts)
     if not counts:
         return
+    _changed(owner_id)
     table = Word._meta.db_table
     rows = list(counts.items())
     with connection.cursor() as cursor:
@@ -59,6 +76,8 @@ def forget_words(owner_id: int, texts) -> None:
     """Take the words of ``texts`` (lines being replaced or corrected) out of the
     owner's vocabulary, so suggestions stop offering words no line holds."""
     counts = _word_counts(texts)
+    if counts:
+        _changed(owner_id)
     by_count: dict[int, list[str]] = {}
     for word, count in counts.items():
         by_count.setdefault(count, []).append(word)
@@ -81,6 +100,7 @@ def rebuild_owner_vocabulary(owner_id: int) -> int:
     from ..models import Line
 
     with transaction.atomic():
+        _changed(owner_id)
         Word.objects.filter(owner_id=owner_id).delete()
         lines = Line.objects.filter(owner_id=owner_id).only("text", "alternatives").iterator(2000)
         record_words(owner_id, line_texts(lines))
@@ -96,31 +116,60 @@ def rebuild_vocabulary(owner_id: int | None = None) -> int:
     return written
 
 
+class _Vocabulary:
+    """One user's words in memory: by length, with how often each occurs."""
+
+    def __init__(self, rows) -> None:
+        self.frequency = dict(rows)
+        self.by_length: dict[int, list[str]] = {}
+        for word in self.frequency:
+            self.by_length.setdefault(len(word), []).append(word)
+
+    def of_length(self, low: int, high: int) -> list[str]:
+        return [word for length in range(low, high + 1) for word in self.by_length.get(length, ())]
+
+
+# Loading a large vocabulary costs more than the search itself; keep a few in memory.
+_CACHE_SIZE = 16
+_cache: OrderedDict[int, tuple[int, _Vocabulary]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _vocabulary(owner_id: int) -> _Vocabulary:
+    version = VocabularyVersion.objects.filter(owner_id=owner_id).values_list("version", flat=True).first() or 0
+    with _cache_lock:
+        cached = _cache.get(owner_id)
+        if cached and cached[0] == version:
+            _cache.move_to_end(owner_id)
+            return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT word, count FROM {Word._meta.db_table} WHERE owner_id = %s", [owner_id])
+        vocabulary = _Vocabulary(cursor.fetchall())
+    with _cache_lock:
+        _cache[owner_id] = (version, vocabulary)
+        _cache.move_to_end(owner_id)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return vocabulary
+
+
 def close_words(owner_id: int, words: list[str]) -> dict[str, list[str]]:
     """For each query word, the user's words within a small edit distance of it
     (the word itself excluded), closest and most frequent first."""
     wanted = sorted({w for w in words if len(w) >= MIN_FUZZY_LENGTH})
     if not wanted:
         return {}
-    shortest = min(len(w) for w in wanted) - 2
-    longest = max(len(w) for w in wanted) + 2
-    candidates = list(
-        Word.objects.filter(owner_id=owner_id)
-        .extra(where=["length(word) BETWEEN %s AND %s"], params=[shortest, longest])
-        .values_list("word", "count")
-    )
-    if not candidates:
-        return {}
-    vocabulary = [word for word, _ in candidates]
-    frequency = dict(candidates)
+    vocabulary = _vocabulary(owner_id)
     expansions: dict[str, list[str]] = {}
     for word in wanted:
+        edits = max_edits(word)
         found = process.extract(
-            word, vocabulary, scorer=Levenshtein.distance, score_cutoff=max_edits(word), limit=None
+            word, vocabulary.of_length(len(word) - edits, len(word) + edits),
+            scorer=Levenshtein.distance, score_cutoff=edits, limit=None,
         )
         close = sorted(
             ((candidate, distance) for candidate, distance, _ in found if candidate != word),
-            key=lambda item: (item[1], -frequency[item[0]], item[0]),
+            key=lambda item: (item[1], -vocabulary.frequency[item[0]], item[0]),
         )
         if close:
             expansions[word] = [candidate for candidate, _ in close[:MAX_EXPANSIONS]]
