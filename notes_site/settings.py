@@ -223,12 +223,18 @@ INKDEX = {
     # Engines by name; more can be added as name=dotted.path,... in INKDEX_EXTRA_ENGINES.
     "OCR_ENGINES": {
         "rapidocr": "ocr_app.engines.rapidocr_engine.RapidOcrEngine",
+        # Optional: pip install '.[aspose]' and ./inkdex aspose (see README).
+        "aspose": "ocr_app.engines.aspose_engine.AsposeEngine",
         **dict(item.split("=", 1) for item in env("INKDEX_EXTRA_ENGINES", "").split(",") if "=" in item),
     },
     # Each engine runs in a child process of the worker; an image that takes
     # longer than this is given up (the engine is stopped and restarted).
     "ENGINE_ISOLATION": env_bool("INKDEX_ENGINE_ISOLATION", True),
     "ENGINE_TIMEOUT_SECONDS": env_float("INKDEX_ENGINE_TIMEOUT_SECONDS", 300.0),
+    # Aspose: the license file (without one it runs in trial mode and reads only
+    # part of each image), and where Debian 11's libssl 1.1 was unpacked.
+    "ASPOSE_LICENSE_FILE": env("INKDEX_ASPOSE_LICENSE_FILE", ""),
+    "ASPOSE_LIBSSL_DIR": env("INKDEX_ASPOSE_LIBSSL_DIR", str(BASE_DIR / ".native" / "libssl1.1")),
     "DEFAULT_LANGUAGE": env("INKDEX_DEFAULT_LANGUAGE", "en"),
     # A failed recognition is tried this many times in all, with growing pauses.
     "MAX_ATTEMPTS": env_int("INKDEX_MAX_ATTEMPTS", 3),

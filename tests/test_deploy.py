@@ -27,7 +27,8 @@ def deploy_check(tmp_path, **env):
 def test_check_deploy_is_clean_with_https_settings(tmp_path):
     done = deploy_check(tmp_path, INKDEX_HTTPS="true")
     assert done.returncode == 0, done.stderr
-    assert "no issues" in done.stdout
+    # At most notes for information (e.g. an installed but unused engine's setup).
+    assert "WARNINGS:" not in done.stderr and "ERRORS:" not in done.stderr
 
 
 def test_check_deploy_names_what_is_missing_without_https(tmp_path):

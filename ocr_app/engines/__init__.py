@@ -30,7 +30,8 @@ def _engine_classes() -> dict[str, type[OcrEngine]]:
 
 
 def available_engines() -> list[str]:
-    return sorted(settings.INKDEX["OCR_ENGINES"])
+    """The configured engines whose software is installed."""
+    return sorted(name for name, engine_class in _engine_classes().items() if engine_class.is_available())
 
 
 def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrEngine:
@@ -46,9 +47,10 @@ def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrE
             if name not in settings.INKDEX["OCR_ENGINES"]:
                 raise EngineError(f"Unknown OCR engine {name!r}; available: {', '.join(available_engines())}")
             engine_class = _engine_classes()[name]
+            options = engine_class.options_from_settings(settings)
             _instances[name, isolated] = (
-                IsolatedEngine(engine_class, timeout=settings.INKDEX["ENGINE_TIMEOUT_SECONDS"])
-                if isolated
-                else engine_class()
+                IsolatedEngine(engine_class, timeout=settings.INKDEX["ENGINE_TIMEOUT_SECONDS"], options=options)
+                if isolated or engine_class.always_isolated
+                else engine_class(**options)
             )
         return _instances[name, isolated]

@@ -114,6 +114,20 @@ class OcrEngine(ABC):
     def languages(self) -> tuple[str, ...]:
         return ("en",)
 
+    # Engines that must never run inside the worker's own process.
+    always_isolated = False
+
+    @classmethod
+    def options_from_settings(cls, settings) -> dict:
+        """Keyword arguments for the constructor, taken from Django's settings
+        (the engine's own process may not have Django set up)."""
+        return {}
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether what the engine needs is installed."""
+        return True
+
     @classmethod
     def child_environment(cls, **options) -> dict[str, str]:
         """Environment variables the engine's process needs from its start (for

@@ -89,7 +89,7 @@ class IsolatedEngine(OcrEngine):
         path = f"{self.engine_class.__module__}.{self.engine_class.__qualname__}"
         env = {**os.environ, **self.engine_class.child_environment(**self.options)}
         return subprocess.Popen(
-            [sys.executable, "-m", "ocr_app.engines.isolated", path],
+            [sys.executable, "-m", "ocr_app.engines.child", path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -160,7 +160,7 @@ class IsolatedEngine(OcrEngine):
         )
 
 
-def _serve(engine_path: str) -> None:
+def serve(engine_path: str) -> None:
     """The child: build the engine once, then recognise every image sent."""
     from django.utils.module_loading import import_string
 
@@ -182,7 +182,3 @@ def _serve(engine_path: str) -> None:
         except Exception as exc:  # noqa: BLE001 - anything else the engine raises, for the parent to report
             reply = ("error", f"The {engine.name} engine failed on this image ({type(exc).__name__}: {exc}).", False)
         _write(replies, reply)
-
-
-if __name__ == "__main__":
-    _serve(sys.argv[1])
