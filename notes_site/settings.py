@@ -224,7 +224,7 @@ INKDEX = {
     "OCR_ENGINES": {
         "rapidocr": "ocr_app.engines.rapidocr_engine.RapidOcrEngine",
         # Optional: pip install '.[aspose]' and ./inkdex aspose (see README).
-        "aspose": "ocr_app.engines.aspose_engine.AsposeEngine",
+        "aspose": "ocr_app.engines.aspose.AsposeEngine",
         **dict(item.split("=", 1) for item in env("INKDEX_EXTRA_ENGINES", "").split(",") if "=" in item),
     },
     # Each engine runs in a child process of the worker; an image that takes

@@ -40,33 +40,23 @@ def search_index_present(app_configs=None, databases=None, **kwargs):
 
 @checks.register()
 def aspose_engine_ready(app_configs=None, **kwargs):
-    """Aspose is optional; when it is chosen or installed, say what it still needs."""
+    """When Aspose is the chosen engine (or has a license configured), say what it still needs."""
     from django.conf import settings
 
-    from .engines.aspose_engine import AsposeEngine, is_installed
+    from .engines.aspose import AsposeEngine
 
-    chosen = settings.INKDEX["OCR_ENGINE"] == AsposeEngine.name
-    if not chosen and not is_installed():
-        return []
     engine = AsposeEngine(**AsposeEngine.options_from_settings(settings))
-    # Installed but not the default: it serves only notes reprocessed with it, so say it quietly.
-    found = [
-        (checks.Error if chosen else checks.Info)(
-            f"The Aspose OCR engine cannot run: {problem}.", id="inkdex.E010" if chosen else "inkdex.I010"
-        )
-        for problem in engine.problems()
-    ]
-    license_file = engine.license_path
-    if not license_file:
+    if settings.INKDEX["OCR_ENGINE"] != AsposeEngine.name and not engine.license_path:
+        return []  # not in use; the note page offers it only once it can run (see is_available)
+    found = [checks.Error(f"The Aspose OCR engine cannot run: {problem}.", id="inkdex.E010") for problem in engine.problems()]
+    if not engine.license_path:
         found.append(
-            (checks.Warning if chosen else checks.Info)(
+            checks.Warning(
                 "Aspose has no license (INKDEX_ASPOSE_LICENSE_FILE is not set): it runs in trial mode and reads "
                 "only the first lines of each image. Such notes are marked partial and all their lines go to review.",
-                id="inkdex.W011" if chosen else "inkdex.I011",
+                id="inkdex.W011",
             )
         )
-    elif not os.access(license_file, os.R_OK):
-        found.append(
-            checks.Error(f"The Aspose license file {license_file} cannot be read.", id="inkdex.E012")
-        )
+    elif not os.access(engine.license_path, os.R_OK):
+        found.append(checks.Error(f"The Aspose license file {engine.license_path} cannot be read.", id="inkdex.E012"))
     return found

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 
 from ocr_app.checks import aspose_engine_ready
 from ocr_app.engines import EngineError, available_engines, get_engine
-from ocr_app.engines.aspose_engine import AsposeEngine, is_installed, text_confidence
+from ocr_app.engines.aspose import AsposeEngine, text_confidence
 from ocr_app.engines.isolated import IsolatedEngine
 from ocr_app.models import NoteStatus
 from ocr_app.services.uploads import create_note
@@ -63,14 +63,15 @@ def test_check_says_what_aspose_needs(settings, tmp_path):
     assert "trial mode" in found["inkdex.W011"]
     settings.INKDEX = {**settings.INKDEX, "ASPOSE_LICENSE_FILE": str(tmp_path / "missing.lic")}
     assert "cannot be read" in {m.id: m.msg for m in aspose_engine_ready()}["inkdex.E012"]
-    # Installed but not chosen: the same said quietly, never failing a deploy check.
+    # Not chosen and no license given: not in use, nothing to say.
     settings.INKDEX = {**settings.INKDEX, "OCR_ENGINE": "rapidocr", "ASPOSE_LICENSE_FILE": ""}
-    if is_installed():
-        assert {m.id for m in aspose_engine_ready()} == {"inkdex.I010", "inkdex.I011"}
+    assert aspose_engine_ready() == []
 
 
-def test_aspose_is_listed_only_when_installed():
-    assert ("aspose" in available_engines()) == is_installed()
+def test_aspose_is_offered_only_when_it_can_run(settings, tmp_path):
+    assert ("aspose" in available_engines()) == aspose_ready()
+    settings.INKDEX = {**settings.INKDEX, "ASPOSE_LIBSSL_DIR": str(tmp_path)}
+    assert "aspose" not in available_engines()
 
 
 @needs_aspose

@@ -38,6 +38,29 @@ def test_an_engine_that_hangs_is_stopped_after_the_timeout():
         engine.stop()
 
 
+def test_loading_the_models_does_not_count_against_the_time_per_image():
+    from ocr_app.engines.rapidocr_engine import RapidOcrEngine
+
+    # A cold start (loading the models, ~1 s) takes longer than this limit; one image does not.
+    engine = IsolatedEngine(RapidOcrEngine, timeout=0.8)
+    try:
+        assert engine.recognize(WHITE).lines == []
+    finally:
+        engine.stop()
+
+
+def test_an_engine_that_cannot_start_says_why():
+    from ocr_app.engines.aspose import AsposeEngine
+
+    engine = IsolatedEngine(AsposeEngine, timeout=60, options={"libssl_dir": "/nonexistent"})
+    try:
+        with pytest.raises(Exception, match="not set up"):
+            engine.recognize(WHITE)
+        assert engine._child is None  # nothing left running
+    finally:
+        engine.stop()
+
+
 def test_an_exception_in_the_engine_comes_back_as_a_message():
     engine = IsolatedEngine(RaiseOnRedEngine, timeout=60)
     try:
@@ -60,6 +83,8 @@ def misbehaving_engines(settings):
         "ENGINE_TIMEOUT_SECONDS": 1.5,
         "MAX_ATTEMPTS": 2,
     }
+    get_engine("hangs")  # made now, it keeps the short time limit; the real engine below does not get it
+    settings.INKDEX = {**settings.INKDEX, "ENGINE_TIMEOUT_SECONDS": 300.0}
     yield
     for name in ("crashes", "hangs"):
         get_engine(name).stop()
@@ -91,3 +116,38 @@ def test_the_worker_fails_the_note_explains_why_and_goes_on(misbehaving_engines,
     page = alice_client.get(crashing.get_absolute_url()).content.decode()
     assert "crashed while reading this image" in page
     assert reverse("ocr_app:note_reprocess", args=[crashing.pk]) in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_locked_for_a_moment_costs_neither_the_upload_nor_the_recognition(user, monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from ocr_app.services import database
+
+    monkeypatch.setattr(database, "FIRST_PAUSE_SECONDS", 0.01)
+    failures = {"insert": 2, "store": 2}
+    real_save, real_bulk_create = Note.save, QuerySet.bulk_create
+
+    def flaky_save(self, *args, **kwargs):
+        if self.pk is None and failures["insert"]:
+            failures["insert"] -= 1
+            raise OperationalError("database is locked")
+        return real_save(self, *args, **kwargs)
+
+    def flaky_bulk_create(self, objs, *args, **kwargs):
+        if self.model.__name__ == "Line" and failures["store"]:
+            failures["store"] -= 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_bulk_create(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(Note, "save", flaky_save)
+    monkeypatch.setattr(QuerySet, "bulk_create", flaky_bulk_create)
+
+    note = create_note(owner=user, uploaded_file=image_upload("locked.jpg"))
+    assert Note.objects.filter(pk=note.pk).exists()
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert failures == {"insert": 0, "store": 0}
+    assert note.status == NoteStatus.DONE and note.attempts == 1 and note.lines.exists()
+    assert Note.objects.count() == 1

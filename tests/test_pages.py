@@ -409,3 +409,49 @@ def test_hostile_search_parameters_are_never_a_500(alice_client, alices_note, pa
         assert as_json.json()["error"] == "bad_query" and as_json.json()["message"]
         assert html.escape(as_json.json()["message"]).encode() in page.content
     assert alice_client.get(reverse("ocr_app:suggest"), params).status_code == 200
+
+
+def all_named_urls(resolver=None, namespace=""):
+    """(name, pattern) of every named URL in the project, admin included."""
+    from django.urls import URLResolver, get_resolver
+
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from all_named_urls(pattern, inner)
+        elif pattern.name:
+            yield f"{namespace}{pattern.name}", pattern
+
+
+def test_every_url_in_the_project_keeps_bobs_notes_from_alice_and_from_staff(client, user, staff_user, bobs_note):
+    """Walk the whole URL conf with Bob's ids: Alice (and a staff member without
+    admin permissions) never see a word of Bob's note."""
+    bobs_line = bobs_note.lines.first()
+    ids = {"pk": bobs_note.pk, "object_id": bobs_note.pk, "variant": "original", "content_type_id": 1,
+           "app_label": "ocr_app"}
+    public = {"login", "logout", "admin:login", "admin:logout", "admin:javascript-catalog"}
+    before = snapshot(bobs_note)
+    walked = set()
+    for person in (user, staff_user):
+        client.force_login(person)
+        for name, pattern in all_named_urls():
+            if name in public or (person.is_staff and name.startswith("ocr_app:review")):
+                continue  # reviewers see every user's doubtful lines: that is the review queue
+            kwargs = {key: ids.get(key, bobs_line.pk) for key in pattern.pattern.converters}
+            if "object_id" in kwargs and "line" in name:
+                kwargs["object_id"] = bobs_line.pk
+            try:
+                url = reverse(name, kwargs=kwargs)
+            except Exception:  # noqa: BLE001 - e.g. an admin URL for another app label
+                continue
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                assert b"zanzibar" not in body.lower() and b"4711" not in body, (person, method, url)
+                if {"pk", "object_id"} & set(kwargs) and name.startswith(("admin:ocr_app", "ocr_app:note")):
+                    # Bob's own objects: refused, missing, or (admin, not staff) off to its login.
+                    assert response.status_code in {302, 403, 404, 405}, (person, method, url, response.status_code)
+            walked.add(name)
+    assert snapshot(bobs_note) == before
+    assert {"admin:ocr_app_note_change", "admin:ocr_app_line_change", "admin:ocr_app_note_changelist",
+            "ocr_app:note_detail", "ocr_app:review_crop", "ocr_app:search_json"} <= walked

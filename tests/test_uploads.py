@@ -292,6 +292,16 @@ def test_file_over_the_size_limit_is_refused_before_decoding(alice_client, user,
 
 
 @pytest.mark.django_db
+def test_a_100_mb_photo_is_refused_with_the_default_limit(alice_client):
+    response = post_files(alice_client, [("camera-raw.jpg", padded_jpeg(100 * 1024 * 1024)), ("note.jpg", good_jpeg())])
+    assert response.status_code == 201
+    refused, accepted = response.json()["results"]
+    assert refused["ok"] is False and "too large (100.0 MB; the limit is 25 MB)" in refused["error"]
+    assert accepted["ok"] is True
+    assert stored_files() == files_of_notes() and Note.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_pixel_limit_is_a_setting(alice_client, settings):
     image, _ = upright_note()
     settings.INKDEX = {**settings.INKDEX, "MAX_IMAGE_PIXELS": image.width * image.height - 1}

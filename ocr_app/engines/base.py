@@ -134,6 +134,10 @@ class OcrEngine(ABC):
         native libraries that read them only then)."""
         return {}
 
+    def warm_up(self) -> None:
+        """Load the models now rather than on the first image (raises EngineError
+        when the engine cannot run here)."""
+
     @abstractmethod
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         """Recognise an RGB image that is already upright; boxes are in its pixels."""

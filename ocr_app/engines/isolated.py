@@ -23,6 +23,8 @@ import sys
 import threading
 import time
 
+from typing import NoReturn
+
 from PIL import Image
 
 from .base import EngineError, OcrEngine, Recognition
@@ -30,6 +32,8 @@ from .base import EngineError, OcrEngine, Recognition
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">Q")
+# Loading an engine's models (before its first image) may take this long.
+STARTUP_TIMEOUT_SECONDS = 180.0
 
 
 class EngineCrashed(EngineError):
@@ -98,10 +102,42 @@ class IsolatedEngine(OcrEngine):
         )
 
     def _ensure_child(self) -> subprocess.Popen:
-        if self._child is None or self._child.poll() is not None:
-            self._child = self._start()
-            _write(self._child.stdin, self.options)
-        return self._child
+        """The running child, started (and its models loaded) if need be. Loading
+        has its own time limit, so the per-image one measures only recognition."""
+        if self._child is not None and self._child.poll() is None:
+            return self._child
+        self._stop_child()
+        child = self._child = self._start()
+        try:
+            _write(child.stdin, self.options)
+        except (BrokenPipeError, OSError):
+            self._crashed(child)
+        self._reply(child, STARTUP_TIMEOUT_SECONDS, "starting")
+        return child
+
+    def _reply(self, child: subprocess.Popen, timeout: float, doing: str):
+        """The child's answer, or EngineTimedOut / EngineCrashed / EngineError."""
+        deadline = time.monotonic() + timeout
+        while not select.select([child.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            if time.monotonic() >= deadline:
+                self._stop_child()
+                if doing == "starting":
+                    raise EngineTimedOut(f"The {self.name} engine did not start within {timeout:g} seconds.")
+                raise EngineTimedOut(
+                    f"The {self.name} engine was still {doing} after {timeout:g} seconds and was stopped. "
+                    "The image may be unusually complex; try a smaller or clearer photo."
+                )
+        try:
+            kind, payload, retryable = _read(child.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self._crashed(child)
+        if kind == "ok":
+            return payload
+        if doing == "starting":
+            self._stop_child()
+        error = EngineError(payload)
+        error.retryable = retryable
+        raise error
 
     def stop(self) -> None:
         with self._lock:
@@ -127,30 +163,10 @@ class IsolatedEngine(OcrEngine):
             try:
                 _write(child.stdin, (image.size, image.tobytes(), language))
             except (BrokenPipeError, OSError):
-                return self._crashed(child)
-            deadline = time.monotonic() + self.timeout
-            while True:
-                ready, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - time.monotonic()))
-                if ready:
-                    break
-                if time.monotonic() >= deadline:
-                    self._stop_child()
-                    raise EngineTimedOut(
-                        f"The {self.name} engine was still reading this image after {self.timeout:g} seconds "
-                        "and was stopped. The image may be unusually complex; try a smaller or clearer photo."
-                    )
-            try:
-                outcome = _read(child.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                return self._crashed(child)
-        kind, payload, retryable = outcome
-        if kind == "ok":
-            return payload
-        error = EngineError(payload)
-        error.retryable = retryable
-        raise error
+                self._crashed(child)
+            return self._reply(child, self.timeout, "reading this image")
 
-    def _crashed(self, child: subprocess.Popen):
+    def _crashed(self, child: subprocess.Popen) -> NoReturn:
         code = child.wait()
         self._stop_child()
         logger.error("The %s engine process died (exit code %s)", self.name, code)
@@ -169,7 +185,13 @@ def serve(engine_path: str) -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     options = _read(requests)
-    engine = import_string(engine_path)(**options)
+    try:
+        engine = import_string(engine_path)(**options)
+        engine.warm_up()
+    except EngineError as exc:
+        _write(replies, ("error", str(exc), getattr(exc, "retryable", False)))
+        return
+    _write(replies, ("ok", None, False))
     while True:
         try:
             size, data, language = _read(requests)

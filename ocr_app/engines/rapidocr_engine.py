@@ -41,6 +41,9 @@ class RapidOcrEngine(OcrEngine):
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
             return self._ocr
 
+    def warm_up(self) -> None:
+        self._load()
+
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         ocr = self._load()
         try:

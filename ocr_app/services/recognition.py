@@ -26,6 +26,7 @@ from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
 from ..search.vocabulary import forget_words, line_texts, record_words
+from .database import with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def recognize_note(note_id: int) -> str:
     Returns what happened: ``done``, ``failed``, ``retrying``, ``skipped``
     (someone else holds the note, or it is not queued) or ``discarded``.
     """
-    token = _claim(note_id)
+    token = with_retries(lambda: _claim(note_id), what=f"Claiming note {note_id}")
     if token is None:
         return "skipped"
     note = Note.objects.get(pk=note_id)
@@ -262,7 +263,9 @@ def recognize_note(note_id: int) -> str:
         logger.exception("Recognising note %s failed", note_id)
         close_old_connections()
         return _retry_or_fail(note_id, token, f"{type(exc).__name__}: {exc}")
-    if not _store(note, token, recognition, time.monotonic() - started):
+    seconds = time.monotonic() - started
+    # A database that is locked or gone for a moment must not cost the recognition.
+    if not with_retries(lambda: _store(note, token, recognition, seconds), what=f"Storing note {note_id}"):
         return "discarded"
     return "done"
 

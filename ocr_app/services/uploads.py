@@ -16,6 +16,7 @@ from django.db import transaction
 
 from ..images import InvalidImage, inspect_image
 from ..models import Note, NoteStatus
+from .database import with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,13 @@ def create_note(*, owner, uploaded_file, language: str | None = None) -> Note:
         status=NoteStatus.QUEUED,
     )
     note.image.save(stored_name, File(uploaded_file), save=False)
-    try:
+    def save() -> None:
+        note.pk = None  # a failed attempt must not leave the instance looking saved
         with transaction.atomic():
             note.save()
+
+    try:
+        with_retries(save, what=f"Storing upload {note.original_name!r}")
     except BaseException:
         # The row never made it: do not leave its file behind.
         note.image.storage.delete(note.image.name)

@@ -81,7 +81,9 @@ class AsposeEngine(OcrEngine):
 
     @classmethod
     def is_available(cls) -> bool:
-        return is_installed()
+        from django.conf import settings
+
+        return not cls(**cls.options_from_settings(settings)).problems()
 
     @property
     def version(self) -> str:
@@ -139,6 +141,9 @@ class AsposeEngine(OcrEngine):
             self._ocr = ocr
             self._api = ocr.AsposeOcr()
             return self._api
+
+    def warm_up(self) -> None:
+        self._load()
 
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         api = self._load()
