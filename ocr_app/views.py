@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .engines import available_engines
+from . import languages
+from .engines import available_engines, engine_languages
 from .models import Note
 from .search import lines_matching
 from .services.notes import delete_note, note_status_payload
@@ -64,6 +65,8 @@ def upload(request: HttpRequest) -> HttpResponse:
             {
                 "max_upload_mb": settings.INKDEX["MAX_UPLOAD_BYTES"] // (1024 * 1024),
                 "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+                "languages": languages.choices(engine_languages()),
+                "default_language": settings.INKDEX["DEFAULT_LANGUAGE"],
             },
         )
     files = request.FILES.getlist("images")
@@ -122,7 +125,13 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     return render(
-        request, "ocr_app/note_detail.html", {**_note_body_context(request, note), "engines": available_engines()}
+        request,
+        "ocr_app/note_detail.html",
+        {
+            **_note_body_context(request, note),
+            "engines": available_engines(),
+            "languages": languages.choices(engine_languages(note.requested_engine or None)),
+        },
     )
 
 
@@ -180,7 +189,12 @@ def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     if engine and engine not in available_engines():
         messages.error(request, f"Unknown engine {engine!r}.")
         return redirect(note)
-    request_recognition(note, engine=engine)
+    try:
+        language = clean_language(request.POST.get("language"), engine)
+    except InvalidUpload as exc:
+        messages.error(request, str(exc))
+        return redirect(note)
+    request_recognition(note, engine=engine, language=language)
     if _wants_json(request):
         return JsonResponse(note_status_payload(Note.objects.with_line_counts().get(pk=note.pk)), status=202)
     messages.success(request, "Recognition queued again.")

@@ -504,3 +504,25 @@ def test_names_that_are_only_dots_or_separators(alice_client, name):
 def test_display_name_for_callers_that_bypass_django(client_name, expected):
     # import_notes and other callers hand over names Django never cleaned.
     assert uploads.display_name(client_name) == expected
+
+
+@pytest.mark.django_db
+def test_language_is_chosen_on_upload_and_on_reprocess(alice_client):
+    page = alice_client.get(reverse(UPLOAD)).content.decode()
+    assert '<option value="en" selected>English</option>' in page and '<option value="de">German</option>' in page
+    response = post_files(alice_client, [("notiz.jpg", good_jpeg())], fields={"language": "de"})
+    assert response.status_code == 201
+    note = Note.objects.get()
+    assert note.language == "de"
+    response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": "ja"})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Inkdex cannot read ja notes; it reads English, Chinese, Danish")
+
+    detail = alice_client.get(note.get_absolute_url()).content.decode()
+    assert '<option value="de" selected>German</option>' in detail
+    alice_client.post(reverse("ocr_app:note_reprocess", args=[note.pk]), {"language": "fr"})
+    note.refresh_from_db()
+    assert note.language == "fr" and note.status == "queued"
+    alice_client.post(reverse("ocr_app:note_reprocess", args=[note.pk]), {"language": "xx"})
+    note.refresh_from_db()
+    assert note.language == "fr"

@@ -18,6 +18,7 @@ __all__ = [
     "RecognizedLine",
     "RecognizedWord",
     "available_engines",
+    "engine_languages",
     "get_engine",
 ]
 
@@ -54,3 +55,10 @@ def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrE
                 else engine_class(**options)
             )
         return _instances[name, isolated]
+
+
+def engine_languages(name: str | None = None) -> tuple[str, ...]:
+    """The languages the engine (default: the configured one) can read."""
+    name = name or settings.INKDEX["OCR_ENGINE"]
+    engine_class = _engine_classes()[name]
+    return engine_class(**engine_class.options_from_settings(settings)).languages

@@ -86,6 +86,11 @@ class AsposeEngine(OcrEngine):
         return not cls(**cls.options_from_settings(settings)).problems()
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        # Offline, only its Latin-script recognition works (other languages download models).
+        return ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi")
+
+    @property
     def version(self) -> str:
         # No call into .NET here: the worker reads this without starting the runtime.
         try:

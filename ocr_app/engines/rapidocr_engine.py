@@ -27,6 +27,12 @@ class RapidOcrEngine(OcrEngine):
         self._lock = threading.Lock()
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        # The shipped PP-OCRv6 recogniser reads Chinese and the Latin alphabet with
+        # its accented letters (é, ü, ñ, ß, ø, å…): one model for all of these.
+        return ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "zh")
+
+    @property
     def version(self) -> str:
         return f"rapidocr {package_version('rapidocr')}, onnxruntime {package_version('onnxruntime')}"
 

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from .. import languages
+from ..engines import engine_languages
 from ..images import InvalidImage, inspect_image
 from ..models import Note, NoteStatus
 from .database import with_retries
@@ -42,14 +44,20 @@ class InvalidUpload(ValueError):
     """The upload request as a whole cannot be used; ``str(exc)`` says why, for users."""
 
 
-def clean_language(value: str | None) -> str | None:
-    """The language a client asked for, or None for the default. Checked here
-    because an over-long value would otherwise fail every file, and only on
-    PostgreSQL (SQLite does not enforce the column's length)."""
+def clean_language(value: str | None, engine: str | None = None) -> str | None:
+    """The language a client asked for, or None for the default; it must be one
+    the engine (default: the configured one) can read."""
     if not value:
         return None
+    # Checked first: an over-long value would otherwise fail every file, and
+    # only on PostgreSQL (SQLite does not enforce the column's length).
     if not _LANGUAGE_CODE.fullmatch(value):
         raise InvalidUpload("The language must be a code such as 'en' or 'pt-BR'.")
+    supported = engine_languages(engine)
+    # A regional variant ("pt-BR") is read as its language.
+    if re.split(r"[-_]", value)[0].lower() not in supported:
+        names = ", ".join(name for _, name in languages.choices(supported))
+        raise InvalidUpload(f"Inkdex cannot read {languages.NAMES.get(value, value)} notes; it reads {names}.")
     return value
 
 

@@ -41,6 +41,8 @@
     const row = addRow(file);
     const body = new FormData();
     body.append("images", file, file.name);
+    const language = document.getElementById("language");
+    if (language) body.append("language", language.value);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
