@@ -3,27 +3,119 @@
 The ``rapidocr`` wheel carries its detector, angle classifier and recogniser, so
 nothing is downloaded at run time. Loading takes about a second and the models
 take several hundred MB, so one instance is kept per process.
+
+Besides its best reading of each text box, the engine gives a few other
+readings where the recogniser was unsure (see ``alternatives``). RapidOCR does
+not hand out the recogniser's per-character probabilities, so its CTC decoder
+is wrapped to keep them as it decodes: the recogniser still runs once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from importlib.metadata import version as package_version
 
+import numpy as np
 from PIL import Image
 
+from .alternatives import joined_alternatives, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
 from .layout import group_into_lines
 
 logger = logging.getLogger(__name__)
 
 
+class _ProbabilityTap:
+    """Takes the place of RapidOCR's recogniser (``RapidOCR.text_rec``): runs it
+    unchanged, and keeps, for the texts it returns, the other readings that the
+    recogniser's probability matrices allow (per thread, for the latest call)."""
+
+    def __init__(self, recognizer) -> None:
+        self._recognizer = recognizer
+        self._decoder = recognizer.postprocess_op
+        self._local = threading.local()
+        tap = self
+
+        class _Decoder:
+            # The recogniser calls its decoder once per batch with the softmax
+            # output, (batch, time steps, alphabet); keep it, decode as before.
+            def __getattr__(self, name):
+                return getattr(tap._decoder, name)
+
+            def __call__(self, preds, *args, **kwargs):
+                batches = getattr(tap._local, "batches", None)
+                if batches is not None:
+                    batches.append(preds)
+                return tap._decoder(preds, *args, **kwargs)
+
+        recognizer.postprocess_op = _Decoder()
+
+    def __getattr__(self, name):
+        return getattr(self._recognizer, name)
+
+    def __call__(self, args):
+        self._local.batches = []
+        self._local.readings = None
+        try:
+            output = self._recognizer(args)
+            self._local.readings = self._alternatives(args.img, output)
+        finally:
+            batches, self._local.batches = self._local.batches, None
+            del batches
+        return output
+
+    def _alternatives(self, images, output):
+        """(text, score, alternatives) per image, in the order of ``output.txts``."""
+        images = [images] if isinstance(images, np.ndarray) else list(images)
+        if output.txts is None or len(images) != len(output.txts):
+            return None
+        # The recogniser batches images by width ratio, in this order.
+        order = np.argsort(np.array([image.shape[1] / float(image.shape[0]) for image in images]))
+        rows = [row for batch in self._local.batches for row in batch]
+        if len(rows) != len(images):
+            return None
+        characters = self._decoder.character
+        readings = [None] * len(images)
+        for position, index in enumerate(order.tolist()):
+            text = output.txts[index]
+            try:
+                alternatives = line_alternatives(rows[position], characters, text)
+            except Exception:  # alternatives are a bonus; never lose the text over them
+                logger.exception("Could not compute alternative readings")
+                alternatives = []
+            readings[index] = (text, output.scores[index], alternatives)
+        return readings
+
+    def take_readings(self):
+        readings, self._local.readings = getattr(self._local, "readings", None), None
+        return readings
+
+
+def _match_alternatives(readings, txts, scores) -> list[list[tuple[str, float]]]:
+    """Alternatives for each of RapidOCR's final results: it drops empty and
+    low-score texts but keeps the order, so match them up in order."""
+    matched: list[list[tuple[str, float]]] = []
+    position = 0
+    for text, score in zip(txts, scores):
+        found = []
+        for probe in range(position, len(readings or ())):
+            r_text, r_score, alternatives = readings[probe]
+            if r_text == text and float(r_score) == float(score):
+                found, position = alternatives, probe + 1
+                break
+        matched.append(found)
+    return matched
+
+
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, alternatives: bool = True) -> None:
         self._ocr = None
+        self._tap = None
+        self._alternatives = alternatives
         self._lock = threading.Lock()
 
     @property
@@ -41,10 +133,18 @@ class RapidOcrEngine(OcrEngine):
             if self._ocr is None:
                 from rapidocr import RapidOCR
 
-                self._ocr = RapidOCR(params={"Global.log_level": "warning"})
+                ocr = RapidOCR(params={"Global.log_level": "warning"})
                 # RapidOCR attaches its own handler at INFO; keep its chatter out
                 # of worker logs.
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                if self._alternatives:
+                    try:
+                        self._tap = _ProbabilityTap(ocr._load_rec_model())
+                        ocr.text_rec = self._tap
+                    except Exception:  # a RapidOCR that no longer fits: text only
+                        logger.exception("Alternative readings are off: RapidOCR's recogniser could not be tapped")
+                        self._tap = None
+                self._ocr = ocr
             return self._ocr
 
     def warm_up(self) -> None:
@@ -56,28 +156,63 @@ class RapidOcrEngine(OcrEngine):
             output = ocr(image.convert("RGB"), return_word_box=True)
         except Exception as exc:  # the library raises bare exceptions on odd input
             raise EngineError(f"RapidOCR could not read this image: {exc}") from exc
+        readings = self._tap.take_readings() if self._tap is not None else None
 
         fragments: list[RecognizedLine] = []
+        fragment_alternatives: dict[int, list[tuple[str, float]]] = {}
         if output.boxes is not None and output.txts:
             word_results = output.word_results or ((),) * len(output.txts)
-            for quad, text, score, words in zip(output.boxes, output.txts, output.scores, word_results):
+            alternatives = _match_alternatives(readings, output.txts, output.scores)
+            for quad, text, score, words, alts in zip(
+                output.boxes, output.txts, output.scores, word_results, alternatives
+            ):
                 text = text.strip()
                 if not text:
                     continue
-                fragments.append(
-                    RecognizedLine(
-                        text=text,
-                        confidence=round(float(score) * 100, 2),
-                        box=Box.around(quad),
-                        words=tuple(
-                            RecognizedWord(str(w_text), round(float(w_score) * 100, 2), Box.around(w_box))
-                            for w_text, w_score, w_box in words
-                            if str(w_text).strip()
-                        ),
-                    )
+                fragment = RecognizedLine(
+                    text=text,
+                    confidence=round(float(score) * 100, 2),
+                    box=Box.around(quad),
+                    words=tuple(
+                        RecognizedWord(str(w_text), round(float(w_score) * 100, 2), Box.around(w_box))
+                        for w_text, w_score, w_box in words
+                        if str(w_text).strip()
+                    ),
+                    alternatives=tuple(alt for alt, _ in alts),
                 )
+                fragments.append(fragment)
+                fragment_alternatives[id(fragment)] = alts
         return Recognition(
-            lines=group_into_lines(fragments),
+            lines=_with_joined_alternatives(group_into_lines(fragments), fragments, fragment_alternatives),
             engine_name=self.name,
             engine_version=self.version,
         )
+
+
+def _with_joined_alternatives(lines, fragments, fragment_alternatives):
+    """Lines the layout joined from several fragments get their fragments'
+    alternatives, each spelled out as the whole line."""
+    if not any(fragment_alternatives.values()):
+        return lines
+    result = []
+    for line in lines:
+        if id(line) in fragment_alternatives or line.alternatives:
+            result.append(line)  # a fragment on its own
+            continue
+        parts = sorted(
+            (
+                f
+                for f in fragments
+                if f.box.x >= line.box.x
+                and f.box.y >= line.box.y
+                and f.box.right <= line.box.right
+                and f.box.bottom <= line.box.bottom
+            ),
+            key=lambda f: f.box.x,
+        )
+        if len(parts) > 1 and " ".join(f.text for f in parts) == line.text:
+            alternatives = joined_alternatives([(f.text, fragment_alternatives[id(f)]) for f in parts])
+            if alternatives:
+                line = replace(line, alternatives=alternatives)
+        result.append(line)
+    return result
