@@ -11,7 +11,8 @@ from django.conf import settings as django_settings
 
 from ocr_app.checks import aspose_engine_ready
 from ocr_app.engines import EngineError, available_engines, get_engine
-from ocr_app.engines.aspose import AsposeEngine, text_confidence
+from ocr_app.engines.aspose import AsposeEngine
+from ocr_app.engines.confidence import text_confidence
 from ocr_app.engines.isolated import IsolatedEngine
 from ocr_app.models import NoteStatus
 from ocr_app.services.uploads import create_note

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import re
 import threading
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -26,32 +25,13 @@ from importlib.metadata import version as package_version
 from PIL import Image
 
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine
+from .confidence import text_confidence
 
 logger = logging.getLogger(__name__)
 
 PACKAGE = "aspose-ocr-python-net"
 TRIAL_WARNING = "Trial Licenses"
 LIBSSL_FILES = ("libcrypto.so.1.1", "libssl.so.1.1")
-
-_WORD = re.compile(r"\S+")
-_PLAIN_WORD = re.compile(r"[(\"']?(?:[A-Za-z][a-z]*|[A-Z]+|\d+(?:[.,:/-]\d+)*(?:am|pm|st|nd|rd|th|%)?)[)\"'.,;:!?]*")
-
-
-def text_confidence(text: str) -> float:
-    """A 0-100 estimate of whether ``text`` was read right, for engines that give none.
-
-    Misreadings of handwriting mostly look like mixed letters and digits
-    ("bi11s"), case jumbles ("plUmber") or stray symbols; words that are all
-    letters (in normal case) or all numbers look right. The share of plain
-    words, scaled so that a line with one odd word in three falls under the
-    default review threshold.
-    """
-    words = _WORD.findall(text)
-    if not words:
-        return 0.0
-    plain = sum(bool(_PLAIN_WORD.fullmatch(word)) for word in words)
-    return round(100.0 * (plain / len(words)) ** 1.5, 1)
-
 
 def is_installed() -> bool:
     try:

@@ -22,6 +22,7 @@ from PIL import Image
 
 from .alternatives import joined_alternatives, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
+from .confidence import calibrated_confidence
 from .layout import group_into_lines
 
 logger = logging.getLogger(__name__)
@@ -112,10 +113,12 @@ def _match_alternatives(readings, txts, scores) -> list[list[tuple[str, float]]]
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self, alternatives: bool = True) -> None:
+    def __init__(self, alternatives: bool = True, calibrate: bool = True) -> None:
         self._ocr = None
         self._tap = None
         self._alternatives = alternatives
+        # The recogniser's score, re-weighed into a confidence that predicts errors (see ``confidence``).
+        self._calibrate = calibrate
         self._lock = threading.Lock()
 
     @property
@@ -182,11 +185,10 @@ class RapidOcrEngine(OcrEngine):
                 )
                 fragments.append(fragment)
                 fragment_alternatives[id(fragment)] = alts
-        return Recognition(
-            lines=_with_joined_alternatives(group_into_lines(fragments), fragments, fragment_alternatives),
-            engine_name=self.name,
-            engine_version=self.version,
-        )
+        lines = _with_joined_alternatives(group_into_lines(fragments), fragments, fragment_alternatives)
+        if self._calibrate:
+            lines = [replace(line, confidence=calibrated_confidence(line, language)) for line in lines]
+        return Recognition(lines=lines, engine_name=self.name, engine_version=self.version)
 
 
 def _with_joined_alternatives(lines, fragments, fragment_alternatives):

@@ -1,0 +1,43 @@
+"""Line confidence predicts whether a line was read right."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocr_app.engines import get_engine
+from ocr_app.engines.base import Box, RecognizedLine, RecognizedWord
+from ocr_app.engines.confidence import calibrated_confidence, features, known_share
+from tests.notegen import render_note
+
+
+def line(text: str, score: float = 95.0, alternatives=()) -> RecognizedLine:
+    words = tuple(RecognizedWord(w, score, Box(0, 0, 10, 10)) for w in text.split())
+    return RecognizedLine(text, score, Box(0, 0, 100, 20), words, tuple(alternatives))
+
+
+def test_words_of_the_language_count_for_the_reading():
+    assert known_share("Call the plumber on Monday", "en") == 1.0
+    assert known_share("Call the plumbcr on Mondlay", "en") == pytest.approx(0.5)
+    assert known_share("4pm 12:30", "en") == 1.0  # no words to check
+    assert known_share("Rufen Sie den Klempner an", "de") == 1.0
+
+
+def test_a_misreading_gets_a_lower_confidence_than_the_right_reading_at_the_same_engine_score():
+    right = calibrated_confidence(line("Call the plumber on Monday"))
+    misread = calibrated_confidence(line("Call the plumbcr on Mondlay"))
+    unsure = calibrated_confidence(line("Call the plumbcr on Mondlay", alternatives=["Call the plumber on Monday"]))
+    assert right > 75 > misread > unsure
+
+
+def test_features_are_what_the_weights_expect():
+    assert features(line("Pay the bi11s", score=80.0, alternatives=["Pay the bills"]), "en") == pytest.approx(
+        (0.8, 0.8, 1 / 3, 1.0, (2 / 3) ** 1.5, 0.0), abs=0.01
+    )
+
+
+def test_the_engine_reports_calibrated_confidences():
+    image, _ = render_note(["Call the plumber on Monday", "Buy milk, eggs and coffee"], font="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    recognition = get_engine().recognize(image)
+    assert [l.text for l in recognition.lines] == ["Call the plumber on Monday", "Buy milk, eggs and coffee"]
+    # Printed, plain words: confidently right.
+    assert all(l.confidence >= 90 for l in recognition.lines)
