@@ -251,3 +251,25 @@ def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_proc
     orders = list(note.lines.values_list("order", flat=True))
     assert orders == list(range(len(orders))) and orders
     assert DBTaskResult.objects.filter(status="RUNNING").count() == 0
+
+
+@pytest.mark.slow
+def test_two_workers_process_twenty_notes_each_exactly_once(user, worker_process):
+    from tests.conftest import wait_for
+
+    notes = [
+        create_note(owner=user, uploaded_file=image_upload(f"n{i}.png", note_bytes([f"Note number {i}"], fmt="PNG"), "image/png"))
+        for i in range(20)
+    ]
+    workers = [worker_process(), worker_process()]
+    ids = [note.pk for note in notes]
+    wait_for(lambda: Note.objects.filter(pk__in=ids, status="done").count() == 20, 180, 0.3,
+             "20 notes done; logs:\n" + "\n".join(w.log()[-2000:] for w in workers))
+    # Each note claimed once (one attempt), each task run once, by one worker; both worked.
+    assert set(Note.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+    results = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    assert results.count() == 20
+    assert all(len(result.worker_ids) == 1 for result in results)
+    assert len({result.worker_ids[0] for result in results}) == 2
+    for note in notes:
+        assert list(note.lines.values_list("order", flat=True)) == [0]
