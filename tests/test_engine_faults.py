@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from ocr_app.engines import get_engine
+from ocr_app.engines import EngineError, get_engine
 from ocr_app.engines.isolated import EngineCrashed, EngineTimedOut, IsolatedEngine
 from ocr_app.models import Note, NoteStatus
 from ocr_app.services.uploads import create_note
@@ -18,57 +18,50 @@ RED = Image.new("RGB", (64, 64), (255, 0, 0))
 WHITE = Image.new("RGB", (64, 64), "white")
 
 
-def test_a_crash_in_the_engine_process_is_an_error_and_the_next_image_works():
-    engine = IsolatedEngine(CrashOnRedEngine, timeout=60)
-    try:
-        with pytest.raises(EngineCrashed, match=r"crashed while reading this image \(exit code -6\)"):
-            engine.recognize(RED)
-        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
-    finally:
+@pytest.fixture
+def isolated():
+    """Builds isolated engines; stops their processes afterwards."""
+    engines = []
+
+    def build(engine_class, **kwargs):
+        engines.append(IsolatedEngine(engine_class, **kwargs))
+        return engines[-1]
+
+    yield build
+    for engine in engines:
         engine.stop()
 
 
-def test_an_engine_that_hangs_is_stopped_after_the_timeout():
-    engine = IsolatedEngine(HangOnRedEngine, timeout=1.5)
-    try:
-        with pytest.raises(EngineTimedOut, match="still reading this image after 1.5 seconds"):
-            engine.recognize(RED)
-        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
-    finally:
-        engine.stop()
+@pytest.mark.parametrize(
+    "engine_class,timeout,error,message",
+    [
+        (CrashOnRedEngine, 60, EngineCrashed, r"crashed while reading this image \(exit code -6\)"),
+        (HangOnRedEngine, 1.5, EngineTimedOut, "still reading this image after 1.5 seconds"),
+        (RaiseOnRedEngine, 60, EngineError, "MemoryError: out of memory in the model"),
+    ],
+    ids=["native crash", "hang", "exception"],
+)
+def test_a_failing_image_is_an_error_and_the_next_image_works(isolated, engine_class, timeout, error, message):
+    engine = isolated(engine_class, timeout=timeout)
+    with pytest.raises(error, match=message):
+        engine.recognize(RED)
+    assert engine.recognize(WHITE).lines[0].text == "engine is alive"
 
 
-def test_loading_the_models_does_not_count_against_the_time_per_image():
+def test_loading_the_models_does_not_count_against_the_time_per_image(isolated):
     from ocr_app.engines.rapidocr_engine import RapidOcrEngine
 
     # A cold start (loading the models, ~1 s) takes longer than this limit; one image does not.
-    engine = IsolatedEngine(RapidOcrEngine, timeout=0.8)
-    try:
-        assert engine.recognize(WHITE).lines == []
-    finally:
-        engine.stop()
+    assert isolated(RapidOcrEngine, timeout=0.8).recognize(WHITE).lines == []
 
 
-def test_an_engine_that_cannot_start_says_why():
+def test_an_engine_that_cannot_start_says_why(isolated):
     from ocr_app.engines.aspose import AsposeEngine
 
-    engine = IsolatedEngine(AsposeEngine, timeout=60, options={"libssl_dir": "/nonexistent"})
-    try:
-        with pytest.raises(Exception, match="not set up"):
-            engine.recognize(WHITE)
-        assert engine._child is None  # nothing left running
-    finally:
-        engine.stop()
-
-
-def test_an_exception_in_the_engine_comes_back_as_a_message():
-    engine = IsolatedEngine(RaiseOnRedEngine, timeout=60)
-    try:
-        with pytest.raises(Exception, match="MemoryError: out of memory in the model"):
-            engine.recognize(RED)
-        assert engine.recognize(WHITE).lines[0].text == "engine is alive"
-    finally:
-        engine.stop()
+    engine = isolated(AsposeEngine, timeout=60, options={"libssl_dir": "/nonexistent"})
+    with pytest.raises(EngineError, match="not set up"):
+        engine.recognize(WHITE)
+    assert engine._child is None  # nothing left running
 
 
 @pytest.fixture
