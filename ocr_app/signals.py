@@ -6,12 +6,13 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .models import Note
+from .models import Note, NoteStatus
 from .services.recognition import schedule_recognition
 
 
 @receiver(post_save, sender=Note, dispatch_uid="inkdex_schedule_recognition")
 def schedule_recognition_of_new_note(sender, instance: Note, created: bool, raw: bool = False, **kwargs) -> None:
     # After commit: the worker must find the row, and a rolled-back upload must not be recognised.
-    if created and not raw:
+    # A note created already recognised (imported from an export) needs no OCR.
+    if created and not raw and instance.status == NoteStatus.QUEUED:
         transaction.on_commit(partial(schedule_recognition, instance.pk), robust=True)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.note_list, name="note_list"),
     path("notes/status.json", views.notes_status, name="notes_status"),
     path("upload/", views.upload, name="upload"),
+    path("export.zip", views.export_zip, name="export"),
     path("search/", search_views.search_page, name="search"),
     path("search.json", search_views.search_json, name="search_json"),
     path("search/suggest.json", search_views.suggest_json, name="suggest"),

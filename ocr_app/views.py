@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,12 +11,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import languages
 from .engines import available_engines, engine_languages
 from .models import Note
 from .search import lines_matching
+from .services.export import export_notes
 from .services.notes import delete_note, note_status_payload
 from .services.recognition import request_recognition
 from .services.uploads import InvalidUpload, clean_language, create_notes
@@ -209,3 +213,14 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
     delete_note(note)
     messages.success(request, f"Deleted {name}.")
     return redirect(reverse("ocr_app:note_list"))
+
+
+@login_required
+@require_GET
+def export_zip(request: HttpRequest) -> FileResponse:
+    """All the user's notes, images, lines and corrections as one zip file."""
+    archive = tempfile.TemporaryFile()  # removed when the response is closed
+    export_notes(request.user, archive)
+    archive.seek(0)
+    name = f"inkdex-{request.user.get_username()}-{timezone.localdate():%Y-%m-%d}.zip"
+    return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")

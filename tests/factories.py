@@ -3,6 +3,7 @@ expected results must be known exactly."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import datetime, timezone
 
@@ -33,7 +34,8 @@ def make_note(
             width, height = stored.size
     confidences = confidences or [50.0 if i in review else 95.0 for i in range(len(texts))]
     note = Note(
-        owner=owner, original_name=name or texts[0][:30], sha256="0" * 64,
+        owner=owner, original_name=name or texts[0][:30],
+        sha256=hashlib.sha256(image).hexdigest() if image is not None else "0" * 64,
         size_bytes=len(image or b"x"), width=width, height=height, image_format="JPEG",
         content_type="image/jpeg", status="done", engine_name=engine,
         uploaded_at=uploaded_at or datetime(2026, 11, 1, tzinfo=timezone.utc),

@@ -1,0 +1,28 @@
+"""Import a zip file made by 'export_notes' (or the web export) as notes of a user."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from ocr_app.services.export import ExportError, import_notes
+
+
+class Command(BaseCommand):
+    help = "Recreate the notes of an Inkdex export for --owner (notes already there are skipped)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("source", type=Path)
+        parser.add_argument("--owner", required=True)
+
+    def handle(self, *args, source: Path, owner: str, **options) -> None:
+        User = get_user_model()
+        try:
+            user = User.objects.get(**{User.USERNAME_FIELD: owner})
+        except User.DoesNotExist as exc:
+            raise CommandError(f"No user called {owner!r}.") from exc
+        try:
+            report = import_notes(user, source)
+        except ExportError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Imported {report.imported} note(s) for {owner}; {report.skipped} already there.")

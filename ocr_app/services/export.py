@@ -1,0 +1,204 @@
+"""Exporting a user's notes to a zip file, and importing such a file into any Inkdex.
+
+The zip holds ``inkdex-export.json`` (every note with its lines, their engine
+readings, corrections and review history), the original images under
+``images/``, and each note's text as plain text under ``text/``. Importing it
+recreates the notes as recognised, with their corrections, without running OCR
+again; notes the user already has (same image content) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from ..images import InvalidImage, inspect_image
+from ..models import Line, Note, NoteStatus, ReviewEvent
+from ..search.vocabulary import line_texts, record_words
+
+FORMAT = "inkdex-export-1"
+MANIFEST = "inkdex-export.json"
+# An export holds images of at most MAX_UPLOAD_BYTES each; this bounds the manifest.
+MAX_MANIFEST_BYTES = 200 * 1024 * 1024
+
+
+class ExportError(Exception):
+    """The file cannot be imported; the message says why."""
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _note_record(note: Note, number: int) -> dict:
+    extension = note.image.name.rsplit(".", 1)[-1]
+    events_by_line: dict[int, list[dict]] = {}
+    for event in note.review_events.select_related("reviewer").order_by("created_at", "pk"):
+        events_by_line.setdefault(event.line_order, []).append(
+            {
+                "action": event.action,
+                "old_text": event.old_text,
+                "new_text": event.new_text,
+                "reviewer": event.reviewer.get_username() if event.reviewer else None,
+                "created_at": _when(event.created_at),
+                "ocr_text": event.ocr_text,
+                "confidence": event.confidence,
+                "engine_name": event.engine_name,
+            }
+        )
+    return {
+        "original_name": note.original_name,
+        "image": f"images/{number}.{extension}",
+        "text": f"text/{number}.txt",
+        "sha256": note.sha256,
+        "uploaded_at": _when(note.uploaded_at),
+        "language": note.language,
+        "status": note.status,
+        "engine_name": note.engine_name,
+        "engine_version": note.engine_version,
+        "partial_result": note.partial_result,
+        "lines": [
+            {
+                "order": line.order,
+                "text": line.text,
+                "ocr_text": line.ocr_text,
+                "confidence": line.confidence,
+                "box": {"x": line.x, "y": line.y, "width": line.width, "height": line.height},
+                "needs_review": line.needs_review,
+                "words": line.words,
+                "alternatives": line.alternatives,
+                "reviewed_at": _when(line.reviewed_at),
+                "reviewed_by": line.reviewed_by.get_username() if line.reviewed_by else None,
+            }
+            for line in note.lines.select_related("reviewed_by").order_by("order")
+        ],
+        "review_events": events_by_line,
+    }
+
+
+def export_notes(user, destination) -> int:
+    """Write every note of ``user`` into the zip file ``destination`` (a path or
+    a binary file); returns how many notes."""
+    notes = Note.objects.owned_by(user).order_by("uploaded_at", "pk")
+    records = []
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number, note in enumerate(notes.iterator(), start=1):
+            record = _note_record(note, number)
+            with note.image.open("rb") as handle:
+                # Images are compressed already.
+                archive.writestr(record["image"], handle.read(), compress_type=zipfile.ZIP_STORED)
+            archive.writestr(record["text"], "\n".join(line["text"] for line in record["lines"]) + "\n")
+            records.append(record)
+        manifest = {"format": FORMAT, "exported_at": _when(timezone.now()), "owner": user.get_username(), "notes": records}
+        archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    return len(records)
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    skipped: int = 0
+
+
+def _parse_time(value: str | None):
+    return datetime.fromisoformat(value) if value else None
+
+
+def _users_by_name(names) -> dict:
+    User = get_user_model()
+    return {user.get_username(): user for user in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names})}
+
+
+def import_notes(user, source) -> ImportReport:
+    """Recreate the notes of an export (a path or binary file) as notes of ``user``."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExportError("This file is not an Inkdex export (not a zip file).") from exc
+    with archive:
+        try:
+            info = archive.getinfo(MANIFEST)
+            if info.file_size > MAX_MANIFEST_BYTES:
+                raise ExportError("The export's description is too large.")
+            manifest = json.loads(archive.read(MANIFEST))
+        except (KeyError, ValueError) as exc:
+            raise ExportError("This zip file is not an Inkdex export (no readable inkdex-export.json).") from exc
+        if manifest.get("format") != FORMAT:
+            raise ExportError(f"Unknown export format {manifest.get('format')!r}.")
+        names = {e["reviewer"] for r in manifest["notes"] for es in r["review_events"].values() for e in es}
+        names |= {line["reviewed_by"] for r in manifest["notes"] for line in r["lines"]}
+        people = _users_by_name(names - {None})
+        report = ImportReport()
+        for record in manifest["notes"]:
+            if Note.objects.owned_by(user).filter(sha256=record["sha256"]).exists():
+                report.skipped += 1
+                continue
+            try:
+                data = archive.read(record["image"])
+            except KeyError as exc:
+                raise ExportError(f"The export lacks the image {record['image']}.") from exc
+            _import_note(user, record, ContentFile(data, name=record["image"]), people)
+            report.imported += 1
+    return report
+
+
+def _import_note(user, record: dict, image: ContentFile, people: dict) -> None:
+    try:
+        info = inspect_image(image, image.size)
+    except InvalidImage as exc:
+        raise ExportError(f"{record['original_name']}: {exc}") from exc
+    note = Note(
+        owner=user,
+        original_name=record["original_name"][:255],
+        sha256=record["sha256"],
+        size_bytes=image.size,
+        width=info.width,
+        height=info.height,
+        image_format=info.format,
+        content_type=info.content_type,
+        language=record.get("language") or "en",
+        uploaded_at=_parse_time(record["uploaded_at"]) or timezone.now(),
+        engine_name=record.get("engine_name", ""),
+        engine_version=record.get("engine_version", ""),
+        partial_result=bool(record.get("partial_result")),
+        # Recognised already: no OCR is scheduled for a note that is not queued.
+        status=NoteStatus.DONE if record["lines"] else NoteStatus.QUEUED,
+        finished_at=timezone.now() if record["lines"] else None,
+    )
+    note.image.save(f"notes/{user.pk}/{uuid.uuid4().hex}.{info.extension}", image, save=False)
+    try:
+        with transaction.atomic():
+            note.save()
+            lines = Line.objects.bulk_create(
+                Line(
+                    note=note, owner=user, order=line["order"], text=line["text"], ocr_text=line.get("ocr_text", line["text"]),
+                    confidence=min(100.0, max(0.0, float(line["confidence"]))), x=line["box"]["x"], y=line["box"]["y"],
+                    width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
+                    words=line.get("words") or [], alternatives=line.get("alternatives") or [],
+                    reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=people.get(line.get("reviewed_by")),
+                )
+                for line in record["lines"]
+            )
+            by_order = {line.order: line for line in lines}
+            ReviewEvent.objects.bulk_create(
+                ReviewEvent(
+                    line=by_order.get(int(order)), note=note, line_order=int(order),
+                    reviewer=people.get(event["reviewer"]), action=event["action"], old_text=event["old_text"],
+                    new_text=event["new_text"], ocr_text=event.get("ocr_text", ""), confidence=event.get("confidence", 0.0),
+                    engine_name=event.get("engine_name", ""), created_at=_parse_time(event["created_at"]) or timezone.now(),
+                )
+                for order, events in record["review_events"].items()
+                for event in events
+            )
+            record_words(user.pk, line_texts(lines))
+    except BaseException:
+        note.image.storage.delete(note.image.name)
+        raise
