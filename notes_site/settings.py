@@ -181,8 +181,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("INKDEX_MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploaded images are never served from a public URL: a view checks the owner.
 MEDIA_URL = "/media-not-public/"
+# Images on local disk by default; with INKDEX_S3_BUCKET on S3-compatible storage
+# (pip install '.[s3]'). Web and workers only ever use the storage API, never paths.
+_S3_BUCKET = env("INKDEX_S3_BUCKET")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": env("INKDEX_S3_ENDPOINT_URL"),
+                "region_name": env("INKDEX_S3_REGION"),
+                "access_key": env("INKDEX_S3_ACCESS_KEY_ID"),
+                "secret_key": env("INKDEX_S3_SECRET_ACCESS_KEY"),
+                "location": env("INKDEX_S3_PREFIX", ""),
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+        if _S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG

@@ -36,3 +36,23 @@ def test_check_deploy_names_what_is_missing_without_https(tmp_path):
     assert done.returncode != 0
     for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in done.stderr
+
+
+def test_s3_storage_is_configuration_only(tmp_path):
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INKDEX_") and k != "DATABASE_URL"},
+        "INKDEX_DATA_DIR": str(tmp_path), "INKDEX_SECRET_KEY": "x" * 60,
+        "INKDEX_S3_BUCKET": "notes", "INKDEX_S3_ENDPOINT_URL": "http://minio.local:9000",
+        "INKDEX_S3_ACCESS_KEY_ID": "key-id", "INKDEX_S3_SECRET_ACCESS_KEY": "secret",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import django, json; django.setup(); from django.conf import settings; "
+         "print(json.dumps(settings.STORAGES['default']))"],
+        cwd=PROJECT_DIR, env={**environment, "DJANGO_SETTINGS_MODULE": "notes_site.settings"},
+        capture_output=True, text=True, timeout=60,
+    )
+    storage = __import__("json").loads(done.stdout)
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "notes"
+    assert storage["OPTIONS"]["endpoint_url"] == "http://minio.local:9000"
+    assert storage["OPTIONS"]["secret_key"] == "secret"  # from the environment only
