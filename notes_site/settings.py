@@ -241,6 +241,8 @@ INKDEX = {
     "MAX_IMAGE_PIXELS": env_int("INKDEX_MAX_IMAGE_PIXELS", 60_000_000),
     # Images are scaled down to at most this many pixels before OCR.
     "OCR_MAX_PIXELS": env_int("INKDEX_OCR_MAX_PIXELS", 8_000_000),
+    # A PDF becomes one note per page, up to this many pages.
+    "MAX_PDF_PAGES": env_int("INKDEX_MAX_PDF_PAGES", 50),
     "OCR_ENGINE": env("INKDEX_OCR_ENGINE", "rapidocr"),
     # Engines by name; more can be added as name=dotted.path,... in INKDEX_EXTRA_ENGINES.
     "OCR_ENGINES": {

@@ -45,6 +45,9 @@ class Note(models.Model):
     image_format = models.CharField(max_length=16)
     content_type = models.CharField(max_length=64)
     language = models.CharField(max_length=16, default="en")
+    # A page of an uploaded PDF (each page is a note of its own).
+    page_number = models.PositiveIntegerField(null=True, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
 
     status = models.CharField(max_length=16, choices=NoteStatus.choices, default=NoteStatus.QUEUED, db_index=True)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -79,6 +82,13 @@ class Note(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("ocr_app:note_detail", args=[self.pk])
+
+    @property
+    def title(self) -> str:
+        """How pages show the note: its file name, and the page for a page of a PDF."""
+        if self.page_number:
+            return f"{self.original_name} (page {self.page_number} of {self.page_count})"
+        return self.original_name
 
     @property
     def is_pending(self) -> bool:

@@ -89,7 +89,7 @@ def results_payload(results: SearchResults) -> dict:
         "notes": [
             {
                 "id": r.note.pk,
-                "name": r.note.original_name,
+                "name": r.note.title,
                 "url": _note_link(r.note.pk, results.query),
                 "uploaded_at": r.note.uploaded_at.isoformat(),
                 "score": round(r.score, 4),

@@ -209,7 +209,7 @@ def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
-    name = note.original_name
+    name = note.title
     delete_note(note)
     messages.success(request, f"Deleted {name}.")
     return redirect(reverse("ocr_app:note_list"))

@@ -13,7 +13,7 @@ def note_status_payload(note: Note) -> dict:
     """What pages (and scripts) need to follow a note's recognition live."""
     return {
         "id": note.pk,
-        "name": note.original_name,
+        "name": note.title,
         "status": note.status,
         "status_display": note.get_status_display(),
         "pending": note.is_pending,

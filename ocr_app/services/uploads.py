@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from .. import languages
 from ..engines import engine_languages
-from ..images import InvalidImage, inspect_image
+from ..images import InvalidImage, inspect_image, is_pdf, pdf_pages
 from ..models import Note, NoteStatus
 from .database import with_retries
 
@@ -88,12 +89,13 @@ def _sha256(fileobj) -> str:
     return digest.hexdigest()
 
 
-def create_note(*, owner, uploaded_file, language: str | None = None) -> Note:
+def create_note(*, owner, uploaded_file, language: str | None = None, page: tuple[str, int, int] | None = None) -> Note:
     """Check one uploaded file and store it as a new note queued for recognition.
 
     Raises ``InvalidImage`` with a message for the user when the file is not a
     usable image; nothing is stored then. Saving the note schedules OCR (see
-    ``ocr_app.signals``) once the transaction commits.
+    ``ocr_app.signals``) once the transaction commits. ``page`` is (PDF name,
+    page number, page count) for a page of a PDF.
     """
     size = getattr(uploaded_file, "size", None)
     if size is None:
@@ -103,7 +105,9 @@ def create_note(*, owner, uploaded_file, language: str | None = None) -> Note:
     stored_name = f"notes/{owner.pk}/{uuid.uuid4().hex}.{info.extension}"
     note = Note(
         owner=owner,
-        original_name=display_name(getattr(uploaded_file, "name", "")),
+        original_name=display_name(page[0] if page else getattr(uploaded_file, "name", "")),
+        page_number=page[1] if page else None,
+        page_count=page[2] if page else None,
         sha256=_sha256(uploaded_file),
         size_bytes=size,
         width=info.width,
@@ -129,15 +133,30 @@ def create_note(*, owner, uploaded_file, language: str | None = None) -> Note:
 
 
 def create_notes(*, owner, files, language: str | None = None) -> list[UploadOutcome]:
-    """Store each file as its own note; one bad file never costs the others."""
+    """Store each file as its own note (each page of a PDF too); one bad file
+    never costs the others."""
     outcomes = []
     for uploaded_file in files:
         name = display_name(getattr(uploaded_file, "name", ""))
         try:
-            outcomes.append(UploadOutcome(name, note=create_note(owner=owner, uploaded_file=uploaded_file, language=language)))
+            if is_pdf(uploaded_file):
+                outcomes += _create_page_notes(owner, uploaded_file, name, language)
+            else:
+                outcomes.append(UploadOutcome(name, note=create_note(owner=owner, uploaded_file=uploaded_file, language=language)))
         except InvalidImage as exc:
             outcomes.append(UploadOutcome(name, error=str(exc)))
         except Exception:
             logger.exception("Storing upload %r failed", name)
             outcomes.append(UploadOutcome(name, error="Inkdex could not store this file. Please try again."))
+    return outcomes
+
+
+def _create_page_notes(owner, uploaded_file, name: str, language: str | None) -> list[UploadOutcome]:
+    size = getattr(uploaded_file, "size", None) or len(uploaded_file.read())
+    pages = pdf_pages(uploaded_file, size)
+    outcomes = []
+    for number, png in enumerate(pages, start=1):
+        page_file = ContentFile(png, name=f"page-{number}.png")
+        note = create_note(owner=owner, uploaded_file=page_file, language=language, page=(name, number, len(pages)))
+        outcomes.append(UploadOutcome(f"{name} (page {number} of {len(pages)})", note=note))
     return outcomes

@@ -29,6 +29,6 @@ class Command(BaseCommand):
             self.stdout.write("No matching notes.")
         for result in results.notes:
             marker = " (approximate)" if result.fuzzy else ""
-            self.stdout.write(self.style.MIGRATE_HEADING(f"#{result.note.pk} {result.note.original_name}{marker}"))
+            self.stdout.write(self.style.MIGRATE_HEADING(f"#{result.note.pk} {result.note.title}{marker}"))
             for hit in result.lines:
                 self.stdout.write(f"  {hit.line.confidence:5.1f}%  {hit.line.text}")
