@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ocr_app",
 ]
 
@@ -275,6 +278,40 @@ INKDEX = {
     "SIGNIN_WINDOW_SECONDS": env_int("INKDEX_SIGNIN_WINDOW_SECONDS", 900),
     # A reviewer holds a line this long; then another reviewer may take it.
     "REVIEW_CLAIM_SECONDS": env_float("INKDEX_REVIEW_CLAIM_SECONDS", 600.0),
+}
+
+# --- JSON API (/api/v1/) --------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 with WWW-Authenticate: Bearer.
+        "ocr_app.api.authentication.BearerTokenAuthentication",
+        # The signed-in browser; DRF enforces CSRF on unsafe methods for it.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env("INKDEX_API_RATE", "1200/minute")},
+    "EXCEPTION_HANDLER": "ocr_app.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inkdex API",
+    "DESCRIPTION": "Upload photos of handwritten notes, follow their recognition, read their lines, search them. "
+    'Errors: {"error": {"code": "...", "message": "..."}}.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The documentation page's JavaScript comes from a package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,10 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import Line, Note, ReviewEvent
-from .services import review
+from .models import ApiToken, Line, Note, ReviewEvent
+from .services import review, tokens
 
 admin.site.site_header = "Inkdex administration"
 
@@ -126,3 +127,53 @@ class ReviewEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name")
+
+
+@admin.action(description="Revoke the selected tokens")
+def revoke_tokens(modeladmin, request, queryset):
+    revoked = 0
+    for token in queryset.filter(revoked_at__isnull=True):
+        tokens.revoke_token(token)
+        revoked += 1
+    modeladmin.message_user(request, f"Revoked {revoked} token(s).")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens by user; the key is shown once when made here and never stored."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    actions = [revoke_tokens]
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "name") if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        token, key = tokens.create_token(obj.user, obj.name)
+        obj.pk = token.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request, f"Key for {token.name!r} (copy it now, it is not shown again): {key}", messages.WARNING
+        )

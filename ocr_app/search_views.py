@@ -32,7 +32,7 @@ def _day_start(value: str, field: str, *, days_after: int = 0) -> datetime | Non
     raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
 
 
-def _search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
+def search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
     query = request.GET.get("q", "").strip()[:500]
     review = request.GET.get("review", "")
     filters = Filters(
@@ -59,7 +59,7 @@ def _note_link(note_id: int, query: str) -> str:
 def search_page(request: HttpRequest) -> HttpResponse:
     error, results = None, None
     try:
-        query, filters, page = _search_from_request(request)
+        query, filters, page = search_from_request(request)
         if query:
             results = search_notes(request.user, query, filters=filters, page=page)
             for result in results.notes:
@@ -116,7 +116,7 @@ def results_payload(results: SearchResults) -> dict:
 @require_GET
 def search_json(request: HttpRequest) -> JsonResponse:
     try:
-        query, filters, page = _search_from_request(request)
+        query, filters, page = search_from_request(request)
     except BadSearch as exc:
         return JsonResponse({"error": "bad_query", "message": str(exc)}, status=400)
     return JsonResponse(results_payload(search_notes(request.user, query, filters=filters, page=page)))

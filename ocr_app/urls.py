@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, search_views, views
+from . import review_views, search_views, token_views, views
 
 app_name = "ocr_app"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("notes/<int:pk>/image/<str:variant>/", views.note_image, name="note_image"),
     path("notes/<int:pk>/reprocess/", views.note_reprocess, name="note_reprocess"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("settings/tokens/", token_views.tokens, name="api_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
     path("review/", review_views.queue, name="review_queue"),
     path("review/accuracy/", review_views.accuracy_report, name="review_accuracy"),
     path("review/lines/<int:pk>/", review_views.act, name="review_act"),

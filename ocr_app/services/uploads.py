@@ -31,6 +31,8 @@ class UploadOutcome:
     name: str
     note: Note | None = None
     error: str | None = None
+    # Machine-readable kind of ``error``: "invalid_image" or "storage_failed".
+    code: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,10 +146,12 @@ def create_notes(*, owner, files, language: str | None = None) -> list[UploadOut
             else:
                 outcomes.append(UploadOutcome(name, note=create_note(owner=owner, uploaded_file=uploaded_file, language=language)))
         except InvalidImage as exc:
-            outcomes.append(UploadOutcome(name, error=str(exc)))
+            outcomes.append(UploadOutcome(name, error=str(exc), code="invalid_image"))
         except Exception:
             logger.exception("Storing upload %r failed", name)
-            outcomes.append(UploadOutcome(name, error="Inkdex could not store this file. Please try again."))
+            outcomes.append(
+                UploadOutcome(name, error="Inkdex could not store this file. Please try again.", code="storage_failed")
+            )
     return outcomes
 
 

@@ -1,0 +1,1 @@
+"""The JSON API (``/api/v1/``): Django REST framework views over ``ocr_app.services``."""

@@ -1,0 +1,163 @@
+"""What the API sends and accepts. Field names follow the pages' JSON (``note_status_payload``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Line, Note
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable, e.g. not_found, validation_error, invalid_image.")
+    message = serializers.CharField(help_text="For people.")
+    fields = serializers.DictField(required=False, help_text="validation_error only: the messages per field.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class BoxSerializer(serializers.Serializer):
+    x = serializers.IntegerField()
+    y = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+def _box(line: Line) -> dict:
+    return {"x": line.x, "y": line.y, "width": line.width, "height": line.height}
+
+
+REVIEW_STATES = ["confident", "needs_review", "accepted", "corrected"]
+
+
+class LineSerializer(serializers.ModelSerializer):
+    box = serializers.SerializerMethodField(help_text="In pixels of the upright image (see the note's width and height).")
+    review_state = serializers.SerializerMethodField(
+        help_text="confident: above the threshold; needs_review: waiting for a reviewer; "
+        "accepted: a reviewer kept the text; corrected: a reviewer changed it."
+    )
+
+    class Meta:
+        model = Line
+        fields = ["id", "order", "text", "confidence", "box", "needs_review", "review_state", "reviewed_at",
+                  "ocr_text", "alternatives"]
+
+    @extend_schema_field(BoxSerializer)
+    def get_box(self, line: Line) -> dict:
+        return _box(line)
+
+    @extend_schema_field(serializers.ChoiceField(choices=REVIEW_STATES))
+    def get_review_state(self, line: Line) -> str:
+        if line.reviewed_at is not None:
+            return "corrected" if line.is_corrected else "accepted"
+        return "needs_review" if line.needs_review else "confident"
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    pending = serializers.BooleanField(source="is_pending", read_only=True, help_text="Queued or being recognised.")
+    line_count = serializers.IntegerField(read_only=True, allow_null=True)
+    flagged_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="Lines that need review.")
+    url = serializers.SerializerMethodField(help_text="The API address of the note.")
+    page_url = serializers.SerializerMethodField(help_text="The note's page in the web app.")
+    image_url = serializers.SerializerMethodField(help_text="The original image (same sign-in).")
+
+    class Meta:
+        model = Note
+        fields = ["id", "name", "status", "status_display", "pending", "error", "attempts", "language",
+                  "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
+                  "url", "page_url", "image_url"]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, note: Note) -> str:
+        return self._absolute(reverse("api:note_detail", args=[note.pk]))
+
+    def get_page_url(self, note: Note) -> str:
+        return self._absolute(note.get_absolute_url())
+
+    def get_image_url(self, note: Note) -> str:
+        return self._absolute(reverse("ocr_app:note_image", args=[note.pk, "original"]))
+
+
+class NoteDetailSerializer(NoteSerializer):
+    lines = LineSerializer(many=True, read_only=True)
+    review_threshold = serializers.SerializerMethodField(help_text="Lines under this confidence need review.")
+
+    class Meta(NoteSerializer.Meta):
+        fields = [*NoteSerializer.Meta.fields, "partial_result", "review_threshold", "lines"]
+        read_only_fields = fields
+
+    def get_review_threshold(self, note: Note) -> float:
+        return settings.INKDEX["REVIEW_THRESHOLD"]
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
+        help_text="One or more image files (JPEG, PNG, WebP, HEIC, TIFF, …); repeat the field for several.",
+    )
+    language = serializers.CharField(required=False, allow_blank=True, help_text="e.g. en, de, pt-BR, zh.")
+
+
+class UploadResultSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The file's name as sent.")
+    ok = serializers.BooleanField()
+    error = ErrorDetailSerializer(allow_null=True, help_text="Why this file was refused (the others are kept).")
+    note = NoteSerializer(allow_null=True)
+
+
+class UploadResponseSerializer(serializers.Serializer):
+    results = UploadResultSerializer(many=True)
+
+
+class UploadFailedSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+    results = UploadResultSerializer(many=True, required=False, help_text="When files were sent: each one's result.")
+
+
+class ReprocessRequestSerializer(serializers.Serializer):
+    engine = serializers.CharField(required=False, allow_blank=True, help_text="Blank: the configured engine.")
+    language = serializers.CharField(required=False, allow_blank=True)
+
+
+class SearchLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="line.pk")
+    order = serializers.IntegerField(source="line.order")
+    text = serializers.CharField(source="line.text")
+    highlighted_html = serializers.CharField(source="html", help_text="The text, HTML-escaped, matches in <mark>.")
+    confidence = serializers.FloatField(source="line.confidence")
+    box = serializers.SerializerMethodField()
+
+    @extend_schema_field(BoxSerializer)
+    def get_box(self, result) -> dict:
+        return _box(result.line)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    note = NoteSerializer()
+    score = serializers.FloatField()
+    approximate = serializers.BooleanField(source="fuzzy", help_text="Found through a close word, not the word itself.")
+    matching_lines = serializers.IntegerField(source="match_count")
+    lines = SearchLineSerializer(many=True, help_text="Up to three matching lines, in the note's order.")
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    page = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    fuzzy_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For each query word, the close words also searched.",
+    )
+    results = SearchResultSerializer(many=True)

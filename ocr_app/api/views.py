@@ -1,0 +1,182 @@
+"""Thin views: read the request, call ``ocr_app.services``, serialise the answer."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from ..engines import available_engines
+from ..models import Note
+from ..search import search_notes
+from ..search_views import BadSearch as BadSearchParams
+from ..search_views import search_from_request
+from ..services.notes import delete_note
+from ..services.recognition import request_recognition
+from ..services.uploads import InvalidUpload, clean_language, create_notes
+from . import serializers as s
+from .errors import BadSearch, UnsupportedLanguage, error_body
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="validation_error and other request errors"),
+    401: OpenApiResponse(s.ErrorSerializer, description="not_authenticated"),
+    403: OpenApiResponse(s.ErrorSerializer, description="permission_denied (e.g. CSRF with a session)"),
+    404: OpenApiResponse(s.ErrorSerializer, description="not_found (also for other users' notes)"),
+    429: OpenApiResponse(s.ErrorSerializer, description="throttled"),
+}
+
+
+def errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in (401, 403, 429, *codes)}
+
+
+class NotePagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def owned_notes(request):
+    return Note.objects.owned_by(request.user).with_line_counts()
+
+
+def owned_note(request, pk: int) -> Note:
+    # Someone else's note is indistinguishable from a missing one.
+    try:
+        return get_object_or_404(owned_notes(request), pk=pk)
+    except OverflowError as exc:  # an id the column cannot hold
+        raise NotFound("No such note.") from exc
+
+
+def checked_language(value: str | None, engine: str | None = None) -> str | None:
+    try:
+        return clean_language(value, engine)
+    except InvalidUpload as exc:
+        raise UnsupportedLanguage(str(exc)) from exc
+
+
+class NoteCollectionView(generics.GenericAPIView):
+    pagination_class = NotePagination
+    serializer_class = s.NoteSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return owned_notes(self.request)
+
+    @extend_schema(operation_id="notes_list", summary="Your notes, newest first", responses={200: s.NoteSerializer(many=True), **errors(404)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="notes_upload",
+        summary="Upload images; each becomes a note queued for recognition",
+        description="multipart/form-data with one or more `images` fields. Each file gets its own result: "
+        "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
+        "stored; 400 with code invalid_image when none was.",
+        request={"multipart/form-data": s.UploadRequestSerializer},
+        responses={201: s.UploadResponseSerializer, 400: s.UploadFailedSerializer, **errors()},
+    )
+    def post(self, request):
+        form = s.UploadRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        language = checked_language(form.validated_data.get("language"))
+        outcomes = create_notes(owner=request.user, files=form.validated_data["images"], language=language)
+        stored = {o.note.pk for o in outcomes if o.ok}
+        notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
+        results = [
+            {
+                "name": o.name,
+                "ok": o.ok,
+                "error": None if o.ok else {"code": o.code or "invalid_image", "message": o.error},
+                "note": s.NoteSerializer(notes[o.note.pk], context={"request": request}).data if o.ok else None,
+            }
+            for o in outcomes
+        ]
+        if stored:
+            return Response({"results": results}, status=status.HTTP_201_CREATED)
+        codes = {o.code for o in outcomes}
+        code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
+        return Response(
+            {**error_body(code, "None of the files could be stored."), "results": results},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+
+class NoteDetailView(generics.GenericAPIView):
+    serializer_class = s.NoteDetailSerializer
+
+    @extend_schema(operation_id="notes_retrieve", summary="A note: its status and recognised lines",
+                   responses={200: s.NoteDetailSerializer, **errors(404)})
+    def get(self, request, pk: int):
+        note = owned_note(request, pk)
+        return Response(self.get_serializer(note).data)
+
+    @extend_schema(operation_id="notes_destroy", summary="Delete a note, its lines and its images",
+                   responses={204: None, **errors(404)})
+    def delete(self, request, pk: int):
+        delete_note(owned_note(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NoteReprocessView(generics.GenericAPIView):
+    serializer_class = s.NoteSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="notes_reprocess", summary="Recognise a note again from scratch",
+        request=s.ReprocessRequestSerializer, responses={202: s.NoteSerializer, **errors(400, 404)},
+    )
+    def post(self, request, pk: int):
+        note = owned_note(request, pk)
+        form = s.ReprocessRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        engine = form.validated_data.get("engine") or None
+        if engine and engine not in available_engines():
+            raise ValidationError({"engine": [f"Unknown engine {engine!r}; available: {', '.join(available_engines())}."]})
+        language = checked_language(form.validated_data.get("language"), engine)
+        request_recognition(note, engine=engine, language=language)
+        return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SearchView(generics.GenericAPIView):
+    serializer_class = s.SearchResponseSerializer
+    per_page = 20
+
+    @extend_schema(
+        operation_id="search",
+        summary="Search your notes, as the search page does",
+        parameters=[
+            OpenApiParameter("q", str, description='Words, "a phrase", prefix*, -excluded, a OR b.'),
+            OpenApiParameter("from", str, description="Uploaded on or after this day (YYYY-MM-DD)."),
+            OpenApiParameter("to", str, description="Uploaded on or before this day (YYYY-MM-DD)."),
+            OpenApiParameter("review", str, enum=["1", "true", "on"], description="Only notes with lines that need review."),
+            OpenApiParameter("page", int, description="1-based."),
+        ],
+        responses={200: s.SearchResponseSerializer, **errors(400)},
+    )
+    def get(self, request):
+        try:
+            query, filters, page = search_from_request(request)
+        except BadSearchParams as exc:
+            raise BadSearch(str(exc)) from exc
+        results = search_notes(request.user, query, filters=filters, page=page, per_page=self.per_page)
+        url = request.build_absolute_uri()
+        previous = None
+        if page > 1:
+            previous = replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
+        data = {
+            "query": results.query,
+            "page": results.page,
+            "has_next": results.has_next,
+            "next": replace_query_param(url, "page", page + 1) if results.has_next else None,
+            "previous": previous,
+            "fuzzy_words": results.expansions,
+            "results": s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
+        }
+        return Response(data)
