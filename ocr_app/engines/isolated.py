@@ -17,6 +17,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -180,6 +181,9 @@ def serve(engine_path: str) -> None:
     """The child: build the engine once, then recognise every image sent."""
     from django.utils.module_loading import import_string
 
+    # Ctrl+C in a terminal reaches the whole process group; the worker decides
+    # when this process ends (it closes our stdin), so a half-read image is not lost.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; anything the engine prints goes to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
