@@ -43,7 +43,10 @@ class Command(BaseCommand):
         procs: dict[str, tuple[list[str], subprocess.Popen]] = {}
 
         def start(name: str, cmd: list[str]) -> None:
-            procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR))
+            # A process group of its own: Ctrl+C in the terminal reaches only this
+            # supervisor, which then stops each child in order (SIGTERM), instead of
+            # interrupting a child that is still starting up.
+            procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR, process_group=0))
 
         stopping = False
         web_exit_code = None
@@ -52,8 +55,8 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
 
         start("web", web_cmd)
         for i, cmd in enumerate(worker_cmds):
