@@ -136,6 +136,9 @@ def drain_queue(env: dict, workers: int) -> tuple[float, float, list[int]]:
     worker's and its engine process's peaks added)."""
     command = [sys.executable, str(PROJECT_DIR / "manage.py"), "run_worker", "--batch", "--no-startup-delay",
                "--verbosity", "0"]
+    if workers > 1 and "INKDEX_OCR_THREADS" not in env:
+        # As `manage.py serve --workers N` does: each worker's OCR gets its share of the cores.
+        env = {**env, "INKDEX_OCR_THREADS": str(max(1, (os.cpu_count() or 1) // workers))}
     become_subreaper()
     started = time.perf_counter()
     running = {subprocess.Popen(command, env=env, cwd=PROJECT_DIR): {} for _ in range(workers)}

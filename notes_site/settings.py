@@ -257,6 +257,9 @@ INKDEX = {
     # Each engine runs in a child process of the worker; an image that takes
     # longer than this is given up (the engine is stopped and restarted).
     "ENGINE_ISOLATION": env_bool("INKDEX_ENGINE_ISOLATION", True),
+    # CPU threads one OCR worker uses per image (0: all cores). `serve --workers N`
+    # gives each of its workers cores/N.
+    "OCR_THREADS": env_int("INKDEX_OCR_THREADS", 0),
     "ENGINE_TIMEOUT_SECONDS": env_float("INKDEX_ENGINE_TIMEOUT_SECONDS", 300.0),
     # Aspose: the license file (without one it runs in trial mode and reads only
     # part of each image), and where Debian 11's libssl 1.1 was unpacked.

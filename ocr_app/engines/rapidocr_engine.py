@@ -113,13 +113,20 @@ def _match_alternatives(readings, txts, scores) -> list[list[tuple[str, float]]]
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self, alternatives: bool = True, calibrate: bool = True) -> None:
+    def __init__(self, alternatives: bool = True, calibrate: bool = True, threads: int = 0) -> None:
         self._ocr = None
+        # CPU threads for one image (0: onnxruntime's choice, all cores). Several
+        # workers on one machine each take a share, or they only get in each other's way.
+        self._threads = threads
         self._tap = None
         self._alternatives = alternatives
         # The recogniser's score, re-weighed into a confidence that predicts errors (see ``confidence``).
         self._calibrate = calibrate
         self._lock = threading.Lock()
+
+    @classmethod
+    def options_from_settings(cls, settings) -> dict:
+        return {"threads": settings.INKDEX["OCR_THREADS"]}
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -136,7 +143,10 @@ class RapidOcrEngine(OcrEngine):
             if self._ocr is None:
                 from rapidocr import RapidOCR
 
-                ocr = RapidOCR(params={"Global.log_level": "warning"})
+                params = {"Global.log_level": "warning"}
+                if self._threads > 0:
+                    params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
+                ocr = RapidOCR(params=params)
                 # RapidOCR attaches its own handler at INFO; keep its chatter out
                 # of worker logs.
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)

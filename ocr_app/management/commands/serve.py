@@ -41,12 +41,16 @@ class Command(BaseCommand):
         worker_cmds = [[python, manage, "run_worker", "--worker-id", f"{os.uname().nodename}-{os.getpid()}-{i}"]
                        for i in range(workers)]
         procs: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        environment = dict(os.environ)
+        if workers > 1 and "INKDEX_OCR_THREADS" not in environment:
+            # Each worker's OCR gets its share of the cores instead of all of them.
+            environment["INKDEX_OCR_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
 
         def start(name: str, cmd: list[str]) -> None:
             # A process group of its own: Ctrl+C in the terminal reaches only this
             # supervisor, which then stops each child in order (SIGTERM), instead of
             # interrupting a child that is still starting up.
-            procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR, process_group=0))
+            procs[name] = (cmd, subprocess.Popen(cmd, cwd=settings.BASE_DIR, process_group=0, env=environment))
 
         stopping = False
         web_exit_code = None
