@@ -273,6 +273,8 @@ INKDEX = {
     # whose heartbeat is older than STALE_AFTER is taken to have lost its worker.
     "HEARTBEAT_SECONDS": env_float("INKDEX_HEARTBEAT_SECONDS", 10.0),
     "STALE_AFTER_SECONDS": env_float("INKDEX_STALE_AFTER_SECONDS", 60.0),
+    # Workers delete the queue's records of tasks finished longer ago than this.
+    "FINISHED_TASKS_KEPT_DAYS": env_int("INKDEX_FINISHED_TASKS_KEPT_DAYS", 7),
     "THUMBNAIL_SIZE": 480,
     # Sign-in: this many failures within the window block further tries for
     # that account (or from that address) until the window has passed.

@@ -273,3 +273,18 @@ def test_two_workers_process_twenty_notes_each_exactly_once(user, worker_process
     assert len({result.worker_ids[0] for result in results}) == 2
     for note in notes:
         assert list(note.lines.values_list("order", flat=True)) == [0]
+
+
+def test_records_of_long_finished_tasks_are_pruned(user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ocr_app.services.recognition import prune_finished_tasks
+
+    old, recent = upload_note(user), upload_note(user, name="recent.jpg")
+    run_worker_until_idle()  # the worker prunes as it starts: nothing is old yet
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+    DBTaskResult.objects.filter(args_kwargs__args=[old.pk]).update(finished_at=timezone.now() - timedelta(days=8))
+    assert prune_finished_tasks() == 1
+    assert list(DBTaskResult.objects.values_list("args_kwargs", flat=True)) == [{"args": [recent.pk], "kwargs": {}}]

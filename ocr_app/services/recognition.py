@@ -334,3 +334,13 @@ def _normalise_task_id(task_id: str) -> str:
         return str(uuid.UUID(task_id))
     except (ValueError, TypeError):
         return task_id or ""
+
+
+def prune_finished_tasks() -> int:
+    """Delete the queue's records of tasks that finished long ago (they pile up
+    otherwise: one per recognition); returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - timedelta(days=inkdex_setting("FINISHED_TASKS_KEPT_DAYS"))
+    deleted, _ = DBTaskResult.objects.filter(status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cutoff).delete()
+    return deleted

@@ -7,18 +7,21 @@ Besides running tasks it checks, every so often, for notes whose worker died
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from ocr_app.services.recognition import recover_stale_notes
+from ocr_app.services.recognition import prune_finished_tasks, recover_stale_notes
 
 logger = logging.getLogger("ocr_app.worker")
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Command(DbWorkerCommand):
     help = "Run the Inkdex background worker (OCR queue plus recovery of stalled notes)."
+    _next_prune = 0.0
 
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
@@ -43,6 +46,11 @@ class Command(DbWorkerCommand):
             recovered = recover_stale_notes()
             if recovered:
                 logger.warning("Queued again notes whose worker stopped: %s", recovered)
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                pruned = prune_finished_tasks()
+                if pruned:
+                    logger.info("Deleted %s records of long finished tasks", pruned)
         except Exception:
             logger.exception("Looking for stalled notes failed")
 
