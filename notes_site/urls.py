@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ocr_app.signin_views import ThrottledLoginView
@@ -14,3 +16,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("ocr_app.urls")),
 ]
+
+
+def not_found(request, exception):
+    """The API answers in its own error shape; pages get Django's page."""
+    if request.path.startswith("/api/"):
+        from ocr_app.api.errors import error_body
+
+        return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

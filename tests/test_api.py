@@ -273,6 +273,9 @@ def test_other_errors_have_the_same_shape(api, user):
     assert_error(response, 400, "parse_error")
     throttled = api_exception_handler(Throttled(wait=7), {})
     assert throttled.status_code == 429 and throttled.data["error"]["code"] == "throttled"
+    # A path the API does not have: the same shape, not Django's HTML page.
+    assert_error(api.get("/api/v1/nope/"), 404, "not_found")
+    assert b"<html" in api.get("/nope/").content.lower()
 
 
 # --- OpenAPI --------------------------------------------------------------------------
