@@ -98,11 +98,8 @@ def _too_many_pixels() -> InvalidImage:
     return InvalidImage(f"This image has too many pixels (the limit is {limit:g} megapixels).")
 
 
-def inspect_image(source, size: int) -> ImageInfo:
-    """Check an uploaded file fully and describe it, or raise ``InvalidImage``.
-
-    ``source`` is a binary file object positioned anywhere; it is rewound.
-    """
+def check_size(size: int) -> None:
+    """Refuse an empty upload or one over the size limit, before reading it."""
     max_bytes = settings.INKDEX["MAX_UPLOAD_BYTES"]
     if size == 0:
         raise InvalidImage("This file is empty.")
@@ -110,6 +107,14 @@ def inspect_image(source, size: int) -> ImageInfo:
         raise InvalidImage(
             f"This file is too large ({size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB)."
         )
+
+
+def inspect_image(source, size: int) -> ImageInfo:
+    """Check an uploaded file fully and describe it, or raise ``InvalidImage``.
+
+    ``source`` is a binary file object positioned anywhere; it is rewound.
+    """
+    check_size(size)
     source.seek(0)
     image = _open(source)
     try:
@@ -237,9 +242,7 @@ def pdf_pages(source, size: int) -> list[bytes]:
     pixel limit), or ``InvalidImage`` saying why the PDF cannot be used."""
     import pypdfium2 as pdfium
 
-    max_bytes = settings.INKDEX["MAX_UPLOAD_BYTES"]
-    if size > max_bytes:
-        raise InvalidImage(f"This file is too large ({size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB).")
+    check_size(size)
     source.seek(0)
     data = source.read()
     source.seek(0)

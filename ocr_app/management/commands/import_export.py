@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from ocr_app.management.users import user_named
 from ocr_app.services.export import ExportError, import_notes
 
 
@@ -16,11 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True)
 
     def handle(self, *args, source: Path, owner: str, **options) -> None:
-        User = get_user_model()
-        try:
-            user = User.objects.get(**{User.USERNAME_FIELD: owner})
-        except User.DoesNotExist as exc:
-            raise CommandError(f"No user called {owner!r}.") from exc
+        user = user_named(owner)
         try:
             report = import_notes(user, source)
         except ExportError as exc:

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.images import ACCEPTED_FORMATS
 from ocr_app.management.progress import Progress
+from ocr_app.management.users import user_named
 from ocr_app.services.uploads import InvalidUpload, already_stored, clean_language, create_notes
 
 IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
@@ -31,10 +31,7 @@ class Command(BaseCommand):
             language = clean_language(language)
         except InvalidUpload as exc:
             raise CommandError(str(exc)) from exc
-        try:
-            user = get_user_model().objects.get(username=owner)
-        except get_user_model().DoesNotExist as exc:
-            raise CommandError(f"No user called {owner!r}.") from exc
+        user = user_named(owner)
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a folder.")
         pattern = "**/*" if recursive else "*"

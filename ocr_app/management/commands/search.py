@@ -1,8 +1,8 @@
 import json
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from ocr_app.management.users import user_named
 from ocr_app.search import search_notes
 from ocr_app.search_views import results_payload
 
@@ -17,10 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--page", type=int, default=1)
 
     def handle(self, *args, query: str, owner: str, as_json: bool, page: int, **options) -> None:
-        try:
-            user = get_user_model().objects.get(username=owner)
-        except get_user_model().DoesNotExist as exc:
-            raise CommandError(f"No user called {owner!r}.") from exc
+        user = user_named(owner)
         results = search_notes(user, query, page=page)
         if as_json:
             self.stdout.write(json.dumps(results_payload(results), ensure_ascii=False, indent=2))
