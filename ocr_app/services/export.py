@@ -10,19 +10,18 @@ again; notes the user already has (same image content) are skipped.
 from __future__ import annotations
 
 import json
-import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
 from ..images import InvalidImage, inspect_image
 from ..models import Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
+from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
 MANIFEST = "inkdex-export.json"
@@ -173,32 +172,29 @@ def _import_note(user, record: dict, image: ContentFile, people: dict) -> None:
         status=NoteStatus.DONE if record["lines"] else NoteStatus.QUEUED,
         finished_at=timezone.now() if record["lines"] else None,
     )
-    note.image.save(f"notes/{user.pk}/{uuid.uuid4().hex}.{info.extension}", image, save=False)
-    try:
-        with transaction.atomic():
-            note.save()
-            lines = Line.objects.bulk_create(
-                Line(
-                    note=note, owner=user, order=line["order"], text=line["text"], ocr_text=line.get("ocr_text", line["text"]),
-                    confidence=min(100.0, max(0.0, float(line["confidence"]))), x=line["box"]["x"], y=line["box"]["y"],
-                    width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
-                    words=line.get("words") or [], alternatives=line.get("alternatives") or [],
-                    reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=people.get(line.get("reviewed_by")),
-                )
-                for line in record["lines"]
+
+    def add_lines(note: Note) -> None:
+        lines = Line.objects.bulk_create(
+            Line(
+                note=note, owner=user, order=line["order"], text=line["text"], ocr_text=line.get("ocr_text", line["text"]),
+                confidence=min(100.0, max(0.0, float(line["confidence"]))), x=line["box"]["x"], y=line["box"]["y"],
+                width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
+                words=line.get("words") or [], alternatives=line.get("alternatives") or [],
+                reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=people.get(line.get("reviewed_by")),
             )
-            by_order = {line.order: line for line in lines}
-            ReviewEvent.objects.bulk_create(
-                ReviewEvent(
-                    line=by_order.get(int(order)), note=note, line_order=int(order),
-                    reviewer=people.get(event["reviewer"]), action=event["action"], old_text=event["old_text"],
-                    new_text=event["new_text"], ocr_text=event.get("ocr_text", ""), confidence=event.get("confidence", 0.0),
-                    engine_name=event.get("engine_name", ""), created_at=_parse_time(event["created_at"]) or timezone.now(),
-                )
-                for order, events in record["review_events"].items()
-                for event in events
+            for line in record["lines"]
+        )
+        by_order = {line.order: line for line in lines}
+        ReviewEvent.objects.bulk_create(
+            ReviewEvent(
+                line=by_order.get(int(order)), note=note, line_order=int(order),
+                reviewer=people.get(event["reviewer"]), action=event["action"], old_text=event["old_text"],
+                new_text=event["new_text"], ocr_text=event.get("ocr_text", ""), confidence=event.get("confidence", 0.0),
+                engine_name=event.get("engine_name", ""), created_at=_parse_time(event["created_at"]) or timezone.now(),
             )
-            record_words(user.pk, line_texts(lines))
-    except BaseException:
-        note.image.storage.delete(note.image.name)
-        raise
+            for order, events in record["review_events"].items()
+            for event in events
+        )
+        record_words(user.pk, line_texts(lines))
+
+    store_note(note, image, info.extension, with_note=add_lines)

@@ -104,7 +104,6 @@ def create_note(*, owner, uploaded_file, language: str | None = None, page: tupl
         uploaded_file.seek(0, os.SEEK_END)
         size = uploaded_file.tell()
     info = inspect_image(uploaded_file, size)
-    stored_name = f"notes/{owner.pk}/{uuid.uuid4().hex}.{info.extension}"
     note = Note(
         owner=owner,
         original_name=display_name(page[0] if page else getattr(uploaded_file, "name", "")),
@@ -119,14 +118,24 @@ def create_note(*, owner, uploaded_file, language: str | None = None, page: tupl
         language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
         status=NoteStatus.QUEUED,
     )
-    note.image.save(stored_name, File(uploaded_file), save=False)
+    return store_note(note, File(uploaded_file), info.extension)
+
+
+def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
+    """Store ``image`` under a generated name (never the client's) and save
+    ``note`` with it, in one transaction with ``with_note(note)`` if given; a
+    briefly unavailable database is retried, and a failure leaves no file behind."""
+    note.image.save(f"notes/{note.owner_id}/{uuid.uuid4().hex}.{extension}", image, save=False)
+
     def save() -> None:
         note.pk = None  # a failed attempt must not leave the instance looking saved
         with transaction.atomic():
             note.save()
+            if with_note is not None:
+                with_note(note)
 
     try:
-        with_retries(save, what=f"Storing upload {note.original_name!r}")
+        with_retries(save, what=f"Storing {note.original_name!r}")
     except BaseException:
         # The row never made it: do not leave its file behind.
         note.image.storage.delete(note.image.name)
