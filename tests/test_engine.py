@@ -96,3 +96,24 @@ def test_layout_joins_fragments_on_one_line_and_orders_lines():
 def test_layout_keeps_far_apart_columns_as_separate_lines():
     lines = group_into_lines([fragment("left", 10, 10, 100, 30), fragment("right column", 600, 12, 200, 30)])
     assert [line.text for line in lines] == ["left", "right column"]
+
+
+def test_layout_keeps_lines_of_a_tilted_photo_apart():
+    # RapidOCR's boxes for two lines of a photo turned by ~5 degrees (from the
+    # quality corpus): the axis-aligned boxes overlap vertically by more than
+    # half, but one sits above the other, so they stay two lines.
+    lines = group_into_lines(
+        [
+            fragment("Roadmap meeting", 232, 239, 482, 141),
+            fragment("Grace Novak joins on Thursday", 242, 304, 868, 192),
+        ]
+    )
+    assert [line.text for line in lines] == ["Roadmap meeting", "Grace Novak joins on Thursday"]
+    # Turned the other way, the lower line's box starts further left: still read second.
+    lines = group_into_lines(
+        [
+            fragment("Roadmap meeting", 242, 239, 482, 141),
+            fragment("Grace Novak joins on Thursday", 232, 304, 868, 192),
+        ]
+    )
+    assert [line.text for line in lines] == ["Roadmap meeting", "Grace Novak joins on Thursday"]

@@ -16,6 +16,10 @@ from .base import Box, RecognizedLine, RecognizedWord
 # Two boxes are on the same line when their vertical overlap is at least this
 # share of the shorter box's height.
 SAME_LINE_OVERLAP = 0.5
+# Two boxes side by side on one line barely overlap horizontally; boxes that
+# overlap more than this share of the narrower one's width are lines one above
+# the other (the boxes of a tilted photo's lines overlap vertically too).
+MAX_HORIZONTAL_OVERLAP = 0.3
 # Boxes further apart than this many line heights stay separate lines (columns).
 MAX_GAP_IN_LINE_HEIGHTS = 2.5
 
@@ -25,15 +29,25 @@ def _vertical_overlap(a: Box, b: Box) -> float:
     return max(0, overlap) / max(1, min(a.height, b.height))
 
 
+def _horizontal_overlap(a: Box, b: Box) -> float:
+    overlap = min(a.right, b.right) - max(a.x, b.x)
+    return max(0, overlap) / max(1, min(a.width, b.width))
+
+
+def _fits_row(row: list[RecognizedLine], fragment: RecognizedLine) -> bool:
+    if any(_horizontal_overlap(f.box, fragment.box) > MAX_HORIZONTAL_OVERLAP for f in row):
+        return False
+    return _vertical_overlap(row[-1].box, fragment.box) >= SAME_LINE_OVERLAP or (
+        len(row) > 1 and _vertical_overlap(Box.union(f.box for f in row), fragment.box) >= SAME_LINE_OVERLAP
+    )
+
+
 def group_into_lines(fragments: list[RecognizedLine]) -> list[RecognizedLine]:
     """Join fragments that share a line; return the lines in reading order."""
     rows: list[list[RecognizedLine]] = []
     for fragment in sorted(fragments, key=lambda f: (f.box.y + f.box.height / 2, f.box.x)):
         for row in rows:
-            if _vertical_overlap(row[-1].box, fragment.box) >= SAME_LINE_OVERLAP or (
-                _vertical_overlap(Box.union(f.box for f in row), fragment.box) >= SAME_LINE_OVERLAP
-                and len(row) > 1
-            ):
+            if _fits_row(row, fragment):
                 row.append(fragment)
                 break
         else:
@@ -62,7 +76,12 @@ def _reading_order(lines: list[RecognizedLine]) -> list[RecognizedLine]:
     remaining = sorted(lines, key=lambda line: line.box.y + line.box.height / 2)
     while remaining:
         first = remaining.pop(0)
-        band = [first] + [line for line in remaining if _vertical_overlap(first.box, line.box) >= SAME_LINE_OVERLAP]
+        band = [first] + [
+            line
+            for line in remaining
+            if _vertical_overlap(first.box, line.box) >= SAME_LINE_OVERLAP
+            and _horizontal_overlap(first.box, line.box) <= MAX_HORIZONTAL_OVERLAP
+        ]
         for line in band[1:]:
             remaining.remove(line)
         ordered.extend(sorted(band, key=lambda line: line.box.x))
