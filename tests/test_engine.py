@@ -117,3 +117,16 @@ def test_layout_keeps_lines_of_a_tilted_photo_apart():
         ]
     )
     assert [line.text for line in lines] == ["Roadmap meeting", "Grace Novak joins on Thursday"]
+
+
+def test_layout_joins_words_of_a_line_whose_boxes_overlap():
+    # RapidOCR's loose boxes for "Note number 3" in the test font: "number" and
+    # "3" overlap horizontally, but their centres are level: one line.
+    lines = group_into_lines(
+        [
+            fragment("Note", 55, 71, 117, 84),
+            fragment("number", 158, 59, 189, 116),
+            fragment("3", 297, 73, 80, 79),
+        ]
+    )
+    assert [line.text for line in lines] == ["Note number 3"]

@@ -16,10 +16,14 @@ from .base import Box, RecognizedLine, RecognizedWord
 # Two boxes are on the same line when their vertical overlap is at least this
 # share of the shorter box's height.
 SAME_LINE_OVERLAP = 0.5
-# Two boxes side by side on one line barely overlap horizontally; boxes that
-# overlap more than this share of the narrower one's width are lines one above
-# the other (the boxes of a tilted photo's lines overlap vertically too).
-MAX_HORIZONTAL_OVERLAP = 0.3
+# The boxes of a tilted photo's lines are taller than the writing, so the lines
+# overlap vertically; two boxes are still lines one above the other when they
+# overlap horizontally by more than this share of the narrower one and their
+# centres are more than this share of the shorter one's height apart vertically.
+# (Words of one line overlap horizontally too when boxes are loose, but their
+# centres are close.)
+STACKED_HORIZONTAL_OVERLAP = 0.3
+STACKED_CENTRE_OFFSET = 0.5
 # Boxes further apart than this many line heights stay separate lines (columns).
 MAX_GAP_IN_LINE_HEIGHTS = 2.5
 
@@ -34,8 +38,17 @@ def _horizontal_overlap(a: Box, b: Box) -> float:
     return max(0, overlap) / max(1, min(a.width, b.width))
 
 
+def _stacked(a: Box, b: Box) -> bool:
+    """One box above the other, though they may overlap vertically."""
+    offset = abs((a.y + a.height / 2) - (b.y + b.height / 2))
+    return (
+        _horizontal_overlap(a, b) > STACKED_HORIZONTAL_OVERLAP
+        and offset > STACKED_CENTRE_OFFSET * min(a.height, b.height)
+    )
+
+
 def _fits_row(row: list[RecognizedLine], fragment: RecognizedLine) -> bool:
-    if any(_horizontal_overlap(f.box, fragment.box) > MAX_HORIZONTAL_OVERLAP for f in row):
+    if any(_stacked(f.box, fragment.box) for f in row):
         return False
     return _vertical_overlap(row[-1].box, fragment.box) >= SAME_LINE_OVERLAP or (
         len(row) > 1 and _vertical_overlap(Box.union(f.box for f in row), fragment.box) >= SAME_LINE_OVERLAP
@@ -80,7 +93,7 @@ def _reading_order(lines: list[RecognizedLine]) -> list[RecognizedLine]:
             line
             for line in remaining
             if _vertical_overlap(first.box, line.box) >= SAME_LINE_OVERLAP
-            and _horizontal_overlap(first.box, line.box) <= MAX_HORIZONTAL_OVERLAP
+            and not _stacked(first.box, line.box)
         ]
         for line in band[1:]:
             remaining.remove(line)
