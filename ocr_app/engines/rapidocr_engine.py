@@ -143,7 +143,12 @@ class RapidOcrEngine(OcrEngine):
             if self._ocr is None:
                 from rapidocr import RapidOCR
 
-                params = {"Global.log_level": "warning"}
+                # No angle classifier: on handwriting it turns right-way-up lines
+                # upside down (one line in ten on the quality corpus, read as
+                # garbage), and it cannot tell an upside-down page either (most of
+                # such a page's lines it calls upright). Pages come upright from
+                # their EXIF orientation.
+                params = {"Global.log_level": "warning", "Global.use_cls": False}
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                 ocr = RapidOCR(params=params)
