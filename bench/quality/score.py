@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/quality/score.py [--notes-per-tier 16] [--seed 20261125]
                                             [--database-url postgres://.../NAME] [--keep]
-                                            [--bare-only] [--save-images DIR] [--examples 8]
+                                            [--engines-only] [--save-images DIR] [--examples 8]
 
 For each tier (clean / typical / hard) ``--notes-per-tier`` notes are drawn by
 ``bench/quality/corpus.py`` (note ``i`` of a tier is ``draw_note(seed * 1000 + i, tier)``).
@@ -11,8 +11,10 @@ Inkdex: the photos are imported as notes of one user through the upload service 
 ``post_save`` signal queues a recognition task for each, as an upload does), a real
 ``manage.py run_worker --batch`` process drains the queue, and the stored lines are scored;
 search recall asks ``ocr_app.search.search_notes`` (fuzzy matching included).
-Bare engine: ``get_engine('rapidocr', isolated=False).recognize()`` on the same decoded
-photos in this process (Inkdex's line grouping included, no Inkdex storage or search).
+Inkdex's engine: ``get_engine('rapidocr', isolated=False).recognize()`` on the same decoded
+photos in this process (what the worker runs, without storage or search: quick, for tuning).
+Bare engine: RapidOCR as shipped (``RapidOCR()(image)``, its default settings), its boxes
+joined into lines by Inkdex's layout so that lines compare; confidence = its score x 100.
 
 See bench/README.md ("Recognition quality") for the definitions of every column.
 """
@@ -260,23 +262,51 @@ HEADERS = [
 # --- running the engines ------------------------------------------------------------------------
 
 
-def bare_engine(notes: list[DrawnNote]) -> list[tuple[list[RecLine], float]]:
-    from ocr_app.engines import get_engine
-
+def in_process(notes: list[DrawnNote], recognize) -> list[tuple[list[RecLine], float]]:
+    """Each photo read by ``recognize(image) -> lines`` in this process, timed."""
     threshold = _threshold()
-    engine = get_engine("rapidocr", isolated=False)
-    engine.recognize(notes[0].image.convert("RGB"))  # warm-up: load the models
+    recognize(notes[0].image.convert("RGB"))  # warm-up: load the models
     results = []
     for note in notes:
         started = time.perf_counter()
-        recognition = engine.recognize(note.image.convert("RGB"))
+        lines = recognize(note.image.convert("RGB"))
         seconds = time.perf_counter() - started
         results.append((
             [RecLine(l.text, l.confidence, (l.box.x, l.box.y, l.box.width, l.box.height), l.confidence < threshold)
-             for l in recognition.lines],
+             for l in lines],
             seconds,
         ))
     return results
+
+
+def inkdex_engine():
+    from ocr_app.engines import get_engine
+
+    engine = get_engine("rapidocr", isolated=False)
+    return lambda image: engine.recognize(image).lines
+
+
+def bare_engine():
+    import logging
+
+    from rapidocr import RapidOCR
+
+    from ocr_app.engines.base import Box, RecognizedLine
+    from ocr_app.engines.layout import group_into_lines
+
+    ocr = RapidOCR(params={"Global.log_level": "warning"})
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+
+    def recognize(image):
+        output = ocr(image)
+        if output.boxes is None or not output.txts:
+            return []
+        return group_into_lines([
+            RecognizedLine(text.strip(), round(float(score) * 100, 2), Box.around(quad))
+            for quad, text, score in zip(output.boxes, output.txts, output.scores) if text.strip()
+        ])
+
+    return recognize
 
 
 def _threshold() -> float:
@@ -339,15 +369,16 @@ def search_recall(user, ids: list[int], scores: list[NoteScore]) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
-def print_report(inkdex: list[NoteScore] | None, bare: list[NoteScore], examples: int) -> None:
+def print_report(inkdex: list[NoteScore] | None, engine: list[NoteScore], bare: list[NoteScore], examples: int) -> None:
     for tier in [*TIERS, "all"]:
         pick = (lambda s: True) if tier == "all" else (lambda s, t=tier: s.tier == t)
         rows = []
         if inkdex is not None:
             rows.append(table_rows("Inkdex (import, worker, search)", summary([s for s in inkdex if pick(s)], inkdex=True)))
-        rows.append(table_rows("bare engine (rapidocr, in-process)", summary([s for s in bare if pick(s)], inkdex=False)))
+        rows.append(table_rows("Inkdex's engine (in-process)", summary([s for s in engine if pick(s)], inkdex=False)))
+        rows.append(table_rows("bare engine (RapidOCR as shipped)", summary([s for s in bare if pick(s)], inkdex=False)))
         print_table(HEADERS, rows, title=f"Tier: {tier}")
-    source = inkdex if inkdex is not None else bare
+    source = inkdex if inkdex is not None else engine
     rows = []
     for tier in [*TIERS, "all"]:
         tier_scores = [s for s in source if tier in ("all", s.tier)]
@@ -360,7 +391,7 @@ def print_report(inkdex: list[NoteScore] | None, bare: list[NoteScore], examples
                        + (f", search finds {rescued}" if inkdex is not None else ""))
         rows.append(row)
     print_table(["tier", "words >= 3 chars", "in the engine's text", "lacking: line missed", "lacking: glued to a neighbour (space dropped)",
-                 "lacking: misread"], rows, title="Why words are not in the text read (" + ("Inkdex" if inkdex is not None else "bare engine") + ")")
+                 "lacking: misread"], rows, title="Why words are not in the text read (" + ("Inkdex" if inkdex is not None else "Inkdex's engine") + ")")
     rows = []
     groups: dict[str, list[NoteScore]] = {}
     for s in source:
@@ -403,7 +434,8 @@ def main() -> None:
                         help=f"corpus seed (default {REPORT_SEED}, the reported one; tune on {TUNING_SEEDS})")
     parser.add_argument("--database-url", help="PostgreSQL scratch database (created and dropped); default SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data dir / database")
-    parser.add_argument("--bare-only", action="store_true", help="only the bare engine (quick, for tuning)")
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only Inkdex's engine and the bare one, in this process (quick, for tuning)")
     parser.add_argument("--save-images", type=Path, help="also write the photos and their ground truth here")
     parser.add_argument("--examples", type=int, default=8, help="wrong lines to print per tier")
     args = parser.parse_args()
@@ -424,7 +456,7 @@ def main() -> None:
         print(f"generated {len(notes)} photos in {time.perf_counter() - started:.1f} s")
 
         inkdex_scores = None
-        if not args.bare_only:
+        if not args.engines_only:
             user = create_user("quality")
             ids = import_notes(user, notes, Path(folder))
             wall = run_worker(env)
@@ -435,11 +467,14 @@ def main() -> None:
                 inkdex_scores.append(score_note(note, lines, seconds=seconds, seed=seed))
             search_recall(user, ids, inkdex_scores)
 
-        bare_scores = [
-            score_note(note, lines, seconds=seconds, seed=seed)
-            for seed, note, (lines, seconds) in zip(seeds, notes, bare_engine(notes))
-        ]
-        print_report(inkdex_scores, bare_scores, args.examples)
+        engine_scores, bare_scores = (
+            [
+                score_note(note, lines, seconds=seconds, seed=seed)
+                for seed, note, (lines, seconds) in zip(seeds, notes, in_process(notes, recognize))
+            ]
+            for recognize in (inkdex_engine(), bare_engine())
+        )
+        print_report(inkdex_scores, engine_scores, bare_scores, args.examples)
         print(f"done in {time.perf_counter() - started:.0f} s; at the end: {load_average()}")
 
 

@@ -20,10 +20,11 @@ from importlib.metadata import version as package_version
 import numpy as np
 from PIL import Image
 
-from .alternatives import joined_alternatives, line_alternatives
+from .alternatives import MAX_ALTERNATIVES, joined_alternatives, key, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
 from .confidence import calibrated_confidence
 from .layout import group_into_lines
+from .lexicon import correct_line, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class _ProbabilityTap:
     def __getattr__(self, name):
         return getattr(self._recognizer, name)
 
+    def expect(self, language: str | None) -> None:
+        """The language of the next image's words (None: read as the recogniser does)."""
+        self._local.language = language
+
     def __call__(self, args):
         self._local.batches = []
         self._local.readings = None
@@ -68,7 +73,7 @@ class _ProbabilityTap:
         return output
 
     def _alternatives(self, images, output):
-        """(text, score, alternatives) per image, in the order of ``output.txts``."""
+        """(text, score, alternatives, text with known words) per image, in the order of ``output.txts``."""
         images = [images] if isinstance(images, np.ndarray) else list(images)
         if output.txts is None or len(images) != len(output.txts):
             return None
@@ -78,6 +83,7 @@ class _ProbabilityTap:
         if len(rows) != len(images):
             return None
         characters = self._decoder.character
+        language = getattr(self._local, "language", None)
         readings = [None] * len(images)
         for position, index in enumerate(order.tolist()):
             text = output.txts[index]
@@ -86,7 +92,13 @@ class _ProbabilityTap:
             except Exception:  # alternatives are a bonus; never lose the text over them
                 logger.exception("Could not compute alternative readings")
                 alternatives = []
-            readings[index] = (text, output.scores[index], alternatives)
+            corrected = None
+            if language:
+                try:
+                    corrected = correct_line(rows[position], characters, text, language)
+                except Exception:  # as above: the reading as it is rather than none
+                    logger.exception("Could not check the words against the lexicon")
+            readings[index] = (text, output.scores[index], alternatives, corrected)
         return readings
 
     def take_readings(self):
@@ -94,17 +106,17 @@ class _ProbabilityTap:
         return readings
 
 
-def _match_alternatives(readings, txts, scores) -> list[list[tuple[str, float]]]:
-    """Alternatives for each of RapidOCR's final results: it drops empty and
-    low-score texts but keeps the order, so match them up in order."""
-    matched: list[list[tuple[str, float]]] = []
+def _match_readings(readings, txts, scores) -> list[tuple[list[tuple[str, float]], str]]:
+    """(alternatives, text with known words) for each of RapidOCR's final results:
+    it drops empty and low-score texts but keeps the order, so match them up in order."""
+    matched = []
     position = 0
     for text, score in zip(txts, scores):
-        found = []
+        found = ([], None)
         for probe in range(position, len(readings or ())):
-            r_text, r_score, alternatives = readings[probe]
+            r_text, r_score, alternatives, corrected = readings[probe]
             if r_text == text and float(r_score) == float(score):
-                found, position = alternatives, probe + 1
+                found, position = (alternatives, corrected), probe + 1
                 break
         matched.append(found)
     return matched
@@ -113,7 +125,7 @@ def _match_alternatives(readings, txts, scores) -> list[list[tuple[str, float]]]
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self, alternatives: bool = True, calibrate: bool = True, threads: int = 0) -> None:
+    def __init__(self, alternatives: bool = True, calibrate: bool = True, threads: int = 0, lexicon: bool = True) -> None:
         self._ocr = None
         # CPU threads for one image (0: onnxruntime's choice, all cores). Several
         # workers on one machine each take a share, or they only get in each other's way.
@@ -122,6 +134,8 @@ class RapidOcrEngine(OcrEngine):
         self._alternatives = alternatives
         # The recogniser's score, re-weighed into a confidence that predicts errors (see ``confidence``).
         self._calibrate = calibrate
+        # Unclear words read as the known words the recogniser finds nearly as likely (see ``lexicon``).
+        self._lexicon = lexicon
         self._lock = threading.Lock()
 
     @classmethod
@@ -167,9 +181,13 @@ class RapidOcrEngine(OcrEngine):
 
     def warm_up(self) -> None:
         self._load()
+        if self._lexicon:
+            vocabulary("en")  # the word list most notes use, before the first image's time limit starts
 
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         ocr = self._load()
+        if self._tap is not None:
+            self._tap.expect(language if self._lexicon else None)
         try:
             output = ocr(image.convert("RGB"), return_word_box=True)
         except Exception as exc:  # the library raises bare exceptions on odd input
@@ -180,22 +198,25 @@ class RapidOcrEngine(OcrEngine):
         fragment_alternatives: dict[int, list[tuple[str, float]]] = {}
         if output.boxes is not None and output.txts:
             word_results = output.word_results or ((),) * len(output.txts)
-            alternatives = _match_alternatives(readings, output.txts, output.scores)
-            for quad, text, score, words, alts in zip(
-                output.boxes, output.txts, output.scores, word_results, alternatives
+            matched = _match_readings(readings, output.txts, output.scores)
+            for quad, text, score, words, (alts, corrected) in zip(
+                output.boxes, output.txts, output.scores, word_results, matched
             ):
                 text = text.strip()
                 if not text:
                     continue
+                words = tuple(
+                    RecognizedWord(str(w_text), round(float(w_score) * 100, 2), Box.around(w_box))
+                    for w_text, w_score, w_box in words
+                    if str(w_text).strip()
+                )
+                if corrected:
+                    text, words, alts = _with_known_words(text, corrected, words, alts)
                 fragment = RecognizedLine(
                     text=text,
                     confidence=round(float(score) * 100, 2),
                     box=Box.around(quad),
-                    words=tuple(
-                        RecognizedWord(str(w_text), round(float(w_score) * 100, 2), Box.around(w_box))
-                        for w_text, w_score, w_box in words
-                        if str(w_text).strip()
-                    ),
+                    words=words,
                     alternatives=tuple(alt for alt, _ in alts),
                 )
                 fragments.append(fragment)
@@ -204,6 +225,21 @@ class RapidOcrEngine(OcrEngine):
         if self._calibrate:
             lines = [replace(line, confidence=calibrated_confidence(line, language)) for line in lines]
         return Recognition(lines=lines, engine_name=self.name, engine_version=self.version)
+
+
+def _with_known_words(text, corrected, words, alternatives):
+    """The fragment read with the known words of ``corrected`` ((word, relative
+    likelihood) pairs): the reading it replaces becomes its first alternative, and
+    each replaced word gets its spelling and a confidence scaled by how much less
+    likely the recogniser found it."""
+    new_text = " ".join(word for word, _ in corrected)
+    alternatives = [(text, 1.0)] + [(alt, p) for alt, p in alternatives if key(alt) != key(new_text)]
+    if len(corrected) == len(words):
+        words = tuple(
+            word if spelling == word.text else replace(word, text=spelling, confidence=round(word.confidence * ratio, 2))
+            for word, (spelling, ratio) in zip(words, corrected)
+        )
+    return new_text, words, alternatives[:MAX_ALTERNATIVES]
 
 
 def _with_joined_alternatives(lines, fragments, fragment_alternatives):
