@@ -132,3 +132,20 @@ def test_a_dropped_space_between_two_known_words_is_put_back():
     steps = spelled("membership") + [{"blank": 0.6, " ": 0.38}] + spelled("by")
     corrected = correct_line(matrix(*steps), ALPHABET, "membershipby", "en")
     assert corrected == [("membership by", pytest.approx(0.38 / 0.6, rel=0.1))]
+
+
+def test_a_run_of_glued_words_is_cut_where_the_spaces_were_likely():
+    gap = {"blank": 0.6, " ": 0.38}
+    steps = spelled("move") + [gap] + spelled("release") + [gap] + spelled("schedule")
+    corrected = correct_line(matrix(*steps), ALPHABET, "movereleaseschedule", "en")
+    assert [word for word, _ in corrected] == ["move release schedule"]
+
+
+def test_a_word_glued_to_a_number_is_cut_but_units_stay():
+    gap = {"blank": 0.6, " ": 0.38}
+    steps = spelled("MEETING") + [gap] + spelled("19") + [gap] + spelled("AT")
+    corrected = correct_line(matrix(*steps), ALPHABET, "MEETING19AT", "en")
+    assert [word for word, _ in corrected] == ["MEETING 19 AT"]
+    # "4pm" is how times are written: no space is tried there, however likely.
+    steps = spelled("4") + [gap] + spelled("pm")
+    assert correct_line(matrix(*steps), ALPHABET, "4pm", "en") is None

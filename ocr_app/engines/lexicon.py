@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -35,9 +36,15 @@ MAX_LOG_LOSS = 4.5
 MIN_LENGTH = 3
 # A glued word is split only into parts at least this long.
 MIN_SPLIT_PART = 2
+# ...and into at most this many words.
+MAX_SPLIT_PARTS = 4
 # Letters of the Latin alphabet, accented ones included, end here (Latin Extended-B).
 LATIN_END = "\u0250"
 _LETTERS_ONLY = re.compile(r"[^\W\d_]+")
+# Where runs of letters meet other characters.
+_LETTER_RUNS = re.compile(r"(?<=[^\W\d_])(?=[\d])|(?<=[\d])(?=[^\W\d_])")
+# Letters written against a number that belong to it.
+UNITS = frozenset({"am", "pm", "st", "nd", "rd", "th", "kg", "km", "cm", "mm", "ml", "gb", "mb", "kb", "min", "hrs", "h"})
 # Punctuation around a word that stays as read.
 _AROUND = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.S)
 BLANK = 0
@@ -143,11 +150,54 @@ def _near_words(core: str, language: str, words: dict[int, tuple[str, ...]]) -> 
     edits = max_edits(len(core))
     pool = [w for length in range(len(core) - edits, len(core) + edits + 1) for w in words.get(length, ())]
     near = [word for word, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
-    for cut in range(MIN_SPLIT_PART, len(core) - MIN_SPLIT_PART + 1):
-        left, right = lower[:cut], lower[cut:]
-        if is_known_word(left, language) and is_known_word(right, language):
-            near.append(core[:cut].lower() + " " + right)
+    near += [" ".join(parts) for parts in _splits(lower, language, MAX_SPLIT_PARTS)]
     return near
+
+
+def _splits(text: str, language: str, parts: int) -> list[tuple[str, ...]]:
+    """``text`` cut into 2 to ``parts`` known words (each MIN_SPLIT_PART letters or more)."""
+    found = []
+    for cut in range(MIN_SPLIT_PART, len(text) - MIN_SPLIT_PART + 1):
+        head, rest = text[:cut], text[cut:]
+        if not is_known_word(head, language):
+            continue
+        if is_known_word(rest, language):
+            found.append((head, rest))
+        if parts > 2:
+            found += [(head, *tail) for tail in _splits(rest, language, parts - 1)]
+    return found
+
+
+def _spellings(token: str, language: str, words: dict[int, tuple[str, ...]]) -> list[str]:
+    """Other spellings of a word read, to score against the recogniser's probabilities."""
+    before, core, after = _AROUND.match(token).groups()
+    if _LETTERS_ONLY.fullmatch(core):
+        if len(core) < MIN_LENGTH or is_known_word(core.lower(), language):
+            return []
+        return [before + _cased_like(word, core) + after for word in _near_words(core, language, words)]
+    # Letters glued to a number ("MEETING19/8AT"): spaces where a known word
+    # meets a digit (not units such as "4pm" or "14h00").
+    pieces = _LETTER_RUNS.split(token)
+    cuts = [
+        i for i in range(1, len(pieces))
+        if pieces[i - 1] and pieces[i]
+        and any(_is_spaced_word(p, language) for p in (pieces[i - 1], pieces[i]) if p[0].isalpha() or p[-1].isalpha())
+    ]
+    if not cuts:
+        return []
+    # One spelling, every such space put in: each space costs probability, so a
+    # choice among subsets would always take the fewest.
+    return ["".join((" " if i in cuts else "") + piece for i, piece in enumerate(pieces))]
+
+
+def _is_spaced_word(piece: str, language: str) -> bool:
+    letters = piece.strip(string.punctuation)
+    return (
+        len(letters) >= MIN_SPLIT_PART
+        and _LETTERS_ONLY.fullmatch(letters) is not None
+        and letters.lower() not in UNITS
+        and is_known_word(letters.lower(), language)
+    )
 
 
 def correct_line(
@@ -168,11 +218,7 @@ def correct_line(
     out = []
     changed = False
     for token, start, end in read:
-        before, core, after = _AROUND.match(token).groups()
-        if len(core) < MIN_LENGTH or not _LETTERS_ONLY.fullmatch(core) or is_known_word(core.lower(), language):
-            out.append((token, 1.0))
-            continue
-        spellings = [before + _cased_like(word, core) + after for word in _near_words(core, language, words)]
+        spellings = _spellings(token, language, words)
         if not spellings:
             out.append((token, 1.0))
             continue
