@@ -149,3 +149,18 @@ def test_a_word_glued_to_a_number_is_cut_but_units_stay():
     # "4pm" is how times are written: no space is tried there, however likely.
     steps = spelled("4") + [gap] + spelled("pm")
     assert correct_line(matrix(*steps), ALPHABET, "4pm", "en") is None
+
+
+def test_full_width_and_circled_forms_become_plain_except_in_chinese():
+    from ocr_app.engines import RecognizedLine
+    from ocr_app.engines.rapidocr_engine import _in_plain_forms
+
+    line = RecognizedLine(
+        "DECISION：MOVE ⑥ PM", 80.0, Box(0, 0, 10, 10),
+        words=(RecognizedWord("DECISION：MOVE", 80.0, Box(0, 0, 5, 10)),),
+        alternatives=("DECISION:MOVE 6 PM", "DECISION：MOVE 6 AM"),
+    )
+    plain = _in_plain_forms(line)
+    assert plain.text == "DECISION:MOVE 6 PM"
+    assert plain.words[0].text == "DECISION:MOVE"
+    assert plain.alternatives == ("DECISION:MOVE 6 AM",)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from dataclasses import replace
 from importlib.metadata import version as package_version
 
@@ -224,9 +225,29 @@ class RapidOcrEngine(OcrEngine):
                 fragments.append(fragment)
                 fragment_alternatives[id(fragment)] = alts
         lines = _with_joined_alternatives(group_into_lines(fragments), fragments, fragment_alternatives)
+        if language != "zh":
+            lines = [_in_plain_forms(line) for line in lines]
         if self._calibrate:
             lines = [replace(line, confidence=calibrated_confidence(line, language)) for line in lines]
         return Recognition(lines=lines, engine_name=self.name, engine_version=self.version)
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _in_plain_forms(line: RecognizedLine) -> RecognizedLine:
+    """The line with the full-width and circled forms the Chinese-trained recogniser
+    gives Latin text ("10：30", "⑥") in their plain forms ("10:30", "6")."""
+    plain = _plain(line.text)
+    if plain == line.text and all(_plain(alt) == alt for alt in line.alternatives):
+        return line
+    return replace(
+        line,
+        text=plain,
+        words=tuple(replace(word, text=_plain(word.text)) for word in line.words),
+        alternatives=tuple(dict.fromkeys(a for a in map(_plain, line.alternatives) if key(a) != key(plain))),
+    )
 
 
 def _with_known_words(text, corrected, words, alternatives):
