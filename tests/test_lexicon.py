@@ -12,7 +12,7 @@ from ocr_app.engines.rapidocr_engine import RapidOcrEngine, _with_known_words
 from tests.notegen import PRINT_FONT, SAMPLE_LINES, render_note
 
 # Column 0 is CTC's blank, as in RapidOCR's alphabet.
-ALPHABET = ["blank"] + list(string.ascii_lowercase) + list(string.ascii_uppercase) + list(string.digits) + [" "]
+ALPHABET = ["blank"] + list(string.ascii_lowercase) + list(string.ascii_uppercase) + list(string.digits) + [":", " "]
 
 
 def matrix(*steps):
@@ -164,3 +164,10 @@ def test_full_width_and_circled_forms_become_plain_except_in_chinese():
     assert plain.text == "DECISION:MOVE 6 PM"
     assert plain.words[0].text == "DECISION:MOVE"
     assert plain.alternatives == ("DECISION:MOVE 6 AM",)
+
+
+def test_glued_words_after_punctuation_are_cut_too():
+    gap = {"blank": 0.6, " ": 0.38}
+    steps = spelled("DECISION:MOVE") + [gap] + spelled("RELEASE") + [gap] + spelled("SCHEDULE")
+    corrected = correct_line(matrix(*steps), ALPHABET, "DECISION:MOVERELEASESCHEDULE", "en")
+    assert [word for word, _ in corrected] == ["DECISION:MOVE RELEASE SCHEDULE"]

@@ -99,31 +99,48 @@ def ctc_log_prob(probs: np.ndarray, labels: Sequence[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
-def _greedy_words(probs: np.ndarray, characters: Sequence[str]) -> list[tuple[str, int, int]] | None:
-    """The greedy reading's space-separated words, each with the time steps
-    [start, end) it was read over: from after the space before it to the space after it."""
+def _greedy_words(probs: np.ndarray, characters: Sequence[str]) -> list[list[tuple[str, int, int]]]:
+    """The greedy reading's space-separated words, each as its pieces (cut where
+    letters meet punctuation: "DECISION:MOVE" is "DECISION", ":", "MOVE") with the
+    time steps [start, end) each was read over: from after the symbol before it
+    (blanks taken in) to its last symbol's end."""
     best = probs.argmax(axis=1).tolist()
-    words: list[tuple[str, int, int]] = []
+    words: list[list[tuple[str, int, int]]] = []
+    pieces: list[tuple[str, int, int]] = []
     current: list[str] = []
     start = 0
     last = None
+
+    def close(end: int) -> None:
+        nonlocal current
+        if current:
+            pieces.append(("".join(current), start, end))
+            current = []
+
     for t, symbol in enumerate(best):
         if symbol != last and symbol != BLANK and symbol < len(characters):
             char = characters[symbol]
             if char == " ":
-                if current:
-                    words.append(("".join(current), start, t))
-                    current = []
-            elif not current:
-                current, start = [char], t
-                # Take in the blanks since the previous word (or space).
-                while start > 0 and best[start - 1] == BLANK:
-                    start -= 1
+                close(t)
+                if pieces:
+                    words.append(pieces)
+                    pieces = []
             else:
-                current.append(char)
+                if current and char.isalpha() != current[-1].isalpha() and not (
+                    char.isalnum() and current[-1].isalnum()
+                ):
+                    close(t)
+                if not current:
+                    current, start = [char], t
+                    # Take in the blanks since the symbol before.
+                    while start > 0 and best[start - 1] == BLANK:
+                        start -= 1
+                else:
+                    current.append(char)
         last = symbol
-    if current:
-        words.append(("".join(current), start, len(best)))
+    close(len(best))
+    if pieces:
+        words.append(pieces)
     return words
 
 
@@ -200,6 +217,28 @@ def _is_spaced_word(piece: str, language: str) -> bool:
     )
 
 
+def _better_spelling(piece, segment, index_of, language, words) -> tuple[str, float] | None:
+    """The spelling of ``piece`` to take instead, and how likely relative to it, or None."""
+    spellings = _spellings(piece, language, words)
+    if not spellings:
+        return None
+    try:
+        own = ctc_log_prob(segment, [index_of[c] for c in piece])
+    except KeyError:
+        return None
+    best, best_log_prob = None, -math.inf
+    for spelled in spellings:
+        labels = [index_of.get(c) for c in spelled]
+        if None in labels:
+            continue
+        log_prob = ctc_log_prob(segment, labels)
+        if log_prob > best_log_prob:
+            best, best_log_prob = spelled, log_prob
+    if best is None or best_log_prob < own - MAX_LOG_LOSS:
+        return None
+    return best, min(1.0, math.exp(best_log_prob - own))
+
+
 def correct_line(
     probs: np.ndarray, characters: Sequence[str], text: str, language: str
 ) -> list[tuple[str, float]] | None:
@@ -212,33 +251,20 @@ def correct_line(
     if probs.ndim != 2 or not words:
         return None
     read = _greedy_words(probs, characters)
-    if not read or " ".join(word for word, _, _ in read) != " ".join(text.split()):
+    if not read or " ".join("".join(p for p, _, _ in pieces) for pieces in read) != " ".join(text.split()):
         return None  # not the reading these probabilities give: leave it
     index_of = {char: index for index, char in enumerate(characters)}
     out = []
     changed = False
-    for token, start, end in read:
-        spellings = _spellings(token, language, words)
-        if not spellings:
-            out.append((token, 1.0))
-            continue
-        segment = probs[start:end]
-        try:
-            own = ctc_log_prob(segment, [index_of[c] for c in token])
-        except KeyError:
-            out.append((token, 1.0))
-            continue
-        best, best_log_prob = None, -math.inf
-        for spelled in spellings:
-            labels = [index_of.get(c) for c in spelled]
-            if None in labels:
-                continue
-            log_prob = ctc_log_prob(segment, labels)
-            if log_prob > best_log_prob:
-                best, best_log_prob = spelled, log_prob
-        if best is not None and best_log_prob >= own - MAX_LOG_LOSS:
-            out.append((best, min(1.0, math.exp(best_log_prob - own))))
-            changed = True
-        else:
-            out.append((token, 1.0))
+    for pieces in read:
+        spelled, ratio = [], 1.0
+        for piece, start, end in pieces:
+            better = _better_spelling(piece, probs[start:end], index_of, language, words)
+            if better is None:
+                spelled.append(piece)
+            else:
+                spelled.append(better[0])
+                ratio *= better[1]
+                changed = True
+        out.append(("".join(spelled), ratio))
     return out if changed else None
