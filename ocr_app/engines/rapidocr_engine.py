@@ -161,8 +161,8 @@ class RapidOcrEngine(OcrEngine):
                 from rapidocr import RapidOCR
 
                 # No angle classifier: on handwriting it turns right-way-up lines
-                # upside down (one line in ten on the quality corpus, read as
-                # garbage), and it cannot tell an upside-down page either (most of
+                # upside down (44 of 701 boxes of the quality corpus's tuning
+                # seeds, then read as garbage), and it cannot tell an upside-down page either (most of
                 # such a page's lines it calls upright). Pages come upright from
                 # their EXIF orientation.
                 params = {"Global.log_level": "warning", "Global.use_cls": False}
