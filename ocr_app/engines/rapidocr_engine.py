@@ -162,9 +162,9 @@ class RapidOcrEngine(OcrEngine):
 
                 # No angle classifier: on handwriting it turns right-way-up lines
                 # upside down (44 of 701 boxes of the quality corpus's tuning
-                # seeds, then read as garbage), and it cannot tell an upside-down page either (most of
-                # such a page's lines it calls upright). Pages come upright from
-                # their EXIF orientation.
+                # seeds, then read as garbage), and it cannot tell an upside-down
+                # page either (it calls most of such a page's lines upright).
+                # Pages come upright from their EXIF orientation.
                 params = {"Global.log_level": "warning", "Global.use_cls": False}
                 if self._threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
