@@ -25,6 +25,26 @@ class Filters:
     uploaded_before: datetime | None = None
     note_id: int | None = None
 
+    def sql(self) -> tuple[list[str], list, list[str]]:
+        """WHERE conditions on ``l`` (the lines table), their parameters, and the
+        joins they need: plain SQL, the same for every backend."""
+        where, params, joins = [], [], []
+        if self.uploaded_from or self.uploaded_before:
+            joins.append("JOIN ocr_app_note n ON n.id = l.note_id")
+        if self.needs_review is not None:
+            where.append("l.needs_review = %s")
+            params.append(self.needs_review)
+        if self.note_id is not None:
+            where.append("l.note_id = %s")
+            params.append(self.note_id)
+        if self.uploaded_from:
+            where.append("n.uploaded_at >= %s")
+            params.append(self.uploaded_from)
+        if self.uploaded_before:
+            where.append("n.uploaded_at < %s")
+            params.append(self.uploaded_before)
+        return where, params, joins
+
 
 class SearchBackend(ABC):
     """Full-text index over line text for one database vendor.

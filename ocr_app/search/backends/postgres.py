@@ -52,21 +52,10 @@ class PostgresBackend(SearchBackend):
             f"SELECT l.id, l.note_id, ts_rank({RANK_WEIGHTS}, l.{VECTOR}, q) AS score",
             "FROM ocr_app_line l CROSS JOIN to_tsquery('simple', %s) q",
         ]
-        where, params = ["l.owner_id = %s", f"l.{VECTOR} @@ q"], [self.compile(query, expansions), owner_id]
-        if filters.uploaded_from or filters.uploaded_before:
-            sql.append("JOIN ocr_app_note n ON n.id = l.note_id")
-        if filters.needs_review is not None:
-            where.append("l.needs_review = %s")
-            params.append(filters.needs_review)
-        if filters.note_id is not None:
-            where.append("l.note_id = %s")
-            params.append(filters.note_id)
-        if filters.uploaded_from:
-            where.append("n.uploaded_at >= %s")
-            params.append(filters.uploaded_from)
-        if filters.uploaded_before:
-            where.append("n.uploaded_at < %s")
-            params.append(filters.uploaded_before)
+        filter_sql, filter_params, joins = filters.sql()
+        sql += joins
+        where = ["l.owner_id = %s", f"l.{VECTOR} @@ q", *filter_sql]
+        params = [self.compile(query, expansions), owner_id, *filter_params]
         sql.append("WHERE " + " AND ".join(where))
         sql.append("ORDER BY score DESC, l.id LIMIT %s")
         params.append(limit)

@@ -114,7 +114,7 @@ class SqliteBackend(SearchBackend):
             f"FROM {FTS_TABLE} JOIN ocr_app_line l ON l.id = {FTS_TABLE}.rowid",
         ]
         where, params = [f"{FTS_TABLE} MATCH %s"], [f'owner_id : "{int(owner_id)}" AND {match}']
-        filter_sql, filter_params, joins = self._filter_sql(filters)
+        filter_sql, filter_params, joins = filters.sql()
         sql += joins
         where += filter_sql
         params += filter_params
@@ -124,26 +124,6 @@ class SqliteBackend(SearchBackend):
             cursor.execute("\n".join(sql), params)
             # bm25 is "lower is better"; the interface wants higher is better.
             return [LineMatch(line_id, note_id, -score) for line_id, note_id, score in cursor.fetchall()]
-
-    @staticmethod
-    def _filter_sql(filters: Filters) -> tuple[list[str], list, list[str]]:
-        """WHERE conditions (on ``l``, the lines), their parameters, and the joins they need."""
-        where, params, joins = [], [], []
-        if filters.uploaded_from or filters.uploaded_before:
-            joins.append("JOIN ocr_app_note n ON n.id = l.note_id")
-        if filters.needs_review is not None:
-            where.append("l.needs_review = %s")
-            params.append(filters.needs_review)
-        if filters.note_id is not None:
-            where.append("l.note_id = %s")
-            params.append(filters.note_id)
-        if filters.uploaded_from:
-            where.append("n.uploaded_at >= %s")
-            params.append(filters.uploaded_from)
-        if filters.uploaded_before:
-            where.append("n.uploaded_at < %s")
-            params.append(filters.uploaded_before)
-        return where, params, joins
 
     def _ranked(self, connection, match: str, *, limit: int | None, rowids: tuple[int, int] | None = None):
         """(line id, score) best first, for an FTS5 match expression."""
@@ -164,7 +144,7 @@ class SqliteBackend(SearchBackend):
         """The ranked lines that are the owner's and pass the filters, best first."""
         if not ranked:
             return []
-        filter_sql, params, joins = self._filter_sql(filters)
+        filter_sql, params, joins = filters.sql()
         sql = ["SELECT l.id, l.note_id FROM ocr_app_line l", *joins]
         where = ["l.owner_id = %s", *filter_sql]
         params = [owner_id, *params]
