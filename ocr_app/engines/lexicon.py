@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import re
-import string
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -50,8 +49,6 @@ _LETTERS_ONLY = re.compile(r"[^\W\d_]+")
 _LETTER_RUNS = re.compile(r"(?<=[^\W\d_])(?=[\d])|(?<=[\d])(?=[^\W\d_])")
 # Letters written against a number that belong to it.
 UNITS = frozenset({"am", "pm", "st", "nd", "rd", "th", "kg", "km", "cm", "mm", "ml", "gb", "mb", "kb", "min", "hrs", "h"})
-# Punctuation around a word that stays as read.
-_AROUND = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.S)
 BLANK = 0
 
 
@@ -155,6 +152,7 @@ def max_edits(length: int) -> int:
 
 
 def _cased_like(word: str, model: str) -> str:
+    """``word`` (lower case) in the case the recogniser read: CAPITALS, Capitalised or lower."""
     if model.isupper() and len(model) > 1:
         return word.upper()
     if model[:1].isupper():
@@ -162,16 +160,22 @@ def _cased_like(word: str, model: str) -> str:
     return word
 
 
-def _near_words(core: str, language: str, words: dict[int, tuple[str, ...]]) -> list[str]:
-    """Spellings to score for an unknown word: known words a few edits away, and
-    the word split in two known words (a space the recogniser dropped)."""
+@lru_cache(maxsize=256)
+def _words_of_lengths(language: str, shortest: int, longest: int) -> tuple[str, ...]:
+    words = vocabulary(language)
+    return tuple(w for length in range(shortest, longest + 1) for w in words.get(length, ()))
+
+
+def _near_words(word: str, language: str) -> list[str]:
+    """Spellings to score for an unknown word (lower case): known words a few
+    edits away, and the word cut into known words (spaces the recogniser dropped)."""
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    lower = core.lower()
-    edits = max_edits(len(core))
-    pool = [w for length in range(len(core) - edits, len(core) + edits + 1) for w in words.get(length, ())]
-    near = [word for word, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
+    lower = word.lower()
+    edits = max_edits(len(word))
+    pool = _words_of_lengths(language, len(word) - edits, len(word) + edits)
+    near = [w for w, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
     near += [" ".join(parts) for parts in _splits(lower, language, MAX_SPLIT_PARTS)]
     return near
 
@@ -190,41 +194,40 @@ def _splits(text: str, language: str, parts: int) -> list[tuple[str, ...]]:
     return found
 
 
-def _spellings(token: str, language: str, words: dict[int, tuple[str, ...]]) -> list[str]:
-    """Other spellings of a word read, to score against the recogniser's probabilities."""
-    before, core, after = _AROUND.match(token).groups()
-    if _LETTERS_ONLY.fullmatch(core):
-        if len(core) < MIN_LENGTH or is_known_word(core.lower(), language):
+def _spellings(piece: str, language: str) -> list[str]:
+    """Other spellings of a piece of a word read (letters, or no letters next to
+    punctuation: see ``_greedy_words``), to score against the recogniser's probabilities."""
+    if _LETTERS_ONLY.fullmatch(piece):
+        if len(piece) < MIN_LENGTH or is_known_word(piece.lower(), language):
             return []
-        return [before + _cased_like(word, core) + after for word in _near_words(core, language, words)]
+        return [_cased_like(word, piece) for word in _near_words(piece, language)]
     # Letters glued to a number ("MEETING19/8AT"): spaces where a known word
     # meets a digit (not units such as "4pm" or "14h00").
-    pieces = _LETTER_RUNS.split(token)
+    runs = _LETTER_RUNS.split(piece)
     cuts = [
-        i for i in range(1, len(pieces))
-        if pieces[i - 1] and pieces[i]
-        and any(_is_spaced_word(p, language) for p in (pieces[i - 1], pieces[i]) if p[0].isalpha() or p[-1].isalpha())
+        i for i in range(1, len(runs))
+        if runs[i - 1] and runs[i] and (_is_spaced_word(runs[i - 1], language) or _is_spaced_word(runs[i], language))
     ]
     if not cuts:
         return []
     # One spelling, every such space put in: each space costs probability, so a
     # choice among subsets would always take the fewest.
-    return ["".join((" " if i in cuts else "") + piece for i, piece in enumerate(pieces))]
+    return ["".join((" " if i in cuts else "") + run for i, run in enumerate(runs))]
 
 
-def _is_spaced_word(piece: str, language: str) -> bool:
-    letters = piece.strip(string.punctuation)
+def _is_spaced_word(run: str, language: str) -> bool:
+    """A run of letters that is a word of its own, not a unit of the number beside it."""
     return (
-        len(letters) >= MIN_SPLIT_PART
-        and _LETTERS_ONLY.fullmatch(letters) is not None
-        and letters.lower() not in UNITS
-        and is_known_word(letters.lower(), language)
+        len(run) >= MIN_SPLIT_PART
+        and _LETTERS_ONLY.fullmatch(run) is not None
+        and run.lower() not in UNITS
+        and is_known_word(run.lower(), language)
     )
 
 
-def _better_spelling(piece, segment, index_of, language, words) -> tuple[str, float] | None:
+def _better_spelling(piece, segment, index_of, language) -> tuple[str, float] | None:
     """The spelling of ``piece`` to take instead, and how likely relative to it, or None."""
-    spellings = _spellings(piece, language, words)
+    spellings = _spellings(piece, language)
     if not spellings:
         return None
     try:
@@ -252,8 +255,7 @@ def correct_line(
     (word, how likely the recogniser finds it relative to the word it read; 1 when
     unchanged). None when no word changes."""
     probs = np.asarray(probs, dtype=np.float64)
-    words = vocabulary(language)
-    if probs.ndim != 2 or not words:
+    if probs.ndim != 2 or not vocabulary(language):
         return None
     read = _greedy_words(probs, characters)
     if not read or " ".join("".join(p for p, _, _ in pieces) for pieces in read) != " ".join(text.split()):
@@ -264,7 +266,7 @@ def correct_line(
     for pieces in read:
         spelled, ratio = [], 1.0
         for piece, start, end in pieces:
-            better = _better_spelling(piece, probs[start:end], index_of, language, words)
+            better = _better_spelling(piece, probs[start:end], index_of, language)
             if better is None:
                 spelled.append(piece)
             else:
