@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/quality/calibrate.py [--notes-per-tier 24]
 
-The bare RapidOCR engine (calibration off) reads notes drawn from the tuning
-seeds; each line is labelled right or wrong against the ground truth (aligned as
+Inkdex's RapidOCR engine with calibration off (alternatives and lexicon on, as
+the worker runs it) reads notes drawn from the tuning seeds; each line is labelled right or wrong against the ground truth (aligned as
 ``score.py`` does; wrong = its words differ). A logistic regression on
 ``confidence.features`` is fitted on half of the seeds and checked on the other
 half: ROC AUC and the review threshold's catch / false-alarm rates, raw engine
