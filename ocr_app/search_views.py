@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .search import MAX_PAGE, Filters, SearchResults, search_notes, suggest
+from .search import MAX_PAGE, RELEVANCE, SORTS, Filters, SearchResults, search_notes, suggest
 
 
 class BadSearch(ValueError):
@@ -32,7 +33,18 @@ def _day_start(value: str, field: str, *, days_after: int = 0) -> datetime | Non
     raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
 
 
-def search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    filters: Filters
+    page: int
+    sort: str
+
+    def run(self, user, **options) -> SearchResults:
+        return search_notes(user, self.query, filters=self.filters, page=self.page, sort=self.sort, **options)
+
+
+def search_from_request(request: HttpRequest) -> SearchRequest:
     query = request.GET.get("q", "").strip()[:500]
     review = request.GET.get("review", "")
     filters = Filters(
@@ -47,7 +59,10 @@ def search_from_request(request: HttpRequest) -> tuple[str, Filters, int]:
         raise BadSearch("'page' must be a number.") from exc
     if page > MAX_PAGE:
         raise BadSearch(f"'page' must be at most {MAX_PAGE}.")
-    return query, filters, page
+    sort = request.GET.get("sort") or RELEVANCE
+    if sort not in SORTS:
+        raise BadSearch(f"'sort' must be one of: {', '.join(SORTS)}.")
+    return SearchRequest(query, filters, page, sort)
 
 
 def _note_link(note_id: int, query: str) -> str:
@@ -57,11 +72,12 @@ def _note_link(note_id: int, query: str) -> str:
 @login_required
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    error, results = None, None
+    error, results, sort = None, None, RELEVANCE
     try:
-        query, filters, page = search_from_request(request)
+        search = search_from_request(request)
+        query, sort = search.query, search.sort
         if query:
-            results = search_notes(request.user, query, filters=filters, page=page)
+            results = search.run(request.user)
             for result in results.notes:
                 result.link = _note_link(result.note.pk, query)
     except BadSearch as exc:
@@ -75,6 +91,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "query": query,
             "results": results,
             "error": error,
+            "sort": sort,
             "base_params": params.urlencode(),
         },
     )
@@ -85,6 +102,10 @@ def results_payload(results: SearchResults) -> dict:
         "query": results.query,
         "page": results.page,
         "has_next": results.has_next,
+        "sort": results.sort,
+        "count": results.count,
+        "count_capped": results.count_capped,
+        "approximate_count": results.approximate_count,
         "fuzzy_words": results.expansions,
         "notes": [
             {
@@ -116,10 +137,10 @@ def results_payload(results: SearchResults) -> dict:
 @require_GET
 def search_json(request: HttpRequest) -> JsonResponse:
     try:
-        query, filters, page = search_from_request(request)
+        search = search_from_request(request)
     except BadSearch as exc:
         return JsonResponse({"error": "bad_query", "message": str(exc)}, status=400)
-    return JsonResponse(results_payload(search_notes(request.user, query, filters=filters, page=page)))
+    return JsonResponse(results_payload(search.run(request.user)))
 
 
 @login_required

@@ -104,7 +104,7 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
     """The note's lines, and with ``?q=`` which of them (and which words) the search hit."""
     query = request.GET.get("q", "").strip()[:500]
     lines = list(note.lines.all())
-    hits = lines_matching(note, query) if query and lines else None
+    hits = lines_matching(note, query, lines) if query and lines else None
     rows = [
         {
             "line": line,

@@ -227,13 +227,20 @@ def test_list_is_paginated_newest_first_with_counts(api, user, other_user):
 def test_search_with_the_search_page_filters_and_pages(api, user, other_user):
     plumber = make_note(user, ["Call the plumber on Monday", "Buy milk"], review={0},
                         uploaded_at=datetime(2026, 10, 3, tzinfo=timezone.utc))
-    make_note(user, ["Email Sarah about the budget"])
+    budget = make_note(user, ["Email Sarah about the budget"])
     make_note(other_user, ["Call the plumber too"])
     body = api.get(SEARCH, {"q": "plumber"}).json()
     assert body["query"] == "plumber" and body["page"] == 1 and body["has_next"] is False and body["next"] is None
+    assert (body["count"], body["count_capped"], body["approximate_count"], body["sort"]) == (1, False, 0, "relevance")
     [result] = body["results"]
     assert result["note"]["id"] == plumber.pk and result["approximate"] is False and result["matching_lines"] == 1
     assert "<mark>plumber</mark>" in result["lines"][0]["highlighted_html"]
+    # Words on two lines find the note, and both lines come back.
+    [result] = api.get(SEARCH, {"q": "milk plumber"}).json()["results"]
+    assert [line["text"] for line in result["lines"]] == ["Call the plumber on Monday", "Buy milk"]
+    assert [r["note"]["id"] for r in api.get(SEARCH, {"q": "plumber OR sarah", "sort": "date"}).json()["results"]] == [
+        budget.pk, plumber.pk]
+    assert_error(api.get(SEARCH, {"q": "plumber", "sort": "random"}), 400, "bad_query")
     assert set(result["lines"][0]["box"]) == {"x", "y", "width", "height"}
     assert api.get(SEARCH, {"q": "plumbr"}).json()["results"][0]["approximate"] is True
     assert [r["note"]["id"] for r in api.get(SEARCH, {"q": "plumber", "review": "1"}).json()["results"]] == [plumber.pk]

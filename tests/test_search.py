@@ -1,17 +1,21 @@
 """Full-text search: one suite, run on SQLite and again on PostgreSQL (see ./inkdex test).
 
 Notes and lines are made directly here (no OCR) so that each query's expected
-result set is known exactly; both backends must return the same.
+result set is known exactly; both backends must return the same notes. A note
+matches when the query's words occur anywhere in it, on any of its lines.
 """
 
 from datetime import datetime, timezone
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.urls import reverse
 
+import ocr_app.search
 from ocr_app.models import Line
-from ocr_app.search import Filters, lines_matching, search_notes, suggest
+from ocr_app.search import DATE, Filters, lines_matching, search_notes, suggest
+from ocr_app.search.backends import backend_for
+from ocr_app.search.documents import NoteDocument
 from ocr_app.search.index import ensure_search_index, index_drift, rebuild_search_index
 from ocr_app.search.query import parse
 
@@ -30,6 +34,10 @@ def corpus(user, other_user):
         "coffee": make_note(user, ["Buy coffee beans", "e-mail the landlord"], review={1}),
         "alt": make_note(user, ["Pick up c0ffee filters"], alternatives={0: ["Pick up coffee filters"]}),
         "bobs": make_note(other_user, ["Call the plumber about coffee"]),
+        "econ": make_note(user, ["Econ 110 - 06/02", "read case study on tariffs",
+                                 "elasticity = % change Q / % change P"], name="econ.jpg"),
+        "costco": make_note(user, ["COSTCO LIST", "3 BANANAS", "paper towels"], name="costco.jpg"),
+        "wrapped": make_note(user, ["Remember to call the", "dentist before Friday"], name="wrapped.jpg"),
     }
     return notes
 
@@ -47,9 +55,36 @@ def test_one_word_only_own_notes(user, other_user, corpus):
     assert found(other_user, "plumber") == ids(corpus, "bobs")
 
 
-def test_all_words_must_match(user, corpus):
+def test_all_words_must_match_anywhere_in_the_note(user, corpus):
     assert found(user, "buy milk") == ids(corpus, "plumber")
     assert found(user, "buy eggs coffee") == []
+    # Words on different lines of one note find it.
+    assert found(user, "tariffs elasticity") == ids(corpus, "econ")
+    assert found(user, "econ tariffs") == ids(corpus, "econ")
+    assert found(user, "costco bananas") == ids(corpus, "costco")
+    assert found(user, "monday eggs") == ids(corpus, "plumber")
+    # ...but every word must be in the same note.
+    assert found(user, "costco tariffs") == []
+    assert found(user, "plumber sarah") == []
+
+
+def test_phrase_runs_on_across_a_line_break(user, corpus):
+    assert found(user, '"call the dentist"') == ids(corpus, "wrapped")
+    assert found(user, '"the dentist before"') == ids(corpus, "wrapped")
+    assert found(user, '"dentist the"') == []
+    # The last line of one note does not run on into another note.
+    assert found(user, '"monday buy"') == ids(corpus, "plumber")
+    assert found(user, '"eggs email"') == []
+
+
+def test_excluded_word_on_another_line_excludes_the_note(user, corpus):
+    assert found(user, "plumber -milk") == ids(corpus, "misread")  # only the approximate note is left
+    assert found(user, "list -bananas") == []
+    assert found(user, 'list -"paper towels"') == []
+    assert found(user, "list -towel*") == []
+    assert found(user, "list -apples") == ids(corpus, "costco")
+    # An engine's other reading never hides a note: only the lines' text counts.
+    assert found(user, "filters -coffee") == ids(corpus, "alt")
 
 
 def test_stop_words_are_words_like_any_other(user, corpus):
@@ -90,7 +125,10 @@ def test_alternative_readings_are_searchable_below_best_readings(user, corpus):
 
 def test_filters_needs_review_and_dates(user, corpus):
     assert found(user, "landlord", needs_review=True) == ids(corpus, "coffee")
-    assert found(user, "coffee", needs_review=True) == []
+    # A note waits for review when any of its lines does, whichever line the word is on.
+    assert found(user, "coffee", needs_review=True) == ids(corpus, "coffee")
+    assert found(user, "plumber", needs_review=True) == []
+    assert found(user, "coffee", needs_review=False) == ids(corpus, "alt")
     october = dict(uploaded_from=datetime(2026, 10, 1, tzinfo=timezone.utc),
                    uploaded_before=datetime(2026, 10, 31, tzinfo=timezone.utc))
     assert found(user, "budget", **october) == ids(corpus, "budget")
@@ -156,11 +194,17 @@ def test_search_page_json_and_note_highlight(alice_client, user, corpus):
     assert page.status_code == 200
     html = page.content.decode()
     assert "<mark>plumber</mark>" in html and "approximate match" in html and "Call the plumber about coffee" not in html
+    assert "1 note matches, and 1 more approximately" in html
+    html = alice_client.get(reverse("ocr_app:search"), {"q": "read elasticity", "sort": "date"}).content.decode()
+    assert "1 note matches · newest first" in html and "<mark>elasticity</mark>" in html
+    assert '<option value="date" selected>' in html
     data = alice_client.get(reverse("ocr_app:search_json"), {"q": "plumber"}).json()
+    assert (data["count"], data["count_capped"], data["approximate_count"], data["sort"]) == (1, False, 1, "relevance")
     assert [n["id"] for n in data["notes"]] == ids(corpus, "plumber", "misread")
     assert data["notes"][1]["approximate"] is True
     assert data["fuzzy_words"] == {"plumber": ["plumbcr"]}
     assert alice_client.get(reverse("ocr_app:search_json"), {"q": "x", "from": "yesterday"}).status_code == 400
+    assert alice_client.get(reverse("ocr_app:search_json"), {"q": "x", "sort": "random"}).status_code == 400
     assert alice_client.get(reverse("ocr_app:suggest"), {"q": "bud"}).json() == {"suggestions": ["budget"]}
 
 
@@ -210,22 +254,106 @@ def test_note_page_highlights_the_hit_lines_and_their_boxes(alice_client, corpus
     assert "<mark>plumber</mark>" in fragment
 
 
-@pytest.mark.parametrize("fast_path_share", [0.0, 1.01], ids=["whole-index-first", "owner-restricted"])
-def test_other_users_best_matches_do_not_hide_a_users_own(user, other_user, monkeypatch, fast_path_share):
-    """SQLite either looks at the best matches of the whole index first (when
-    the user holds most lines) or restricts to the user inside the index; in
-    both, other users' better matches must not hide this user's."""
-    from ocr_app.search.backends import backend_for
-    from ocr_app.search.backends.sqlite import SqliteBackend
-
-    monkeypatch.setattr(SqliteBackend, "min_pool", 3)
-    monkeypatch.setattr(SqliteBackend, "fast_path_share", fast_path_share)
+def test_other_users_better_matches_do_not_hide_a_users_own(user, other_user):
     for i in range(8):
         make_note(other_user, ["plumber plumber plumber", f"note {i}"])
     mine = make_note(user, ["Ask the plumber about the long leak under the kitchen sink"])
-    backend = backend_for(connection)
-    [match] = backend.match_lines(connection, owner_id=user.pk, query=parse("plumber"), limit=1)
-    assert match.line_id == mine.lines.get().pk
-    assert len(backend.match_lines(connection, owner_id=other_user.pk, query=parse("plumber"), limit=5)) == 5
     assert [r.note.pk for r in search_notes(user, "plumber").notes] == [mine.pk]
+    assert len(search_notes(other_user, "plumber").notes) == 8
     assert lines_matching(mine, "plumber").line_ids == {mine.lines.get().pk}
+
+
+def test_fuzzy_word_on_one_line_and_exact_word_on_another(user, corpus):
+    note = make_note(user, ["Ask plumbcr about it", "under the kitchen sink"], name="kitchen.jpg")
+    results = search_notes(user, "plumber kitchen")
+    assert [(r.note.pk, r.fuzzy) for r in results.notes] == [(note.pk, True)]
+    assert results.expansions == {"plumber": ["plumbcr"]}
+    assert [str(line.html) for line in results.notes[0].lines] == [
+        "Ask <mark>plumbcr</mark> about it", "under the <mark>kitchen</mark> sink"]
+    assert (results.count, results.approximate_count) == (0, 1)
+
+
+def test_words_close_together_rank_above_scattered_ones(user):
+    filler = [f"unrelated words number {i}" for i in range(6)]
+    # bm25 alone would put this one first: both words three times, in a short note.
+    scattered = make_note(user, ["garden garden garden", *filler[:3], "shed shed shed"])
+    neighbouring = make_note(user, [*filler, "tidy the garden", "paint the shed"])
+    one_line = make_note(user, [*filler, "repair the garden shed door before winter comes"])
+    assert found(user, "garden shed") == [one_line.pk, neighbouring.pk, scattered.pk]
+    # One word alone: the database's score decides.
+    assert found(user, "garden")[0] == scattered.pk
+    # Closeness counts OR-groups and phrases as one clause each.
+    assert found(user, '"the garden" shed OR hut') == [one_line.pk, neighbouring.pk]
+
+
+def test_results_show_the_lines_holding_the_words(user, corpus):
+    [result] = search_notes(user, "tariffs elasticity").notes
+    assert [str(line.html) for line in result.lines] == [
+        "read case study on <mark>tariffs</mark>", "<mark>elasticity</mark> = % change Q / % change P"]
+    assert result.match_count == 2
+    [result] = search_notes(user, '"call the dentist"').notes
+    assert [line.line.order for line in result.lines] == [0, 1]
+    many = make_note(user, [f"milk {i}" for i in range(10)] + ["eggs at the end"],
+                     uploaded_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    [result] = search_notes(user, "milk eggs -coffee", filters=Filters(uploaded_from=many.uploaded_at)).notes
+    # At most three lines, and the words' tightest run among them: both words show.
+    assert [line.line.order for line in result.lines] == [0, 9, 10] and result.match_count == 11
+
+
+def test_count_and_sorting_by_date(user, corpus):
+    older = make_note(user, ["the budget for 2026"], uploaded_at=datetime(2025, 1, 5, tzinfo=timezone.utc))
+    newer = make_note(user, ["a budget"], uploaded_at=datetime(2026, 11, 30, tzinfo=timezone.utc))
+    results = search_notes(user, "budget")
+    assert (results.count, results.count_capped, results.approximate_count) == (3, False, 0)
+    assert [r.note.pk for r in search_notes(user, "budget", sort=DATE).notes] == [
+        newer.pk, corpus["budget"].pk, older.pk]
+    assert [r.note.pk for r in search_notes(user, "budget", sort=DATE, per_page=2, page=2).notes] == [older.pk]
+
+
+def test_beyond_the_ranking_window_older_matches_follow_newest_first(user, monkeypatch):
+    monkeypatch.setattr(ocr_app.search, "RANKING_WINDOW", 3)
+    notes = [make_note(user, [f"walk the dog {i}"]) for i in range(3)]
+    notes += [make_note(user, ["walk walk walk the dog", "dog"]) for _ in range(3)]  # the best scores
+    results = search_notes(user, "dog walk", per_page=4)
+    assert (results.count, results.count_capped, results.has_next) == (3, True, True)
+    assert results.approximate_count is None  # the exact matches fill the page: no need to look
+    # The three newest are ranked; then the others, newest first.
+    first_page = [r.note.pk for r in results.notes]
+    assert sorted(first_page[:3]) == [n.pk for n in notes[3:]] and first_page[3] == notes[2].pk
+    assert [r.note.pk for r in search_notes(user, "dog walk", per_page=4, page=2).notes] == [notes[1].pk, notes[0].pk]
+
+
+def test_note_page_highlights_every_line_holding_any_query_word(alice_client, corpus):
+    note = corpus["econ"]
+    html = alice_client.get(reverse("ocr_app:note_detail", args=[note.pk]), {"q": "tariffs elasticity -cats"}).content.decode()
+    assert 'class="line hit"' not in html.split('id="line-1"')[0]
+    assert '<li id="line-1" data-line="1" class="line hit">' in html
+    assert '<li id="line-2" data-line="2" class="line hit">' in html
+    assert "2 lines match" in html
+    wrapped = corpus["wrapped"]
+    assert lines_matching(wrapped, '"call the dentist"').line_ids == set(wrapped.lines.values_list("pk", flat=True))
+    assert lines_matching(wrapped, "friday").line_ids == {wrapped.lines.get(order=1).pk}
+    assert lines_matching(wrapped, "-friday").line_ids == set()
+
+
+def test_documents_follow_every_way_lines_change(user, corpus):
+    backend = backend_for(connection)
+    note = make_note(user, ["first line", "second line"], alternatives={1: ["sec0nd ünïcode", "2nd"]})
+
+    def stored():
+        return backend.documents(connection, [note.pk]).get(note.pk)
+
+    assert stored() == NoteDocument.from_lines(note.pk, note.lines.all())
+    assert stored().alternatives == ("", "sec0nd ünïcode 2nd")
+    Line.objects.filter(note=note, order=0).update(text="changed\x1eline")  # the separator never splits a line
+    Line.objects.filter(note=note).update(order=models.F("order") + 10)
+    Line.objects.create(note=note, owner=user, order=5, text="now first", confidence=90, x=0, y=0, width=1, height=1)
+    assert stored().texts == ("now first", "changed line", "second line")
+    assert found(user, '"now first changed"') == [note.pk]
+    moved = corpus["costco"].lines.get(order=1)
+    Line.objects.filter(pk=moved.pk).update(note=note, order=99)
+    assert stored().texts[-1] == "3 BANANAS" and found(user, "bananas") == [note.pk]
+    assert found(user, "costco") == ids(corpus, "costco")
+    note.lines.all().delete()
+    assert stored() is None and found(user, "second") == []
+    assert index_drift() is None

@@ -146,8 +146,10 @@ class SearchResultSerializer(serializers.Serializer):
     note = NoteSerializer()
     score = serializers.FloatField()
     approximate = serializers.BooleanField(source="fuzzy", help_text="Found through a close word, not the word itself.")
-    matching_lines = serializers.IntegerField(source="match_count")
-    lines = SearchLineSerializer(many=True, help_text="Up to three matching lines, in the note's order.")
+    matching_lines = serializers.IntegerField(source="match_count", help_text="Lines holding any of the query's words.")
+    lines = SearchLineSerializer(
+        many=True, help_text="Up to three lines holding the query's words (closest together first), in the note's order."
+    )
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -156,6 +158,14 @@ class SearchResponseSerializer(serializers.Serializer):
     has_next = serializers.BooleanField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
+    sort = serializers.ChoiceField(choices=["relevance", "date"])
+    count = serializers.IntegerField(help_text="Notes matching exactly, counted up to 1,000 (see count_capped).")
+    count_capped = serializers.BooleanField(help_text="At least count notes match; more may.")
+    approximate_count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Notes found only through close words; null when the exact matches filled the page "
+        "and close words were not looked up.",
+    )
     fuzzy_words = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="For each query word, the close words also searched.",

@@ -13,7 +13,6 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..engines import available_engines
 from ..models import Note
-from ..search import search_notes
 from ..search_views import BadSearch as BadSearchParams
 from ..search_views import search_from_request
 from ..services.notes import delete_note
@@ -157,15 +156,18 @@ class SearchView(generics.GenericAPIView):
             OpenApiParameter("to", str, description="Uploaded on or before this day (YYYY-MM-DD)."),
             OpenApiParameter("review", str, enum=["1", "true", "on"], description="Only notes with lines that need review."),
             OpenApiParameter("page", int, description="1-based."),
+            OpenApiParameter("sort", str, enum=["relevance", "date"],
+                             description="relevance (the default): best match first; date: newest upload first."),
         ],
         responses={200: s.SearchResponseSerializer, **errors(400)},
     )
     def get(self, request):
         try:
-            query, filters, page = search_from_request(request)
+            search = search_from_request(request)
         except BadSearchParams as exc:
             raise BadSearch(str(exc)) from exc
-        results = search_notes(request.user, query, filters=filters, page=page, per_page=self.per_page)
+        results = search.run(request.user, per_page=self.per_page)
+        page = search.page
         url = request.build_absolute_uri()
         previous = None
         if page > 1:
@@ -176,6 +178,10 @@ class SearchView(generics.GenericAPIView):
             "has_next": results.has_next,
             "next": replace_query_param(url, "page", page + 1) if results.has_next else None,
             "previous": previous,
+            "sort": results.sort,
+            "count": results.count,
+            "count_capped": results.count_capped,
+            "approximate_count": results.approximate_count,
             "fuzzy_words": results.expansions,
             "results": s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
         }

@@ -1,9 +1,22 @@
 """Searching a user's notes: one interface over a full-text backend per database.
 
-Exact matches come first, ranked by the database (bm25 on SQLite, ts_rank on
-PostgreSQL); when they do not fill the page, words the user's vocabulary holds
-within a small edit distance of the query words are searched too, and those
-notes follow, marked as approximate.
+A note matches when each of the query's words (or phrases, prefixes, OR-groups)
+occurs anywhere in it: in any of its lines, or in the engine's other readings
+of them. An excluded word hides a note whose lines' text holds it anywhere.
+
+Ranking by relevance, in three steps:
+
+1. The database lists the matching notes newest first and scores the first
+   ``RANKING_WINDOW`` of them (bm25 on SQLite, ts_rank on PostgreSQL). Scoring
+   every match of a common word would mean scoring nearly every note before the
+   first page could be cut; the notes beyond the window follow, newest first.
+2. The best ``CLOSENESS_DEPTH`` of those are ordered by how close the query's
+   words sit: all on one line, on neighbouring lines, or scattered; then by score.
+3. When the exact matches do not fill the page, the user's words within a small
+   edit distance of the query's words are searched too, and the notes found only
+   that way follow, marked as approximate.
+
+Sorted by date, exact matches come newest first, then approximate ones.
 """
 
 from __future__ import annotations
@@ -14,17 +27,25 @@ from django.db import connection
 from django.utils.safestring import SafeString
 
 from ..models import Line, Note
-from .backends import LineMatch, backend_for
-from .backends.base import Filters
+from .backends import backend_for
+from .backends.base import NEWEST, UPLOADED, Filters, NoteMatch, SearchBackend
+from .documents import NoteDocument
 from .highlight import highlight, matched_word_boxes
+from .matching import NoteHitLines, QueryMatcher, hit_lines
 from .query import ParsedQuery, parse
 from .vocabulary import close_words, suggest_words
 
 __all__ = ["Filters", "NoteResult", "SearchResults", "parse", "search_notes", "lines_matching", "suggest"]
 
+RANKING_WINDOW = 1000
+CLOSENESS_DEPTH = 100
 SNIPPET_LINES = 3
 # The page number sizes the database query; nobody reads 20 000 results.
 MAX_PAGE = 1000
+
+RELEVANCE = "relevance"
+DATE = "date"
+SORTS = (RELEVANCE, DATE)
 
 
 @dataclass
@@ -39,7 +60,7 @@ class NoteResult:
     score: float
     fuzzy: bool
     lines: list[LineResult] = field(default_factory=list)
-    match_count: int = 0
+    match_count: int = 0  # lines holding any of the query's words
 
 
 @dataclass
@@ -50,17 +71,61 @@ class SearchResults:
     expansions: dict[str, list[str]]
     page: int
     has_next: bool
+    sort: str = RELEVANCE
+    count: int = 0  # notes matching exactly, counted up to RANKING_WINDOW
+    count_capped: bool = False  # more than ``count`` match
+    approximate_count: int | None = None  # looked up only when the exact ones do not fill the page
 
     @property
     def words(self) -> set[str]:
         return self.parsed.highlight_words() | {w for ws in self.expansions.values() for w in ws}
 
 
-def _group_by_note(matches: list[LineMatch]) -> dict[int, list[LineMatch]]:
-    groups: dict[int, list[LineMatch]] = {}
-    for match in matches:  # already best first
-        groups.setdefault(match.note_id, []).append(match)
-    return groups
+@dataclass
+class _Tier:
+    """The notes one query (exact, or with close words) found, in result order."""
+
+    matches: list[NoteMatch]
+    count: int
+    capped: bool
+    fuzzy: bool
+    matcher: QueryMatcher
+    documents: dict[int, NoteDocument] = field(default_factory=dict)
+
+
+def _fuzzy_words(parsed: ParsedQuery) -> list[str]:
+    return [t.words[0] for c in parsed.positive for t in c.terms if not t.is_phrase and not t.prefix]
+
+
+def _tier(backend: SearchBackend, owner_id: int, parsed: ParsedQuery, *, expansions, filters: Filters, sort: str,
+          wanted: int, exclude: set[int] = frozenset()) -> _Tier:
+    search = dict(owner_id=owner_id, query=parsed, expansions=expansions, filters=filters)
+    tier = _Tier([], 0, False, bool(expansions), QueryMatcher(parsed, expansions))
+    # Newest first, the window: it gives the count, and the scores for ranking.
+    window = backend.match_notes(connection, **search, limit=RANKING_WINDOW + len(exclude), scored=sort == RELEVANCE)
+    fetched = len(window)
+    tier.capped = fetched >= RANKING_WINDOW + len(exclude)
+    window = [m for m in window if m.note_id not in exclude]
+    tier.count = len(window)
+    if sort == DATE:
+        listed = backend.match_notes(connection, **search, order=UPLOADED, limit=wanted + len(exclude))
+        tier.matches = [m for m in listed if m.note_id not in exclude]
+        return tier
+    ranked = sorted(window, key=lambda m: (-m.score, -m.note_id))
+    if len(parsed.positive) > 1 and ranked:
+        head = ranked[:CLOSENESS_DEPTH]
+        tier.documents = backend.documents(connection, [m.note_id for m in head])
+        closeness = {
+            note_id: hit_lines(tier.matcher, document, SNIPPET_LINES).tier
+            for note_id, document in tier.documents.items()
+        }
+        head.sort(key=lambda m: (closeness.get(m.note_id, 3), -m.score, -m.note_id))
+        ranked[: len(head)] = head
+    if tier.capped and wanted > len(ranked):
+        older = backend.match_notes(connection, **search, limit=wanted - len(ranked), offset=fetched)
+        ranked += [m for m in older if m.note_id not in exclude]
+    tier.matches = ranked
+    return tier
 
 
 def search_notes(
@@ -70,55 +135,71 @@ def search_notes(
     filters: Filters = Filters(),
     page: int = 1,
     per_page: int = 20,
+    sort: str = RELEVANCE,
 ) -> SearchResults:
-    """The user's notes matching ``text``, best first, with highlighted lines."""
+    """The user's notes matching ``text``, best (or newest) first, with their matching lines highlighted."""
     parsed = parse(text)
     page = min(max(1, page), MAX_PAGE)
+    sort = sort if sort in SORTS else RELEVANCE
     if parsed.is_empty:
-        return SearchResults(text, parsed, [], {}, page, False)
+        return SearchResults(text, parsed, [], {}, page, False, sort)
     backend = backend_for(connection)
-    wanted = page * per_page + 1
-    line_limit = max(200, wanted * 10)
-
-    exact = _group_by_note(
-        backend.match_lines(connection, owner_id=user.pk, query=parsed, filters=filters, limit=line_limit)
-    )
-    ranked: list[tuple[int, list[LineMatch], bool]] = [(note_id, m, False) for note_id, m in exact.items()]
+    wanted = page * per_page + 1  # one more than the page tells whether a next page exists
+    options = dict(filters=filters, sort=sort)
+    tiers = [_tier(backend, user.pk, parsed, expansions=None, wanted=wanted, **options)]
+    exact = tiers[0]
     expansions: dict[str, list[str]] = {}
-    if len(ranked) < wanted:
-        single_words = [t.words[0] for c in parsed.positive for t in c.terms if not t.is_phrase and not t.prefix]
-        expansions = close_words(user.pk, single_words)
+    approximate_count = None
+    if not exact.capped and len(exact.matches) < wanted:
+        expansions = close_words(user.pk, _fuzzy_words(parsed))
+        approximate_count = 0
         if expansions:
-            approximate = _group_by_note(
-                backend.match_lines(
-                    connection, owner_id=user.pk, query=parsed, expansions=expansions, filters=filters, limit=line_limit
-                )
-            )
-            ranked += [(note_id, m, True) for note_id, m in approximate.items() if note_id not in exact]
-
+            found = {m.note_id for m in exact.matches}
+            tiers.append(_tier(backend, user.pk, parsed, expansions=expansions, wanted=wanted - len(found),
+                               exclude=found, **options))
+            approximate_count = tiers[1].count
+    listed = [(match, tier) for tier in tiers for match in tier.matches]
     start = (page - 1) * per_page
-    page_items = ranked[start : start + per_page]
-    notes = Note.objects.owned_by(user).in_bulk([note_id for note_id, _, _ in page_items])
-    snippet_ids = [m.line_id for _, matches, _ in page_items for m in matches[:SNIPPET_LINES]]
+    return SearchResults(
+        text, parsed, _note_results(backend, user, listed[start : start + per_page], parsed, expansions), expansions,
+        page, len(listed) > start + per_page, sort, exact.count, exact.capped, approximate_count,
+    )
+
+
+def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], parsed, expansions) -> list[NoteResult]:
+    """The page's notes with their snippet lines, highlighted."""
+    note_ids = [match.note_id for match, _ in listed]
+    documents: dict[int, NoteDocument] = {}
+    for _, tier in listed:
+        documents.update(tier.documents)
+    documents.update(backend.documents(connection, [i for i in note_ids if i not in documents]))
+    hits: dict[int, NoteHitLines] = {
+        match.note_id: hit_lines(tier.matcher, documents[match.note_id], SNIPPET_LINES)
+        for match, tier in listed
+        if match.note_id in documents
+    }
+    snippet_ids = [documents[i].line_ids[n] for i, found in hits.items() for n in found.snippet]
     lines = Line.objects.in_bulk(snippet_ids)
+    notes = Note.objects.owned_by(user).in_bulk(note_ids)
     words = parsed.highlight_words() | {w for ws in expansions.values() for w in ws}
     prefixes = parsed.highlight_prefixes()
     results = []
-    for note_id, matches, fuzzy in page_items:
-        if note_id not in notes:
-            continue
-        snippet = [lines[m.line_id] for m in matches[:SNIPPET_LINES] if m.line_id in lines]
-        snippet.sort(key=lambda line: line.order)
+    for match, tier in listed:
+        found = hits.get(match.note_id)
+        if match.note_id not in notes or found is None:
+            continue  # deleted meanwhile
+        document = documents[match.note_id]
+        snippet = [lines[document.line_ids[n]] for n in found.snippet if document.line_ids[n] in lines]
         results.append(
             NoteResult(
-                note=notes[note_id],
-                score=matches[0].score,
-                fuzzy=fuzzy,
+                note=notes[match.note_id],
+                score=match.score,
+                fuzzy=tier.fuzzy,
                 lines=[LineResult(line, highlight(line.text, words, prefixes)) for line in snippet],
-                match_count=len(matches),
+                match_count=len(found.lines),
             )
         )
-    return SearchResults(text, parsed, results, expansions, page, len(ranked) > start + per_page)
+    return results
 
 
 @dataclass
@@ -136,20 +217,18 @@ class NoteHits:
         return matched_word_boxes(line.words, self.words, self.prefixes)
 
 
-def lines_matching(note: Note, text: str) -> NoteHits:
-    """The lines of ``note`` that ``text`` finds, exactly or approximately."""
+def lines_matching(note: Note, text: str, lines: list[Line] | None = None) -> NoteHits:
+    """The lines of ``note`` holding any of the words ``text`` looks for, exactly
+    or approximately (``lines``: the note's lines in reading order, if at hand)."""
     parsed = parse(text)
     if parsed.is_empty:
         return NoteHits(set(), set(), set())
-    backend = backend_for(connection)
-    single_words = [t.words[0] for c in parsed.positive for t in c.terms if not t.is_phrase and not t.prefix]
-    expansions = close_words(note.owner_id, single_words)
-    matches = backend.match_lines(
-        connection, owner_id=note.owner_id, query=parsed, expansions=expansions,
-        filters=Filters(note_id=note.pk), limit=1000,
-    )
+    lines = list(note.lines.all()) if lines is None else lines
+    expansions = close_words(note.owner_id, _fuzzy_words(parsed))
+    document = NoteDocument.from_lines(note.pk, lines)
+    found = hit_lines(QueryMatcher(parsed, expansions), document)
     words = parsed.highlight_words() | {w for ws in expansions.values() for w in ws}
-    return NoteHits({m.line_id for m in matches}, words, parsed.highlight_prefixes())
+    return NoteHits({document.line_ids[n] for n in found.lines}, words, parsed.highlight_prefixes())
 
 
 def suggest(user, prefix: str, limit: int = 8) -> list[str]:

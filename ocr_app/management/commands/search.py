@@ -1,29 +1,61 @@
 import json
+from datetime import date, datetime, time, timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from ocr_app.management.users import user_named
-from ocr_app.search import search_notes
+from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS, Filters, search_notes
 from ocr_app.search_views import results_payload
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{value!r} is not a date like 2026-11-24.") from None
+
+
+def _day_start(day: date | None, days_after: int = 0) -> datetime | None:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=days_after), time.min)) if day else None
+
+
 class Command(BaseCommand):
-    help = "Search one user's notes, as the search page does."
+    help = "Search one user's notes, as the search page does (the same query language and filters)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("query")
         parser.add_argument("--owner", required=True, help="User name whose notes to search.")
         parser.add_argument("--json", action="store_true", dest="as_json")
         parser.add_argument("--page", type=int, default=1)
+        parser.add_argument("--from", type=_day, dest="from_day", help="Uploaded on or after this day (YYYY-MM-DD).")
+        parser.add_argument("--to", type=_day, dest="to_day", help="Uploaded on or before this day (YYYY-MM-DD).")
+        parser.add_argument("--review", action="store_true", help="Only notes with lines waiting for review.")
+        parser.add_argument("--sort", choices=SORTS, default=RELEVANCE,
+                            help=f"{RELEVANCE}: best match first (default); {DATE}: newest upload first.")
 
-    def handle(self, *args, query: str, owner: str, as_json: bool, page: int, **options) -> None:
+    def handle(self, *args, query: str, owner: str, as_json: bool, page: int, from_day, to_day, review: bool,
+               sort: str, **options) -> None:
         user = user_named(owner)
-        results = search_notes(user, query, page=page)
+        if not 1 <= page <= MAX_PAGE:
+            raise CommandError(f"--page must be between 1 and {MAX_PAGE}.")
+        filters = Filters(
+            needs_review=True if review else None,
+            uploaded_from=_day_start(from_day),
+            uploaded_before=_day_start(to_day, days_after=1),  # "to" includes that day
+        )
+        results = search_notes(user, query, filters=filters, page=page, sort=sort)
         if as_json:
             self.stdout.write(json.dumps(results_payload(results), ensure_ascii=False, indent=2))
             return
         if not results.notes:
             self.stdout.write("No matching notes.")
+            return
+        count = f"{results.count}{'+' if results.count_capped else ''} " + (
+            "note matches" if results.count == 1 and not results.count_capped else "notes match")
+        if results.approximate_count:
+            count += f", {results.approximate_count} more approximately"
+        self.stderr.write(count)
         for result in results.notes:
             marker = " (approximate)" if result.fuzzy else ""
             self.stdout.write(self.style.MIGRATE_HEADING(f"#{result.note.pk} {result.note.title}{marker}"))

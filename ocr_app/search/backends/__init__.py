@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import connection as default_connection
 
-from .base import LineMatch, SearchBackend
+from .base import NoteMatch, SearchBackend
 
 
 def backend_for(connection=None) -> SearchBackend:
@@ -20,4 +20,4 @@ def backend_for(connection=None) -> SearchBackend:
     raise NotImplementedError(f"Inkdex search has no backend for {connection.vendor}; use SQLite or PostgreSQL.")
 
 
-__all__ = ["LineMatch", "SearchBackend", "backend_for"]
+__all__ = ["NoteMatch", "SearchBackend", "backend_for"]

@@ -4,18 +4,22 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..documents import TABLE, NoteDocument
 from ..query import ParsedQuery, Term
 
 # Index weights: the best reading of a line counts far more than an alternative.
 TEXT_WEIGHT = 10.0
 ALTERNATIVES_WEIGHT = 2.0
 
+# Orders in which a backend lists matching notes.
+NEWEST = "newest"  # most recently added first (note id): cheap to walk in both indexes
+UPLOADED = "uploaded"  # upload date, newest first
+
 
 @dataclass(frozen=True)
-class LineMatch:
-    line_id: int
+class NoteMatch:
     note_id: int
-    score: float  # higher is better; comparable only within one query
+    score: float  # higher is better; comparable only within one query; 0 when not scored
 
 
 @dataclass(frozen=True)
@@ -23,40 +27,42 @@ class Filters:
     needs_review: bool | None = None
     uploaded_from: datetime | None = None
     uploaded_before: datetime | None = None
-    note_id: int | None = None
 
-    def sql(self) -> tuple[list[str], list, list[str]]:
-        """WHERE conditions on ``l`` (the lines table), their parameters, and the
-        joins they need: plain SQL, the same for every backend."""
-        where, params, joins = [], [], []
-        if self.uploaded_from or self.uploaded_before:
-            joins.append("JOIN ocr_app_note n ON n.id = l.note_id")
+    def sql(self, connection, note_id: str) -> tuple[list[str], list, bool]:
+        """WHERE conditions on a matching note (``note_id`` is the SQL naming its
+        id; ``n`` is the notes table), their parameters, and whether they need ``n``
+        joined: plain SQL, the same for every backend."""
+        # As the ORM stores them (on SQLite: naive UTC text, which an aware
+        # datetime's "+00:00" would not compare equal to).
+        adapt = connection.ops.adapt_datetimefield_value
+        where, params = [], []
         if self.needs_review is not None:
-            where.append("l.needs_review = %s")
-            params.append(self.needs_review)
-        if self.note_id is not None:
-            where.append("l.note_id = %s")
-            params.append(self.note_id)
+            # A note waits for review while any of its lines does.
+            exists = f"EXISTS (SELECT 1 FROM ocr_app_line l WHERE l.note_id = {note_id} AND l.needs_review)"
+            where.append(exists if self.needs_review else f"NOT {exists}")
         if self.uploaded_from:
             where.append("n.uploaded_at >= %s")
-            params.append(self.uploaded_from)
+            params.append(adapt(self.uploaded_from))
         if self.uploaded_before:
             where.append("n.uploaded_at < %s")
-            params.append(self.uploaded_before)
-        return where, params, joins
+            params.append(adapt(self.uploaded_before))
+        return where, params, bool(self.uploaded_from or self.uploaded_before)
 
 
 class SearchBackend(ABC):
-    """Full-text index over line text for one database vendor.
+    """Full-text index over notes' search documents (``documents``) for one vendor.
 
-    ``expansions`` maps a query word to the words to accept in its place
-    (fuzzy matching); the backend ORs them in wherever that word stands alone.
+    A note matches when all the query's positive clauses occur anywhere in its
+    document (its lines' text and other readings) and no negative clause occurs
+    in its lines' text. ``expansions`` maps a query word to the words to accept
+    in its place (fuzzy matching); the backend ORs them in wherever that word
+    stands alone.
     """
 
     vendor = ""
 
     @abstractmethod
-    def match_lines(
+    def match_notes(
         self,
         connection,
         *,
@@ -64,12 +70,30 @@ class SearchBackend(ABC):
         query: ParsedQuery,
         expansions: dict[str, list[str]] | None = None,
         filters: Filters = Filters(),
-        limit: int = 200,
-    ) -> list[LineMatch]: ...
+        order: str = NEWEST,
+        limit: int,
+        offset: int = 0,
+        scored: bool = False,
+    ) -> list[NoteMatch]:
+        """The owner's matching notes in ``order``; with ``scored``, each with the
+        database's relevance score (computed for the rows returned only)."""
+
+    def documents(self, connection, note_ids) -> dict[int, NoteDocument]:
+        """The search documents of the given notes."""
+        note_ids = list(note_ids)
+        if not note_ids:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT note_id, text, alternatives, line_ids FROM {TABLE} "
+                f"WHERE note_id IN ({', '.join(['%s'] * len(note_ids))})",
+                note_ids,
+            )
+            return {row[0]: NoteDocument.from_row(*row) for row in cursor.fetchall()}
 
     @abstractmethod
     def install(self, connection) -> None:
-        """Create the index structures (idempotent) and fill them."""
+        """Create the index structures (idempotent), drop those of earlier versions, and fill them."""
 
     @abstractmethod
     def missing_parts(self, connection) -> list[str]:
@@ -77,11 +101,11 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def rebuild(self, connection) -> None:
-        """Rebuild the index from the lines table."""
+        """Rebuild the documents and the index from the lines table."""
 
     @abstractmethod
     def drift(self, connection) -> str | None:
-        """None when the index matches the lines table, else what is wrong."""
+        """None when the documents and the index match the lines table, else what is wrong."""
 
     @staticmethod
     def term_words(term: Term, expansions: dict[str, list[str]] | None) -> list[str] | None:

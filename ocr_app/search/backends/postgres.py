@@ -1,94 +1,197 @@
-"""PostgreSQL full-text search: a generated ``tsvector`` column with a GIN index.
+"""PostgreSQL: the notes' search documents with a generated ``tsvector`` and a GIN index.
 
-The ``simple`` configuration neither stems nor drops stop words, and line text
-is split on the same characters as SQLite's unicode61 tokenizer before it is
-indexed, so the same query finds the same lines on both databases.
+Statement-level triggers on ``ocr_app_line`` rebuild the documents (see
+``documents``) of the notes a statement touched, once per statement, so a
+bulk insert costs one pass. The ``simple`` configuration neither stems nor drops
+stop words, and text is split on the same characters as SQLite's unicode61
+tokenizer before it is indexed, so the same query finds the same notes on both
+databases. Line text has weight A and other readings weight D; a phrase must lie
+within one of them, as FTS5 keeps a phrase within one column.
 """
 
 from __future__ import annotations
 
+from ..documents import TABLE
 from ..query import ParsedQuery, Term
-from .base import ALTERNATIVES_WEIGHT, TEXT_WEIGHT, Filters, LineMatch, SearchBackend
+from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, Filters, NoteMatch, SearchBackend
 
-VECTOR = "search_vector"
-INDEX = "ocr_app_line_search_gin"
+INDEX = "ocr_app_note_text_search_gin"
+OWNER_INDEX = "ocr_app_note_text_owner_idx"
 # Weights A (text) and D (alternatives): ts_rank's weight array is {D, C, B, A}.
 RANK_WEIGHTS = f"'{{{ALTERNATIVES_WEIGHT / TEXT_WEIGHT}, 0, 0, 1.0}}'"
 VECTOR_EXPRESSION = (
     "setweight(to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g')), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, regexp_replace(alternatives::text, '[^[:alnum:]]+', ' ', 'g')), 'D')"
+    "setweight(to_tsvector('simple'::regconfig, regexp_replace(alternatives, '[^[:alnum:]]+', ' ', 'g')), 'D')"
 )
+DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids"
+
+# The documents of the lines ``{where}`` selects, as the lines table holds them now.
+FRESH_DOCUMENTS = r"""
+SELECT l.note_id, max(l.owner_id),
+    string_agg(replace(l.text, E'\x1e', ' '), E'\x1e' ORDER BY l."order", l.id),
+    string_agg(CASE WHEN jsonb_typeof(l.alternatives) = 'array' THEN coalesce(
+        (SELECT string_agg(replace(value, E'\x1e', ' '), ' ') FROM jsonb_array_elements_text(l.alternatives)), '')
+        ELSE '' END, E'\x1e' ORDER BY l."order", l.id),
+    string_agg(l.id::text, ' ' ORDER BY l."order", l.id)
+FROM ocr_app_line l {where} GROUP BY l.note_id
+"""
+
+FUNCTIONS = [
+    f"""
+    CREATE OR REPLACE FUNCTION ocr_app_refresh_note_text(note_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        -- Wait for any other transaction rewriting these documents; the statements
+        -- below then see its lines (each statement takes a new snapshot).
+        PERFORM 1 FROM {TABLE} WHERE note_id = ANY(note_ids) ORDER BY note_id FOR UPDATE;
+        DELETE FROM {TABLE} d WHERE d.note_id = ANY(note_ids)
+            AND NOT EXISTS (SELECT 1 FROM ocr_app_line l WHERE l.note_id = d.note_id);
+        INSERT INTO {TABLE} ({DOCUMENT_COLUMNS})
+        {FRESH_DOCUMENTS.format(where="WHERE l.note_id = ANY(note_ids)")}
+        ON CONFLICT (note_id) DO UPDATE SET owner_id = excluded.owner_id, text = excluded.text,
+            alternatives = excluded.alternatives, line_ids = excluded.line_ids
+        WHERE ({TABLE}.owner_id, {TABLE}.text, {TABLE}.alternatives, {TABLE}.line_ids)
+            IS DISTINCT FROM (excluded.owner_id, excluded.text, excluded.alternatives, excluded.line_ids);
+    END $$""",
+    f"""
+    CREATE OR REPLACE FUNCTION ocr_app_line_document_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            PERFORM ocr_app_refresh_note_text(ARRAY(SELECT DISTINCT note_id FROM new_lines));
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM ocr_app_refresh_note_text(ARRAY(SELECT DISTINCT note_id FROM old_lines));
+        ELSIF TG_OP = 'UPDATE' THEN
+            -- Most updates (claims, review flags) change nothing a document holds.
+            PERFORM ocr_app_refresh_note_text(ARRAY(
+                SELECT unnest(ARRAY[o.note_id, n.note_id]) FROM old_lines o JOIN new_lines n ON n.id = o.id
+                WHERE (o.text, o.alternatives, o."order", o.note_id, o.owner_id)
+                    IS DISTINCT FROM (n.text, n.alternatives, n."order", n.note_id, n.owner_id)));
+        ELSE
+            TRUNCATE {TABLE};
+        END IF;
+        RETURN NULL;
+    END $$""",
+]
+TRIGGERS = {
+    "ocr_app_line_document_ai": "AFTER INSERT ON ocr_app_line REFERENCING NEW TABLE AS new_lines",
+    "ocr_app_line_document_ad": "AFTER DELETE ON ocr_app_line REFERENCING OLD TABLE AS old_lines",
+    "ocr_app_line_document_au": "AFTER UPDATE ON ocr_app_line REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines",
+    "ocr_app_line_document_at": "AFTER TRUNCATE ON ocr_app_line",
+}
+# What earlier versions indexed: a generated tsvector column on each line.
+OLD_INDEX = "ocr_app_line_search_gin"
+OLD_COLUMN = "search_vector"
 
 
-def _lexeme(word: str) -> str:
-    return "'" + word.replace("'", "''") + "'"
+def _lexeme(word: str, suffix: str = "") -> str:
+    return "'" + word.replace("'", "''") + "'" + suffix
 
 
 class PostgresBackend(SearchBackend):
     vendor = "postgresql"
 
     def compile(self, query: ParsedQuery, expansions: dict[str, list[str]] | None = None) -> str:
-        def term(t: Term) -> str:
+        def phrase(t: Term, weight: str) -> str:
+            parts = [_lexeme(w, f":{weight}") for w in t.words]
+            if t.prefix:
+                parts[-1] = _lexeme(t.words[-1], f":*{weight}")
+            return "(" + " <-> ".join(parts) + ")"
+
+        def term(t: Term, *, text_only: bool = False) -> str:
             words = self.term_words(t, expansions)
             if words is not None:
-                return " | ".join(_lexeme(w) for w in words)
-            parts = [_lexeme(w) for w in t.words]
-            if t.prefix:
-                parts[-1] += ":*"
-            return " <-> ".join(parts)
+                return " | ".join(_lexeme(w, ":A" if text_only else "") for w in words)
+            if text_only:
+                return phrase(t, "A")
+            if not t.is_phrase:  # a prefix
+                return _lexeme(t.words[0], ":*")
+            return f"{phrase(t, 'A')} | {phrase(t, 'D')}"
 
-        def clause(terms) -> str:
-            return "(" + " | ".join(f"({term(t)})" for t in terms) + ")"
+        def clause(terms, **options) -> str:
+            return "(" + " | ".join(f"({term(t, **options)})" for t in terms) + ")"
 
         expression = " & ".join(clause(c.terms) for c in query.positive)
         for negative in query.negative:
-            expression += f" & !{clause(negative.terms)}"
+            # Excluded words count in the lines' text only (weight A).
+            expression += f" & !{clause(negative.terms, text_only=True)}"
         return expression
 
-    def match_lines(self, connection, *, owner_id, query, expansions=None, filters=Filters(), limit=200):
+    def match_notes(self, connection, *, owner_id, query, expansions=None, filters=Filters(), order=NEWEST,
+                    limit, offset=0, scored=False):
         if query.is_empty:
             return []
+        where, params, join_notes = filters.sql(connection, "d.note_id")
+        by_upload = order != NEWEST
         sql = [
-            f"SELECT l.id, l.note_id, ts_rank({RANK_WEIGHTS}, l.{VECTOR}, q) AS score",
-            "FROM ocr_app_line l CROSS JOIN to_tsquery('simple', %s) q",
+            "SELECT d.note_id, d.search_vector, q.query" + (", n.uploaded_at" if by_upload else ""),
+            f"FROM {TABLE} d CROSS JOIN to_tsquery('simple', %s) AS q(query)",
         ]
-        filter_sql, filter_params, joins = filters.sql()
-        sql += joins
-        where = ["l.owner_id = %s", f"l.{VECTOR} @@ q", *filter_sql]
-        params = [self.compile(query, expansions), owner_id, *filter_params]
-        sql.append("WHERE " + " AND ".join(where))
-        sql.append("ORDER BY score DESC, l.id LIMIT %s")
-        params.append(limit)
+        if join_notes or by_upload:
+            sql.append("JOIN ocr_app_note n ON n.id = d.note_id")
+        sql.append(" AND ".join(["WHERE d.owner_id = %s AND d.search_vector @@ q.query", *where]))
+        sql.append("ORDER BY n.uploaded_at DESC, d.note_id DESC" if by_upload else "ORDER BY d.note_id DESC")
+        sql.append("LIMIT %s OFFSET %s")
+        # Ranked once the rows are chosen: ts_rank reads each whole vector.
+        score = f"ts_rank({RANK_WEIGHTS}, m.search_vector, m.query)" if scored else "0.0"
+        statement = "\n".join([
+            f"SELECT m.note_id, {score} FROM (", *sql, ") m",
+            "ORDER BY m.uploaded_at DESC, m.note_id DESC" if by_upload else "ORDER BY m.note_id DESC",
+        ])
         with connection.cursor() as cursor:
-            cursor.execute("\n".join(sql), params)
-            return [LineMatch(line_id, note_id, float(score)) for line_id, note_id, score in cursor.fetchall()]
+            cursor.execute(statement, [self.compile(query, expansions), owner_id, *params, limit, offset])
+            return [NoteMatch(note_id, float(score)) for note_id, score in cursor.fetchall()]
 
     def install(self, connection) -> None:
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {OLD_INDEX}")
+            cursor.execute(f"ALTER TABLE ocr_app_line DROP COLUMN IF EXISTS {OLD_COLUMN}")
             cursor.execute(
-                f"ALTER TABLE ocr_app_line ADD COLUMN IF NOT EXISTS {VECTOR} tsvector "
-                f"GENERATED ALWAYS AS ({VECTOR_EXPRESSION}) STORED"
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (note_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
+                "text text NOT NULL, alternatives text NOT NULL, line_ids text NOT NULL, "
+                f"search_vector tsvector GENERATED ALWAYS AS ({VECTOR_EXPRESSION}) STORED)"
             )
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON ocr_app_line USING gin ({VECTOR})")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} USING gin (search_vector)")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {OWNER_INDEX} ON {TABLE} (owner_id, note_id)")
+            for sql in FUNCTIONS:
+                cursor.execute(sql)
+            for name, when in TRIGGERS.items():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON ocr_app_line")
+                cursor.execute(
+                    f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION ocr_app_line_document_trigger()"
+                )
+        self.rebuild(connection)
 
     def missing_parts(self, connection) -> list[str]:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL", [TABLE, INDEX])
+            has_table, has_index = cursor.fetchone()
             cursor.execute(
-                "SELECT 1 FROM information_schema.columns WHERE table_name = 'ocr_app_line' AND column_name = %s",
-                [VECTOR],
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('ocr_app_line') AND tgname = ANY(%s)",
+                [list(TRIGGERS)],
             )
-            has_column = cursor.fetchone() is not None
-            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [INDEX])
-            has_index = cursor.fetchone() is not None
-        return [name for name, ok in ((VECTOR, has_column), (INDEX, has_index)) if not ok]
+            triggers = {row[0] for row in cursor.fetchall()}
+        parts = {TABLE: has_table, INDEX: has_index, **{name: name in triggers for name in TRIGGERS}}
+        return [name for name, present in parts.items() if not present]
 
     def rebuild(self, connection) -> None:
         with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TABLE}")
+            cursor.execute(f"INSERT INTO {TABLE} ({DOCUMENT_COLUMNS}) {FRESH_DOCUMENTS.format(where='')}")
             cursor.execute(f"REINDEX INDEX {INDEX}")
 
     def drift(self, connection) -> str | None:
         missing = self.missing_parts(connection)
         if missing:
             return f"missing: {', '.join(missing)}"
-        # A generated column cannot drift from its row; nothing else to compare.
+        fresh = FRESH_DOCUMENTS.format(where="")
+        stored = f"SELECT {DOCUMENT_COLUMNS} FROM {TABLE}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT count(*) FROM ({fresh} EXCEPT {stored}) s), "
+                f"(SELECT count(*) FROM ({stored} EXCEPT {fresh}) e)"
+            )
+            stale, extra = cursor.fetchone()
+        if stale or extra:
+            return f"{stale + extra} note documents do not match their lines"
+        # The generated vector cannot differ from its row; the index is checked by being present.
         return None

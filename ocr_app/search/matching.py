@@ -1,0 +1,149 @@
+"""Where in a note a query matched: which lines hold each of its words, and how close.
+
+The database decides which notes match and scores them. This module reads a
+matching note's document (``documents.NoteDocument``) to say which lines hold
+the query's words, for the snippets on the results page and the outlines on
+the photo, and how close together they sit, for ranking. It follows the
+indexes' rules: words are split and folded as ``query.words_of`` does, a phrase
+runs on across a line break, and the engine's other readings count as the line's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .documents import LINE_SEPARATOR, NoteDocument
+from .query import ParsedQuery, Term
+
+_LETTER = r"[^\W_]"
+_GAP = r"[\W_]+"
+
+
+def _term_pattern(term: Term, expansions: dict[str, list[str]]) -> str:
+    if term.is_phrase:
+        words = [re.escape(word) for word in term.words]
+        if term.prefix:
+            words[-1] += f"{_LETTER}*"
+        body = _GAP.join(words)
+    elif term.prefix:
+        body = re.escape(term.words[0]) + f"{_LETTER}*"
+    else:
+        word = term.words[0]
+        body = "|".join(re.escape(w) for w in dict.fromkeys([word, *expansions.get(word, [])]))
+    # No look-behind for the word's start: it would make the regex engine try every
+    # offset of the text (20x slower); ``_matches`` checks the start instead.
+    return f"(?:{body})(?!{_LETTER})"
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _matches(pattern: re.Pattern, text: str):
+    """``pattern``'s matches that start a word."""
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        start = match.start()
+        if start and text[start - 1].isalnum():
+            at = start + 1  # inside a word: look again from the next letter
+            continue
+        yield match
+        at = max(match.end(), start + 1)
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """The tightest run of lines that holds every positive clause of a query."""
+
+    span: int  # 0: all on one line; 1: on two neighbouring lines; ...
+    first: int
+    last: int
+
+    # Ranking tiers: on one line, within three neighbouring lines, scattered.
+    @property
+    def tier(self) -> int:
+        return 0 if self.span == 0 else 1 if self.span <= 2 else 2
+
+
+def closeness(clause_lines: list[set[int]]) -> Closeness | None:
+    """The smallest window of lines with at least one line of each clause
+    (None when some clause is on no line)."""
+    if not clause_lines or any(not lines for lines in clause_lines):
+        return None
+    events = sorted((line, clause) for clause, lines in enumerate(clause_lines) for line in lines)
+    needed, counts, best = len(clause_lines), [0] * len(clause_lines), None
+    covered, start = 0, 0
+    for line, clause in events:
+        counts[clause] += 1
+        covered += counts[clause] == 1
+        while covered == needed:
+            first_line, first_clause = events[start]
+            if best is None or line - first_line < best.span:
+                best = Closeness(line - first_line, first_line, line)
+            counts[first_clause] -= 1
+            covered -= counts[first_clause] == 0
+            start += 1
+    return best
+
+
+class QueryMatcher:
+    """A parsed query (with the close words searched for its words), ready to
+    find its clauses in note documents."""
+
+    def __init__(self, query: ParsedQuery, expansions: dict[str, list[str]] | None = None) -> None:
+        self.patterns = [
+            re.compile("|".join(_term_pattern(term, expansions or {}) for term in clause.terms))
+            for clause in query.positive
+        ]
+
+    def clause_lines(self, document: NoteDocument) -> list[set[int]]:
+        """For each positive clause, the indexes (in reading order) of the lines holding it."""
+        found: list[set[int]] = [set() for _ in self.patterns]
+        for text in (document.text, document.alternatives_text):
+            if len(text) < len(document.texts):  # only separators: nothing to find
+                continue
+            folded = _fold(text)
+            for clause, pattern in enumerate(self.patterns):
+                lines = found[clause]
+                for match in _matches(pattern, folded):
+                    # A line's index is the number of separators before it.
+                    first = folded.count(LINE_SEPARATOR, 0, match.start())
+                    lines.add(first)
+                    if match.group().find(LINE_SEPARATOR) != -1:  # a phrase wrapping onto the next line(s)
+                        lines.update(range(first, first + match.group().count(LINE_SEPARATOR) + 1))
+        return found
+
+
+@dataclass(frozen=True)
+class NoteHitLines:
+    """Which lines of one note a query found, and which of them to show."""
+
+    lines: frozenset[int]  # indexes of every line holding any clause
+    closeness: Closeness | None
+    snippet: tuple[int, ...]  # at most ``limit`` line indexes, in reading order
+
+    @property
+    def tier(self) -> int:
+        # A note the database matched but whose words could not be placed sorts last.
+        return self.closeness.tier if self.closeness else 3
+
+
+def hit_lines(matcher: QueryMatcher, document: NoteDocument, limit: int = 3) -> NoteHitLines:
+    by_clause = matcher.clause_lines(document)
+    lines = frozenset().union(*by_clause) if by_clause else frozenset()
+    close = closeness(by_clause)
+    # The tightest window first (it shows every word), then the other hits in order.
+    chosen: list[int] = []
+    if close:
+        chosen = [line for line in range(close.first, close.last + 1) if line in lines][:limit]
+        if len(chosen) == limit and any(not (set(chosen) & clause) for clause in by_clause):
+            # Too many lines in the window: one line per clause instead.
+            chosen = sorted({min(clause & set(range(close.first, close.last + 1))) for clause in by_clause})[:limit]
+    for line in sorted(lines):
+        if len(chosen) >= limit:
+            break
+        if line not in chosen:
+            chosen.append(line)
+    return NoteHitLines(lines, close, tuple(sorted(chosen)))
