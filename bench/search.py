@@ -13,7 +13,7 @@ kind, ``--runs`` times, through
 - bare SQL: one statement written by hand that computes the same note-level answer for
   the same user: the user's newest matching notes (search's ranking window) scored by
   the vendor (bm25 / ts_rank), the best 20 with their text;
-- Inkdex's backend query alone (``SearchBackend.match_notes``: the window, scored);
+- Inkdex's backend query alone (``SearchBackend.rank_notes``: the window, scored);
 - Inkdex's ``search_notes`` (what the search page calls: exact matches, the fuzzy
   fallback, the closeness ordering, notes, snippet lines, highlighting);
 
@@ -286,14 +286,14 @@ BARE_SQL = {
         " SELECT id, score FROM ("
         "  SELECT rowid AS id, bm25(ocr_app_note_fts, 10.0, 2.0, 0.0) AS score FROM ocr_app_note_fts"
         "  WHERE ocr_app_note_fts MATCH %(match)s ORDER BY rowid DESC LIMIT %(window)s)"
-        " ORDER BY score LIMIT 20)"
+        " ORDER BY score, id DESC LIMIT 20)"
     ),
     "postgresql": (
         "SELECT id, score, (SELECT text FROM ocr_app_note_text WHERE note_id = id) FROM ("
         " SELECT note_id AS id, ts_rank('{0.2, 0, 0, 1.0}', search_vector, q) AS score FROM ("
         "  SELECT note_id, search_vector, q FROM ocr_app_note_text, to_tsquery('simple', %(match)s) q"
         "  WHERE owner_id = %(owner)s AND search_vector @@ q ORDER BY note_id DESC LIMIT %(window)s) m"
-        " ORDER BY score DESC LIMIT 20) top"
+        " ORDER BY score DESC, id DESC LIMIT 20) top"
     ),
 }
 
@@ -318,7 +318,7 @@ def time_queries(user, queries: dict[str, list[tuple]]) -> dict[str, dict[str, l
     """Per query kind, each way's milliseconds (interleaved, query by query) and counts."""
     from django.db import connection
 
-    from ocr_app.search import RANKING_WINDOW, search_notes
+    from ocr_app.search import CLOSENESS_DEPTH, RANKING_WINDOW, search_notes
     from ocr_app.search.backends import backend_for
     from ocr_app.search.query import parse
 
@@ -330,8 +330,9 @@ def time_queries(user, queries: dict[str, list[tuple]]) -> dict[str, dict[str, l
             return cursor.fetchall()
 
     def inkdex_sql(text, expansions=None):
-        return backend.match_notes(connection, owner_id=user.pk, query=parse(text), expansions=expansions,
-                                   limit=RANKING_WINDOW, scored=True)
+        # What search_notes asks the backend for on page 1.
+        return backend.rank_notes(connection, owner_id=user.pk, query=parse(text), expansions=expansions,
+                                  window=RANKING_WINDOW, limit=max(21, CLOSENESS_DEPTH))
 
     for items in queries.values():  # warm caches (and the user's in-memory word list), every kind
         for text, parts in items[:3]:
@@ -421,7 +422,7 @@ def main() -> None:
     with scratch_site(args.database_url, keep=args.keep):
         from django.db import connection
 
-        from ocr_app.search import RANKING_WINDOW
+        from ocr_app.search import CLOSENESS_DEPTH, RANKING_WINDOW
         from ocr_app.search.index import rebuild_search_index
         from ocr_app.search.vocabulary import rebuild_vocabulary
 
@@ -470,7 +471,8 @@ def main() -> None:
         )
         print("bare SQL = one hand-written statement computing search_notes' note-level answer for the same user: "
               f"the user's newest {RANKING_WINDOW} matching notes scored by the vendor (bm25 / ts_rank), the best 20 "
-              "with their text. Inkdex SQL = backend.match_notes (the same window, scored). search_notes = the search "
+              f"with their text. Inkdex SQL = backend.rank_notes (the same window, scored; the best {CLOSENESS_DEPTH} "
+              "kept for the closeness ordering, and the window's count). search_notes = the search "
               "page's call (page 1, 20 notes: exact matches, the fuzzy lookup when they do not fill the page, the "
               "closeness ordering, the notes, snippet lines and highlighting). + expansions (misspelled only): the same "
               "query with the close words search_notes searched for. same notes as bare: queries for which the page's "

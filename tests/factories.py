@@ -24,9 +24,13 @@ def make_note(
 
     Lines listed in ``review`` get confidence 50 and the review flag; others 95,
     unless ``confidences`` gives each line's. With ``image`` the note stores
-    those bytes as its image (a JPEG). Lines sit ``LINE_STEP`` pixels apart
-    unless ``boxes`` gives each line's (x, y, width, height).
+    those bytes as its image (a JPEG). Lines sit ``LINE_STEP`` pixels apart, their
+    words on a grid, unless ``boxes`` gives each line's (x, y, width, height); then
+    each word's box is its share of the line's, by its place among the characters.
     """
+    words = [_grid_words(text, i) for i, text in enumerate(texts)]
+    if boxes:
+        words = [_words_in_box(text, box) for text, box in zip(texts, boxes)]
     boxes = boxes or [(10, 10 + LINE_STEP * i, width - 100, 60) for i in range(len(texts))]
     height = LINE_STEP * len(texts) + 20
     if image is not None:
@@ -49,10 +53,26 @@ def make_note(
         Line(note=note, owner=owner, order=i, text=text, ocr_text=text, confidence=confidences[i],
              x=boxes[i][0], y=boxes[i][1], width=boxes[i][2], height=boxes[i][3],
              needs_review=confidences[i] < 75 or i in review,
-             words=[{"text": w, "confidence": 95.0, "box": {"x": 10 + 80 * j, "y": 10 + LINE_STEP * i, "width": 70, "height": 60}}
-                    for j, w in enumerate(text.split())],
+             words=words[i],
              alternatives=(alternatives or {}).get(i, []))
         for i, text in enumerate(texts)
     )
     record_words(owner.pk, texts + [a for alts in (alternatives or {}).values() for a in alts])
     return note
+
+
+def _grid_words(text: str, line: int) -> list[dict]:
+    return [{"text": w, "confidence": 95.0, "box": {"x": 10 + 80 * j, "y": 10 + LINE_STEP * line, "width": 70, "height": 60}}
+            for j, w in enumerate(text.split())]
+
+
+def _words_in_box(text: str, box) -> list[dict]:
+    x, y, width, height = box
+    per_character = width / max(len(text), 1)
+    found, start = [], 0
+    for word in text.split():
+        start = text.index(word, start)
+        found.append({"text": word, "confidence": 95.0, "box": {
+            "x": round(x + start * per_character), "y": y, "width": round(len(word) * per_character), "height": height}})
+        start += len(word)
+    return found

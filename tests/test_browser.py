@@ -22,6 +22,7 @@ from ocr_app.search.vocabulary import record_words
 from ocr_app.services.uploads import create_note
 from tests.browsing import OCR_TIMEOUT_MS
 from tests.conftest import image_upload, wait_for
+from tests.factories import make_note
 from tests.notegen import SAMPLE_LINES, encode, note_bytes, render_note
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -376,6 +377,44 @@ def test_search_suggests_ranks_highlights_and_leads_to_the_line(browsing, user, 
     assert main_box.evaluate("(el) => el === document.activeElement")  # autofocus
     main_box.press_sequentially("kit", delay=40)
     page.locator("#search-suggestions option[value='kitchen']").wait_for(state="attached")
+
+
+def test_words_from_two_lines_find_the_note_and_both_lines_are_outlined(browsing, user, shots):
+    texts = ["Econ 110 - 06/02", "read case study on tariffs", "elasticity = % change Q / % change P"]
+    image, drawn = render_note(texts)
+    note = make_note(user, texts, name="econ.jpg", image=encode(image), boxes=[line.box for line in drawn])
+    make_note(user, ["tariffs on steel"], name="steel.jpg")  # one of the words only: not a match
+    page = browsing.sign_in()
+    page.fill(".top-search input[name=q]", "tariffs elasticity")
+    page.press(".top-search input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/search/\?q=tariffs\+elasticity$"))
+    result = page.locator("#search-results li.result")
+    assert result.count() == 1 and page.locator("#result-count").inner_text() == "1 note matches"
+    assert result.locator(".snippet li").all_inner_texts() == texts[1:]
+    assert result.locator(".snippet mark").all_inner_texts() == ["tariffs", "elasticity"]
+    page.screenshot(path=str(shots / "search-two-lines.png"), full_page=True)
+
+    result.locator("a.result-title").click()
+    page.wait_for_url(re.compile(rf"/notes/{note.pk}/\?q=tariffs\+elasticity$"))
+    assert page.locator("#search-hits").inner_text().startswith("2 lines match")
+    assert page.locator("#line-list li.line.hit").evaluate_all("(els) => els.map((el) => el.id)") == ["line-1", "line-2"]
+    # Both lines outlined on the photo, each where it was written, and the two words themselves.
+    photo = page.locator("#note-img").bounding_box()
+    scale = photo["width"] / note.width
+    for order in (1, 2):
+        outline = page.locator(f"svg.overlay rect#box-{order}")
+        assert "hit" in outline.get_attribute("class").split()
+        shown = outline.bounding_box()  # with the outline's stroke: compare centres
+        x, y, width, height = drawn[order].box
+        assert abs(shown["y"] + shown["height"] / 2 - (photo["y"] + (y + height / 2) * scale)) < 2
+        assert abs(shown["x"] + shown["width"] / 2 - (photo["x"] + (x + width / 2) * scale)) < 2
+    assert page.locator("svg.overlay rect.box.hit").count() == 2
+    words = page.locator("svg.overlay rect.word-hit")
+    assert words.count() == 2
+    for word, order in zip(words.all(), (1, 2)):  # each word's box inside its line's
+        inner, outer = word.bounding_box(), page.locator(f"svg.overlay rect#box-{order}").bounding_box()
+        assert outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+    page.screenshot(path=str(shots / "note-two-lines.png"), full_page=True)
 
 
 def test_recognised_text_is_shown_as_text(browsing, user, shots):

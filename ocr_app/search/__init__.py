@@ -28,9 +28,9 @@ from django.utils.safestring import SafeString
 
 from ..models import Line, Note
 from .backends import backend_for
-from .backends.base import NEWEST, UPLOADED, Filters, NoteMatch, SearchBackend
+from .backends.base import UPLOADED, Filters, NoteMatch, SearchBackend
 from .documents import NoteDocument
-from .highlight import highlight, matched_word_boxes
+from .highlight import Highlighter
 from .matching import NoteHitLines, QueryMatcher, hit_lines
 from .query import ParsedQuery, parse
 from .vocabulary import close_words, suggest_words
@@ -38,10 +38,12 @@ from .vocabulary import close_words, suggest_words
 __all__ = ["Filters", "NoteResult", "SearchResults", "parse", "search_notes", "lines_matching", "suggest"]
 
 RANKING_WINDOW = 1000
-CLOSENESS_DEPTH = 100
+CLOSENESS_DEPTH = 50
 SNIPPET_LINES = 3
 # The page number sizes the database query; nobody reads 20 000 results.
 MAX_PAGE = 1000
+
+RESULT_LINE_FIELDS = ("id", "note_id", "order", "text", "confidence", "x", "y", "width", "height")
 
 RELEVANCE = "relevance"
 DATE = "date"
@@ -73,12 +75,8 @@ class SearchResults:
     has_next: bool
     sort: str = RELEVANCE
     count: int = 0  # notes matching exactly, counted up to RANKING_WINDOW
-    count_capped: bool = False  # more than ``count`` match
+    count_capped: bool = False  # the window is full: ``count`` notes or more match
     approximate_count: int | None = None  # looked up only when the exact ones do not fill the page
-
-    @property
-    def words(self) -> set[str]:
-        return self.parsed.highlight_words() | {w for ws in self.expansions.values() for w in ws}
 
 
 @dataclass
@@ -91,6 +89,7 @@ class _Tier:
     fuzzy: bool
     matcher: QueryMatcher
     documents: dict[int, NoteDocument] = field(default_factory=dict)
+    hits: dict[int, NoteHitLines] = field(default_factory=dict)
 
 
 def _fuzzy_words(parsed: ParsedQuery) -> list[str]:
@@ -99,32 +98,36 @@ def _fuzzy_words(parsed: ParsedQuery) -> list[str]:
 
 def _tier(backend: SearchBackend, owner_id: int, parsed: ParsedQuery, *, expansions, filters: Filters, sort: str,
           wanted: int, exclude: set[int] = frozenset()) -> _Tier:
+    """The notes ``parsed`` finds (minus ``exclude``), in result order as far as
+    the first ``wanted``, and how many match (within the ranking window)."""
     search = dict(owner_id=owner_id, query=parsed, expansions=expansions, filters=filters)
     tier = _Tier([], 0, False, bool(expansions), QueryMatcher(parsed, expansions))
-    # Newest first, the window: it gives the count, and the scores for ranking.
-    window = backend.match_notes(connection, **search, limit=RANKING_WINDOW + len(exclude), scored=sort == RELEVANCE)
-    fetched = len(window)
-    tier.capped = fetched >= RANKING_WINDOW + len(exclude)
-    window = [m for m in window if m.note_id not in exclude]
-    tier.count = len(window)
+    window = RANKING_WINDOW + len(exclude)
     if sort == DATE:
+        tier.count = backend.count_notes(connection, **search, limit=window)
         listed = backend.match_notes(connection, **search, order=UPLOADED, limit=wanted + len(exclude))
-        tier.matches = [m for m in listed if m.note_id not in exclude]
-        return tier
-    ranked = sorted(window, key=lambda m: (-m.score, -m.note_id))
-    if len(parsed.positive) > 1 and ranked:
-        head = ranked[:CLOSENESS_DEPTH]
-        tier.documents = backend.documents(connection, [m.note_id for m in head])
-        closeness = {
-            note_id: hit_lines(tier.matcher, document, SNIPPET_LINES).tier
-            for note_id, document in tier.documents.items()
-        }
-        head.sort(key=lambda m: (closeness.get(m.note_id, 3), -m.score, -m.note_id))
-        ranked[: len(head)] = head
-    if tier.capped and wanted > len(ranked):
-        older = backend.match_notes(connection, **search, limit=wanted - len(ranked), offset=fetched)
-        ranked += [m for m in older if m.note_id not in exclude]
-    tier.matches = ranked
+        tier.matches = [NoteMatch(note_id, 0.0) for note_id in listed if note_id not in exclude]
+    else:
+        # Closeness only matters between several clauses; otherwise the page's are enough.
+        depth = max(wanted, CLOSENESS_DEPTH if len(parsed.positive) > 1 else 0) + len(exclude)
+        best = backend.rank_notes(connection, **search, window=window, limit=depth)
+        tier.count, tier.documents = best.count, best.documents
+        ranked = [m for m in best.matches if m.note_id not in exclude]
+        if len(parsed.positive) > 1 and ranked:
+            head = ranked[:CLOSENESS_DEPTH]
+            tier.hits = {
+                m.note_id: hit_lines(tier.matcher, tier.documents[m.note_id], SNIPPET_LINES)
+                for m in head if m.note_id in tier.documents
+            }
+            head.sort(key=lambda m: (tier.hits[m.note_id].tier if m.note_id in tier.hits else 3, -m.score, -m.note_id))
+            ranked[: len(head)] = head
+        if tier.count >= window and wanted > len(ranked):
+            # Past the window: the older matches, newest first.
+            older = backend.match_notes(connection, **search, limit=wanted - len(ranked), offset=window)
+            ranked += [NoteMatch(note_id, 0.0) for note_id in older if note_id not in exclude]
+        tier.matches = ranked
+    tier.capped = tier.count >= window
+    tier.count -= len(exclude)  # every excluded note (an exact match) matches the expanded query too
     return tier
 
 
@@ -161,28 +164,29 @@ def search_notes(
     listed = [(match, tier) for tier in tiers for match in tier.matches]
     start = (page - 1) * per_page
     return SearchResults(
-        text, parsed, _note_results(backend, user, listed[start : start + per_page], parsed, expansions), expansions,
+        text, parsed, _note_results(backend, user, listed[start : start + per_page], tiers, parsed, expansions),
+        expansions,
         page, len(listed) > start + per_page, sort, exact.count, exact.capped, approximate_count,
     )
 
 
-def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], parsed, expansions) -> list[NoteResult]:
+def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tier], parsed,
+                  expansions) -> list[NoteResult]:
     """The page's notes with their snippet lines, highlighted."""
     note_ids = [match.note_id for match, _ in listed]
     documents: dict[int, NoteDocument] = {}
-    for _, tier in listed:
+    for tier in tiers:
         documents.update(tier.documents)
     documents.update(backend.documents(connection, [i for i in note_ids if i not in documents]))
     hits: dict[int, NoteHitLines] = {
-        match.note_id: hit_lines(tier.matcher, documents[match.note_id], SNIPPET_LINES)
+        match.note_id: tier.hits.get(match.note_id) or hit_lines(tier.matcher, documents[match.note_id], SNIPPET_LINES)
         for match, tier in listed
         if match.note_id in documents
     }
-    snippet_ids = [documents[i].line_ids[n] for i, found in hits.items() for n in found.snippet]
-    lines = Line.objects.in_bulk(snippet_ids)
-    notes = Note.objects.owned_by(user).in_bulk(note_ids)
-    words = parsed.highlight_words() | {w for ws in expansions.values() for w in ws}
-    prefixes = parsed.highlight_prefixes()
+    lines = _result_lines([documents[i].line_ids[n] for i, found in hits.items() for n in found.snippet])
+    notes = _notes(user, note_ids)
+    highlighter = Highlighter(parsed.highlight_words() | {w for ws in expansions.values() for w in ws},
+                              parsed.highlight_prefixes())
     results = []
     for match, tier in listed:
         found = hits.get(match.note_id)
@@ -195,11 +199,39 @@ def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], parsed, 
                 note=notes[match.note_id],
                 score=match.score,
                 fuzzy=tier.fuzzy,
-                lines=[LineResult(line, highlight(line.text, words, prefixes)) for line in snippet],
+                lines=[LineResult(line, highlighter.html(line.text)) for line in snippet],
                 match_count=len(found.lines),
             )
         )
     return results
+
+
+# The page's lines and notes are read with plain SQL: the ORM's query building
+# cost more than the search itself (a results page is 60 lines and 20 notes).
+
+
+def _result_lines(line_ids: list[int]) -> dict[int, Line]:
+    """Only what results show of a line (its per-word boxes and other readings
+    are JSON that would have to be decoded)."""
+    if not line_ids:
+        return {}
+    columns = ", ".join(connection.ops.quote_name(name) for name in RESULT_LINE_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {Line._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(line_ids))})", line_ids
+        )
+        return {row[0]: Line.from_db(connection.alias, RESULT_LINE_FIELDS, row) for row in cursor.fetchall()}
+
+
+def _notes(user, note_ids: list[int]) -> dict[int, Note]:
+    if not note_ids:
+        return {}
+    # By id, with the owner checked here: "owner_id = %s AND id IN (...)" makes
+    # SQLite walk the owner's index over all their notes.
+    found = Note.objects.raw(
+        f"SELECT * FROM {Note._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(note_ids))})", note_ids
+    )
+    return {note.pk: note for note in found if note.owner_id == user.pk}
 
 
 @dataclass
@@ -207,14 +239,13 @@ class NoteHits:
     """Which lines of one note a query matched, and where on the image."""
 
     line_ids: set[int]
-    words: set[str]
-    prefixes: set[str]
+    highlighter: Highlighter
 
     def html(self, line: Line) -> SafeString:
-        return highlight(line.text, self.words, self.prefixes)
+        return self.highlighter.html(line.text)
 
     def word_boxes(self, line: Line) -> list[dict]:
-        return matched_word_boxes(line.words, self.words, self.prefixes)
+        return self.highlighter.word_boxes(line.words)
 
 
 def lines_matching(note: Note, text: str, lines: list[Line] | None = None) -> NoteHits:
@@ -222,13 +253,13 @@ def lines_matching(note: Note, text: str, lines: list[Line] | None = None) -> No
     or approximately (``lines``: the note's lines in reading order, if at hand)."""
     parsed = parse(text)
     if parsed.is_empty:
-        return NoteHits(set(), set(), set())
+        return NoteHits(set(), Highlighter(set()))
     lines = list(note.lines.all()) if lines is None else lines
     expansions = close_words(note.owner_id, _fuzzy_words(parsed))
     document = NoteDocument.from_lines(note.pk, lines)
     found = hit_lines(QueryMatcher(parsed, expansions), document)
     words = parsed.highlight_words() | {w for ws in expansions.values() for w in ws}
-    return NoteHits({document.line_ids[n] for n in found.lines}, words, parsed.highlight_prefixes())
+    return NoteHits({document.line_ids[n] for n in found.lines}, Highlighter(words, parsed.highlight_prefixes()))
 
 
 def suggest(user, prefix: str, limit: int = 8) -> list[str]:

@@ -11,29 +11,38 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+from .matching import word_matches
 
 
-def matches(word: str, words: set[str], prefixes: set[str]) -> bool:
-    folded = word.lower()
-    return folded in words or any(folded.startswith(p) for p in prefixes)
+class Highlighter:
+    """The words (and word beginnings) to mark, compiled once for all the lines of a page."""
 
+    def __init__(self, words: set[str], prefixes: set[str] = frozenset()) -> None:
+        # Longest first, so that a word is marked whole rather than a shorter one inside it.
+        choices = [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+        choices += [re.escape(p) + r"[^\W_]*" for p in sorted(prefixes, key=len, reverse=True)]
+        self.pattern = re.compile(f"(?:{'|'.join(choices)})(?![^\\W_])", re.IGNORECASE) if choices else None
 
-def highlight(text: str, words: set[str], prefixes: set[str] = frozenset()) -> SafeString:
-    pieces, position = [], 0
-    for found in _WORD.finditer(text):
-        if matches(found.group(), words, prefixes):
+    def html(self, text: str) -> SafeString:
+        if self.pattern is None:
+            return escape(text)
+        pieces, position = [], 0
+        for found in word_matches(self.pattern, text):
             pieces.append(escape(text[position : found.start()]))
             pieces.append(f"<mark>{escape(found.group())}</mark>")
             position = found.end()
-    pieces.append(escape(text[position:]))
-    return mark_safe("".join(pieces))
+        pieces.append(escape(text[position:]))
+        return mark_safe("".join(pieces))
+
+    def word_boxes(self, line_words: list[dict]) -> list[dict]:
+        """Boxes of the engine's words on the image that the query matched."""
+        if self.pattern is None:
+            return []
+        return [
+            word["box"] for word in line_words or []
+            if next(word_matches(self.pattern, str(word.get("text", ""))), None) is not None
+        ]
 
 
-def matched_word_boxes(line_words: list[dict], words: set[str], prefixes: set[str]) -> list[dict]:
-    """Boxes of the engine's words on the image that the query matched."""
-    boxes = []
-    for word in line_words or []:
-        if any(matches(part, words, prefixes) for part in _WORD.findall(word.get("text", ""))):
-            boxes.append(word["box"])
-    return boxes
+def highlight(text: str, words: set[str], prefixes: set[str] = frozenset()) -> SafeString:
+    return Highlighter(words, prefixes).html(text)

@@ -33,7 +33,7 @@ def _term_pattern(term: Term, expansions: dict[str, list[str]]) -> str:
         word = term.words[0]
         body = "|".join(re.escape(w) for w in dict.fromkeys([word, *expansions.get(word, [])]))
     # No look-behind for the word's start: it would make the regex engine try every
-    # offset of the text (20x slower); ``_matches`` checks the start instead.
+    # offset of the text (20x slower); ``word_matches`` checks the start instead.
     return f"(?:{body})(?!{_LETTER})"
 
 
@@ -41,9 +41,8 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
-def _matches(pattern: re.Pattern, text: str):
-    """``pattern``'s matches that start a word."""
-    at = 0
+def word_matches(pattern: re.Pattern, text: str, at: int = 0):
+    """``pattern``'s matches in ``text`` that start a word (its patterns end one)."""
     while (match := pattern.search(text, at)) is not None:
         start = match.start()
         if start and text[start - 1].isalnum():
@@ -51,6 +50,29 @@ def _matches(pattern: re.Pattern, text: str):
             continue
         yield match
         at = max(match.end(), start + 1)
+
+
+def _lines_holding(pattern: re.Pattern, folded: str) -> set[int]:
+    """Indexes of the lines of ``folded`` (a document's text) where ``pattern`` matches.
+
+    (``word_matches`` written out: this runs for every line of a hundred notes a search.)"""
+    found: set[int] = set()
+    search, at, line, counted_to = pattern.search, 0, 0, 0
+    while (match := search(folded, at)) is not None:
+        start, end = match.span()
+        if start and folded[start - 1].isalnum():
+            at = start + 1  # inside a word: look again from the next letter
+            continue
+        # A line's index is the number of separators before it.
+        line += folded.count(LINE_SEPARATOR, counted_to, start)
+        counted_to = start
+        wraps = folded.count(LINE_SEPARATOR, start, end)  # a phrase running on into the next line(s)
+        found.update(range(line, line + wraps + 1)) if wraps else found.add(line)
+        # One match is enough for a line: go on from the next one.
+        at = folded.find(LINE_SEPARATOR, end) + 1
+        if not at:
+            break
+    return found
 
 
 @dataclass(frozen=True)
@@ -106,13 +128,7 @@ class QueryMatcher:
                 continue
             folded = _fold(text)
             for clause, pattern in enumerate(self.patterns):
-                lines = found[clause]
-                for match in _matches(pattern, folded):
-                    # A line's index is the number of separators before it.
-                    first = folded.count(LINE_SEPARATOR, 0, match.start())
-                    lines.add(first)
-                    if match.group().find(LINE_SEPARATOR) != -1:  # a phrase wrapping onto the next line(s)
-                        lines.update(range(first, first + match.group().count(LINE_SEPARATOR) + 1))
+                found[clause] |= _lines_holding(pattern, folded)
         return found
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from ..documents import TABLE, NoteDocument
 from ..query import ParsedQuery, Term
@@ -16,10 +17,16 @@ NEWEST = "newest"  # most recently added first (note id): cheap to walk in both 
 UPLOADED = "uploaded"  # upload date, newest first
 
 
-@dataclass(frozen=True)
-class NoteMatch:
+class NoteMatch(NamedTuple):  # a tuple: a search makes a thousand
     note_id: int
     score: float  # higher is better; comparable only within one query; 0 when not scored
+
+
+@dataclass(frozen=True)
+class Ranked:
+    matches: list[NoteMatch]  # best first
+    count: int  # notes in the window
+    documents: dict[int, NoteDocument]
 
 
 @dataclass(frozen=True)
@@ -62,21 +69,69 @@ class SearchBackend(ABC):
     vendor = ""
 
     @abstractmethod
-    def match_notes(
+    def matching_sql(
         self,
         connection,
         *,
         owner_id: int,
         query: ParsedQuery,
-        expansions: dict[str, list[str]] | None = None,
-        filters: Filters = Filters(),
-        order: str = NEWEST,
+        expansions: dict[str, list[str]] | None,
+        filters: Filters,
+        order: str,
         limit: int,
-        offset: int = 0,
-        scored: bool = False,
-    ) -> list[NoteMatch]:
-        """The owner's matching notes in ``order``; with ``scored``, each with the
-        database's relevance score (computed for the rows returned only)."""
+        offset: int,
+        scored: bool,
+    ) -> tuple[str, list]:
+        """A statement listing the owner's matching notes as (note id, score) rows in
+        ``order``, ``limit`` of them from ``offset``; scored (by the database's
+        relevance, higher is better) only with ``scored``, and then for the rows
+        listed only. With its parameters."""
+
+    def match_notes(self, connection, *, owner_id: int, query: ParsedQuery, expansions=None,
+                    filters: Filters = Filters(), order: str = NEWEST, limit: int, offset: int = 0) -> list[int]:
+        """The ids of the owner's matching notes in ``order``."""
+        if query.is_empty:
+            return []
+        sql, params = self.matching_sql(connection, owner_id=owner_id, query=query, expansions=expansions,
+                                        filters=filters, order=order, limit=limit, offset=offset, scored=False)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def rank_notes(self, connection, *, owner_id: int, query: ParsedQuery, expansions=None,
+                   filters: Filters = Filters(), window: int, limit: int) -> Ranked:
+        """Of the owner's ``window`` newest matching notes, the ``limit`` best by
+        score (best first) with their documents, and how many the window holds."""
+        if query.is_empty:
+            return Ranked([], 0, {})
+        sql, params = self.matching_sql(connection, owner_id=owner_id, query=query, expansions=expansions,
+                                        filters=filters, order=NEWEST, limit=window, offset=0, scored=True)
+        with connection.cursor() as cursor:
+            # The documents come along for the best only (one statement: one round trip).
+            cursor.execute(
+                "SELECT b.note_id, b.score, b.total, t.text, t.alternatives, t.line_ids FROM ("
+                f" SELECT note_id, score, count(*) OVER () AS total FROM ({sql}) w"
+                " ORDER BY score DESC, note_id DESC LIMIT %s"
+                f") b JOIN {TABLE} t ON t.note_id = b.note_id ORDER BY b.score DESC, b.note_id DESC",
+                [*params, limit],
+            )
+            rows = cursor.fetchall()
+        return Ranked(
+            [NoteMatch(row[0], row[1]) for row in rows],
+            rows[0][2] if rows else 0,
+            {row[0]: NoteDocument.from_row(row[0], *row[3:]) for row in rows},
+        )
+
+    def count_notes(self, connection, *, owner_id: int, query: ParsedQuery, expansions=None,
+                    filters: Filters = Filters(), limit: int) -> int:
+        """How many notes of the owner match, counted up to ``limit``."""
+        if query.is_empty:
+            return 0
+        sql, params = self.matching_sql(connection, owner_id=owner_id, query=query, expansions=expansions,
+                                        filters=filters, order=NEWEST, limit=limit, offset=0, scored=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) w", params)
+            return cursor.fetchone()[0]
 
     def documents(self, connection, note_ids) -> dict[int, NoteDocument]:
         """The search documents of the given notes."""

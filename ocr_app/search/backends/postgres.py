@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..documents import TABLE
 from ..query import ParsedQuery, Term
-from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, Filters, NoteMatch, SearchBackend
+from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, SearchBackend
 
 INDEX = "ocr_app_note_text_search_gin"
 OWNER_INDEX = "ocr_app_note_text_owner_idx"
@@ -116,10 +116,7 @@ class PostgresBackend(SearchBackend):
             expression += f" & !{clause(negative.terms, text_only=True)}"
         return expression
 
-    def match_notes(self, connection, *, owner_id, query, expansions=None, filters=Filters(), order=NEWEST,
-                    limit, offset=0, scored=False):
-        if query.is_empty:
-            return []
+    def matching_sql(self, connection, *, owner_id, query, expansions, filters, order, limit, offset, scored):
         where, params, join_notes = filters.sql(connection, "d.note_id")
         by_upload = order != NEWEST
         sql = [
@@ -131,15 +128,13 @@ class PostgresBackend(SearchBackend):
         sql.append(" AND ".join(["WHERE d.owner_id = %s AND d.search_vector @@ q.query", *where]))
         sql.append("ORDER BY n.uploaded_at DESC, d.note_id DESC" if by_upload else "ORDER BY d.note_id DESC")
         sql.append("LIMIT %s OFFSET %s")
-        # Ranked once the rows are chosen: ts_rank reads each whole vector.
-        score = f"ts_rank({RANK_WEIGHTS}, m.search_vector, m.query)" if scored else "0.0"
+        # Scored once the rows are chosen: ts_rank reads each whole vector.
+        score = f"ts_rank({RANK_WEIGHTS}, m.search_vector, m.query)::float8" if scored else "0.0::float8"
         statement = "\n".join([
-            f"SELECT m.note_id, {score} FROM (", *sql, ") m",
+            f"SELECT m.note_id, {score} AS score FROM (", *sql, ") m",
             "ORDER BY m.uploaded_at DESC, m.note_id DESC" if by_upload else "ORDER BY m.note_id DESC",
         ])
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [self.compile(query, expansions), owner_id, *params, limit, offset])
-            return [NoteMatch(note_id, float(score)) for note_id, score in cursor.fetchall()]
+        return statement, [self.compile(query, expansions), owner_id, *params, limit, offset]
 
     def install(self, connection) -> None:
         with connection.cursor() as cursor:
@@ -149,6 +144,12 @@ class PostgresBackend(SearchBackend):
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (note_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
                 "text text NOT NULL, alternatives text NOT NULL, line_ids text NOT NULL, "
                 f"search_vector tsvector GENERATED ALWAYS AS ({VECTOR_EXPRESSION}) STORED)"
+            )
+            # Matching reads each candidate's vector: keep it in the row (compressed),
+            # and the texts, which search reads for a page's notes only, out of it.
+            cursor.execute(
+                f"ALTER TABLE {TABLE} ALTER COLUMN search_vector SET STORAGE MAIN, "
+                "ALTER COLUMN text SET STORAGE EXTERNAL, ALTER COLUMN alternatives SET STORAGE EXTERNAL"
             )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} USING gin (search_vector)")
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {OWNER_INDEX} ON {TABLE} (owner_id, note_id)")
@@ -175,9 +176,10 @@ class PostgresBackend(SearchBackend):
 
     def rebuild(self, connection) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE}")
+            # TRUNCATE leaves no dead rows behind for searches to step over (DELETE would, until vacuumed).
+            cursor.execute(f"TRUNCATE {TABLE}")
             cursor.execute(f"INSERT INTO {TABLE} ({DOCUMENT_COLUMNS}) {FRESH_DOCUMENTS.format(where='')}")
-            cursor.execute(f"REINDEX INDEX {INDEX}")
+            cursor.execute(f"ANALYZE {TABLE}")
 
     def drift(self, connection) -> str | None:
         missing = self.missing_parts(connection)

@@ -13,9 +13,11 @@ check in ``ocr_app.search`` restore them.
 
 from __future__ import annotations
 
+import time
+
 from ..documents import TABLE
 from ..query import ParsedQuery, Term
-from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, Filters, NoteMatch, SearchBackend
+from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, SearchBackend
 
 FTS_TABLE = "ocr_app_note_fts"
 DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids"
@@ -107,8 +109,32 @@ def _quote(word: str) -> str:
     return f'"{word}"'
 
 
+# (alias, database, owner) -> (valid until, share of all notes that are the owner's)
+_shares: dict[tuple, tuple[float, float]] = {}
+SHARE_TTL_SECONDS = 300.0
+
+
 class SqliteBackend(SearchBackend):
     vendor = "sqlite"
+    # From this share of all notes on, a user's matches are kept by a lookup rather than in the MATCH.
+    owner_join_share = 0.5
+
+    def _share_of_notes(self, connection, owner_id: int) -> float:
+        """The share of all notes (with lines) that are the owner's, recounted every few
+        minutes; it only chooses the faster of two equivalent queries."""
+        key = (connection.alias, connection.settings_dict["NAME"], owner_id)
+        now = time.monotonic()
+        cached = _shares.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE owner_id = %s", [owner_id])
+            (owned,) = cursor.fetchone()
+            cursor.execute(f"SELECT count(*) FROM {TABLE}")
+            (total,) = cursor.fetchone()
+        share = owned / total if total else 1.0
+        _shares[key] = (now + SHARE_TTL_SECONDS, share)
+        return share
 
     # --- querying -------------------------------------------------------------------
 
@@ -132,26 +158,27 @@ class SqliteBackend(SearchBackend):
             expression = f"({expression}) NOT (text : ({excluded}))"
         return expression
 
-    def match_notes(self, connection, *, owner_id, query, expansions=None, filters=Filters(), order=NEWEST,
-                    limit, offset=0, scored=False):
-        if query.is_empty:
-            return []
-        score = f", bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0)" if scored else ", 0.0"
+    def matching_sql(self, connection, *, owner_id, query, expansions, filters, order, limit, offset, scored):
+        score = f"-bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0)" if scored else "0.0"
         where, params, join_notes = filters.sql(connection, f"{FTS_TABLE}.rowid")
-        join_notes = join_notes or order != NEWEST
-        sql = [f"SELECT {FTS_TABLE}.rowid{score} FROM {FTS_TABLE}"]
-        if join_notes:
+        sql = [f"SELECT {FTS_TABLE}.rowid AS note_id, {score} AS score FROM {FTS_TABLE}"]
+        match = self.compile(query, expansions)
+        if self._share_of_notes(connection, owner_id) >= self.owner_join_share:
+            # Most notes are this user's: keep theirs by looking each match up. In the
+            # MATCH, the owner would make bm25() count their every note first.
+            sql.append(f"JOIN {TABLE} d ON d.note_id = {FTS_TABLE}.rowid")
+            where, params = ["d.owner_id = %s", *where], [owner_id, *params]
+        else:
+            # A user among many: the index intersects their notes with the words'.
+            match = f'owner_id : "{int(owner_id)}" AND ({match})'
+        if join_notes or order != NEWEST:
             sql.append(f"JOIN ocr_app_note n ON n.id = {FTS_TABLE}.rowid")
         sql.append(" AND ".join([f"WHERE {FTS_TABLE} MATCH %s", *where]))
         # FTS5 walks its index in rowid order, so "newest" needs no sort, and
-        # bm25() runs for the rows returned only.
+        # bm25() runs for the rows listed only.
         sql.append(f"ORDER BY {FTS_TABLE}.rowid DESC" if order == NEWEST else "ORDER BY n.uploaded_at DESC, n.id DESC")
         sql.append("LIMIT %s OFFSET %s")
-        match = f'owner_id : "{int(owner_id)}" AND ({self.compile(query, expansions)})'
-        with connection.cursor() as cursor:
-            cursor.execute("\n".join(sql), [match, *params, limit, offset])
-            # bm25 is "lower is better"; the interface wants higher is better.
-            return [NoteMatch(note_id, -score) for note_id, score in cursor.fetchall()]
+        return "\n".join(sql), [match, *params, limit, offset]
 
     # --- maintenance ------------------------------------------------------------------
 
@@ -164,6 +191,7 @@ class SqliteBackend(SearchBackend):
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (note_id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, "
                 "text TEXT NOT NULL, alternatives TEXT NOT NULL, line_ids TEXT NOT NULL)"
             )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_owner ON {TABLE} (owner_id)")
             cursor.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
                 f"text, alternatives, owner_id, content='{TABLE}', content_rowid='note_id', "
