@@ -254,13 +254,7 @@ def test_note_page_highlights_the_hit_lines_and_their_boxes(alice_client, corpus
     assert "<mark>plumber</mark>" in fragment
 
 
-@pytest.mark.parametrize("owner_join_share", [0.0, 1.01], ids=["owner-looked-up", "owner-in-match"])
-def test_other_users_better_matches_do_not_hide_a_users_own(user, other_user, monkeypatch, owner_join_share):
-    """SQLite keeps a user's matches by looking up each match's owner (when most notes
-    are theirs) or by restricting to them inside the MATCH; either way, only theirs."""
-    from ocr_app.search.backends.sqlite import SqliteBackend
-
-    monkeypatch.setattr(SqliteBackend, "owner_join_share", owner_join_share)
+def test_other_users_better_matches_do_not_hide_a_users_own(user, other_user):
     for i in range(8):
         make_note(other_user, ["plumber plumber plumber", f"note {i}"])
     mine = make_note(user, ["Ask the plumber about the long leak under the kitchen sink"])

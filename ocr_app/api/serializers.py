@@ -159,8 +159,12 @@ class SearchResponseSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     sort = serializers.ChoiceField(choices=["relevance", "date"])
-    count = serializers.IntegerField(help_text="Notes matching exactly, counted up to 1,000 (see count_capped).")
-    count_capped = serializers.BooleanField(help_text="At least count notes match; more may.")
+    count = serializers.IntegerField(
+        help_text="Notes matching exactly, counted up to the ranking window of the newest 500 (see count_capped)."
+    )
+    count_capped = serializers.BooleanField(
+        help_text="The window is full: count notes or more match; the newest count are ranked, older ones follow."
+    )
     approximate_count = serializers.IntegerField(
         allow_null=True,
         help_text="Notes found only through close words; null when the exact matches filled the page "

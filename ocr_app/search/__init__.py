@@ -37,22 +37,40 @@ from .vocabulary import close_words, suggest_words
 
 __all__ = ["Filters", "NoteResult", "SearchResults", "parse", "search_notes", "lines_matching", "suggest"]
 
-RANKING_WINDOW = 1000
+RANKING_WINDOW = 500
 CLOSENESS_DEPTH = 50
 SNIPPET_LINES = 3
 # The page number sizes the database query; nobody reads 20 000 results.
 MAX_PAGE = 1000
 
-RESULT_LINE_FIELDS = ("id", "note_id", "order", "text", "confidence", "x", "y", "width", "height")
 
 RELEVANCE = "relevance"
 DATE = "date"
 SORTS = (RELEVANCE, DATE)
 
 
+@dataclass(frozen=True, slots=True)
+class ResultLine:
+    """What a result shows of a line: a model instance would cost more than the search."""
+
+    pk: int
+    note_id: int
+    order: int
+    text: str
+    confidence: float
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
 @dataclass
 class LineResult:
-    line: Line
+    line: ResultLine
     html: SafeString
 
 
@@ -210,17 +228,16 @@ def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: l
 # cost more than the search itself (a results page is 60 lines and 20 notes).
 
 
-def _result_lines(line_ids: list[int]) -> dict[int, Line]:
-    """Only what results show of a line (its per-word boxes and other readings
-    are JSON that would have to be decoded)."""
+def _result_lines(line_ids: list[int]) -> dict[int, ResultLine]:
     if not line_ids:
         return {}
-    columns = ", ".join(connection.ops.quote_name(name) for name in RESULT_LINE_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {Line._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(line_ids))})", line_ids
+            f'SELECT id, note_id, "order", text, confidence, x, y, width, height FROM {Line._meta.db_table} '
+            f"WHERE id IN ({', '.join(['%s'] * len(line_ids))})",
+            line_ids,
         )
-        return {row[0]: Line.from_db(connection.alias, RESULT_LINE_FIELDS, row) for row in cursor.fetchall()}
+        return {row[0]: ResultLine(*row) for row in cursor.fetchall()}
 
 
 def _notes(user, note_ids: list[int]) -> dict[int, Note]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connections
+from django.db import connections, transaction
 
 from .backends import backend_for
 
@@ -33,10 +33,13 @@ def ensure_search_index(using: str = "default") -> list[str]:
 
 
 def rebuild_search_index(using: str = "default") -> None:
+    """Rebuild every note's search document and the index in one transaction:
+    a search meanwhile sees the old index (or waits for the new), never a half-built one."""
     connection = connections[using]
     backend = backend_for(connection)
-    if not ensure_search_index(using):  # a restore rebuilds already
-        backend.rebuild(connection)
+    with transaction.atomic(using=using):
+        if not ensure_search_index(using):  # a restore rebuilds already
+            backend.rebuild(connection)
 
 
 def index_drift(using: str = "default") -> str | None:
