@@ -33,9 +33,11 @@ from .documents import NoteDocument
 from .highlight import Highlighter
 from .matching import NoteHitLines, QueryMatcher, hit_lines
 from .query import ParsedQuery, parse
+from .results import Found, LineResult, NoteResult, ResultLine, note_results
 from .vocabulary import close_words, suggest_words
 
-__all__ = ["Filters", "NoteResult", "SearchResults", "parse", "search_notes", "lines_matching", "suggest"]
+__all__ = ["Filters", "LineResult", "NoteResult", "ResultLine", "SearchResults", "parse", "search_notes",
+           "lines_matching", "suggest"]
 
 RANKING_WINDOW = 500
 CLOSENESS_DEPTH = 50
@@ -47,40 +49,6 @@ MAX_PAGE = 1000
 RELEVANCE = "relevance"
 DATE = "date"
 SORTS = (RELEVANCE, DATE)
-
-
-@dataclass(frozen=True, slots=True)
-class ResultLine:
-    """What a result shows of a line: a model instance would cost more than the search."""
-
-    pk: int
-    note_id: int
-    order: int
-    text: str
-    confidence: float
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def id(self) -> int:
-        return self.pk
-
-
-@dataclass
-class LineResult:
-    line: ResultLine
-    html: SafeString
-
-
-@dataclass
-class NoteResult:
-    note: Note
-    score: float
-    fuzzy: bool
-    lines: list[LineResult] = field(default_factory=list)
-    match_count: int = 0  # lines holding any of the query's words
 
 
 @dataclass
@@ -149,6 +117,24 @@ def _tier(backend: SearchBackend, owner_id: int, parsed: ParsedQuery, *, expansi
     return tier
 
 
+def _page(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tier], parsed,
+          expansions) -> list[NoteResult]:
+    """The page's notes with the lines to show of each, highlighted."""
+    documents: dict[int, NoteDocument] = {}
+    for tier in tiers:
+        documents.update(tier.documents)
+    documents.update(backend.documents(connection, [m.note_id for m, _ in listed if m.note_id not in documents]))
+    found = [
+        Found(match, tier.fuzzy, documents[match.note_id],
+              tier.hits.get(match.note_id) or hit_lines(tier.matcher, documents[match.note_id], SNIPPET_LINES))
+        for match, tier in listed
+        if match.note_id in documents  # else deleted meanwhile
+    ]
+    highlighter = Highlighter(parsed.highlight_words() | {w for ws in expansions.values() for w in ws},
+                              parsed.highlight_prefixes())
+    return note_results(user, found, highlighter)
+
+
 def search_notes(
     user,
     text: str,
@@ -182,73 +168,9 @@ def search_notes(
     listed = [(match, tier) for tier in tiers for match in tier.matches]
     start = (page - 1) * per_page
     return SearchResults(
-        text, parsed, _note_results(backend, user, listed[start : start + per_page], tiers, parsed, expansions),
-        expansions,
+        text, parsed, _page(backend, user, listed[start : start + per_page], tiers, parsed, expansions), expansions,
         page, len(listed) > start + per_page, sort, exact.count, exact.capped, approximate_count,
     )
-
-
-def _note_results(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tier], parsed,
-                  expansions) -> list[NoteResult]:
-    """The page's notes with their snippet lines, highlighted."""
-    note_ids = [match.note_id for match, _ in listed]
-    documents: dict[int, NoteDocument] = {}
-    for tier in tiers:
-        documents.update(tier.documents)
-    documents.update(backend.documents(connection, [i for i in note_ids if i not in documents]))
-    hits: dict[int, NoteHitLines] = {
-        match.note_id: tier.hits.get(match.note_id) or hit_lines(tier.matcher, documents[match.note_id], SNIPPET_LINES)
-        for match, tier in listed
-        if match.note_id in documents
-    }
-    lines = _result_lines([documents[i].line_ids[n] for i, found in hits.items() for n in found.snippet])
-    notes = _notes(user, note_ids)
-    highlighter = Highlighter(parsed.highlight_words() | {w for ws in expansions.values() for w in ws},
-                              parsed.highlight_prefixes())
-    results = []
-    for match, tier in listed:
-        found = hits.get(match.note_id)
-        if match.note_id not in notes or found is None:
-            continue  # deleted meanwhile
-        document = documents[match.note_id]
-        snippet = [lines[document.line_ids[n]] for n in found.snippet if document.line_ids[n] in lines]
-        results.append(
-            NoteResult(
-                note=notes[match.note_id],
-                score=match.score,
-                fuzzy=tier.fuzzy,
-                lines=[LineResult(line, highlighter.html(line.text)) for line in snippet],
-                match_count=len(found.lines),
-            )
-        )
-    return results
-
-
-# The page's lines and notes are read with plain SQL: the ORM's query building
-# cost more than the search itself (a results page is 60 lines and 20 notes).
-
-
-def _result_lines(line_ids: list[int]) -> dict[int, ResultLine]:
-    if not line_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT id, note_id, "order", text, confidence, x, y, width, height FROM {Line._meta.db_table} '
-            f"WHERE id IN ({', '.join(['%s'] * len(line_ids))})",
-            line_ids,
-        )
-        return {row[0]: ResultLine(*row) for row in cursor.fetchall()}
-
-
-def _notes(user, note_ids: list[int]) -> dict[int, Note]:
-    if not note_ids:
-        return {}
-    # By id, with the owner checked here: "owner_id = %s AND id IN (...)" makes
-    # SQLite walk the owner's index over all their notes.
-    found = Note.objects.raw(
-        f"SELECT * FROM {Note._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(note_ids))})", note_ids
-    )
-    return {note.pk: note for note in found if note.owner_id == user.pk}
 
 
 @dataclass

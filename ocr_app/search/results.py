@@ -1,0 +1,141 @@
+"""A results page: the matching notes with the lines to show of each, highlighted.
+
+The notes and lines are read with plain SQL: for a page of 20 notes and 60 lines,
+the ORM's query building and model instances cost more than the search itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models.expressions import Col
+from django.utils.safestring import SafeString
+
+from ..models import Line, Note
+from .backends.base import NoteMatch
+from .documents import NoteDocument
+from .highlight import Highlighter
+from .matching import NoteHitLines
+
+
+@dataclass(frozen=True, slots=True)
+class ResultLine:
+    """What a result shows of a line."""
+
+    pk: int
+    note_id: int
+    order: int
+    text: str
+    confidence: float
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+LINE_COLUMNS = ("id", "note_id", "order", "text", "confidence", "x", "y", "width", "height")
+
+
+@dataclass
+class LineResult:
+    line: ResultLine
+    html: SafeString
+
+
+@dataclass
+class NoteResult:
+    note: Note
+    score: float
+    fuzzy: bool
+    lines: list[LineResult] = field(default_factory=list)
+    match_count: int = 0  # lines holding any of the query's words
+
+
+@dataclass(frozen=True)
+class Found:
+    """A note on the page as search found it."""
+
+    match: NoteMatch
+    fuzzy: bool
+    document: NoteDocument
+    hits: NoteHitLines
+
+    @property
+    def snippet_line_ids(self) -> list[int]:
+        return [self.document.line_ids[n] for n in self.hits.snippet]
+
+
+def note_results(user, found: list[Found], highlighter: Highlighter) -> list[NoteResult]:
+    notes, lines = _notes_and_lines(user, [f.match.note_id for f in found],
+                                    [line_id for f in found for line_id in f.snippet_line_ids])
+    return [
+        NoteResult(
+            note=notes[f.match.note_id],
+            score=f.match.score,
+            fuzzy=f.fuzzy,
+            lines=[LineResult(lines[i], highlighter.html(lines[i].text)) for i in f.snippet_line_ids if i in lines],
+            match_count=len(f.hits.lines),
+        )
+        for f in found
+        if f.match.note_id in notes  # else deleted meanwhile
+    ]
+
+
+# What results show of a note (the page, /search.json, the API's NoteSerializer);
+# the others stay deferred, read only if something asks for them.
+_SHOWN = {"id", "owner_id", "original_name", "page_number", "page_count", "status", "error", "attempts", "language",
+          "width", "height", "uploaded_at", "finished_at", "engine_name"}
+# In the model's own order: Model.from_db places partial values by it.
+_NOTE_FIELDS = [f for f in Note._meta.concrete_fields if f.attname in _SHOWN]
+NOTE_FIELDS = tuple(f.attname for f in _NOTE_FIELDS)
+_note_converters: dict[str, list] = {}
+
+
+def _converters() -> list[tuple[int, Col, list]]:
+    """For each note field read that needs them, the converters the ORM would apply
+    to its value (on SQLite: text to datetime)."""
+    if connection.vendor not in _note_converters:
+        found = []
+        for index, note_field in enumerate(_NOTE_FIELDS):
+            column = Col(Note._meta.db_table, note_field)
+            functions = connection.ops.get_db_converters(column) + column.target.get_db_converters(connection)
+            if functions:
+                found.append((index, column, functions))
+        _note_converters[connection.vendor] = found
+    return _note_converters[connection.vendor]
+
+
+def _in(values: list) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def _notes_and_lines(user, note_ids: list[int], line_ids: list[int]) -> tuple[dict[int, Note], dict[int, ResultLine]]:
+    """The notes (the user's only) and the lines to show, read with plain SQL."""
+    quote = connection.ops.quote_name
+    notes: dict[int, Note] = {}
+    with connection.cursor() as cursor:
+        # By id, with the owner checked here: "owner_id = %s AND id IN (...)" makes
+        # SQLite walk the owner's index over all their notes.
+        cursor.execute(
+            f"SELECT {', '.join(quote(f.column) for f in _NOTE_FIELDS)} FROM {Note._meta.db_table} WHERE id IN ({_in(note_ids)})",
+            note_ids,
+        )
+        for row in cursor.fetchall():
+            values = list(row)
+            for index, column, functions in _converters():
+                for convert in functions:
+                    values[index] = convert(values[index], column, connection)
+            note = Note.from_db(connection.alias, NOTE_FIELDS, values)
+            if note.owner_id == user.pk:
+                notes[note.pk] = note
+        cursor.execute(
+            f"SELECT {', '.join(map(quote, LINE_COLUMNS))} FROM {Line._meta.db_table} WHERE id IN ({_in(line_ids)})",
+            line_ids,
+        )
+        lines = {row[0]: ResultLine(*row) for row in cursor.fetchall()}
+    return notes, lines
