@@ -40,7 +40,7 @@ __all__ = ["Filters", "LineResult", "NoteResult", "ResultLine", "SearchResults",
            "lines_matching", "suggest"]
 
 RANKING_WINDOW = 500
-CLOSENESS_DEPTH = 50
+CLOSENESS_DEPTH = 30
 SNIPPET_LINES = 3
 # The page number sizes the database query; nobody reads 20 000 results.
 MAX_PAGE = 1000

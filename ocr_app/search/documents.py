@@ -31,7 +31,7 @@ class NoteDocument:
     def from_row(cls, note_id: int, text: str, alternatives: str, line_ids: str) -> "NoteDocument":
         texts = tuple(text.split(LINE_SEPARATOR))
         readings = tuple(alternatives.split(LINE_SEPARATOR))
-        return cls(note_id, texts, readings, tuple(int(value) for value in line_ids.split()))
+        return cls(note_id, texts, readings, tuple(map(int, line_ids.split())))
 
     @classmethod
     def from_lines(cls, note_id: int, lines) -> "NoteDocument":
