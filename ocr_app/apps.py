@@ -14,12 +14,8 @@ class OcrAppConfig(AppConfig):
 
 
 def _restore_search_index(sender, using="default", plan=None, **kwargs) -> None:
-    from django.db.migrations.recorder import MigrationRecorder
-    from django.db import connections
-
-    from .search.index import ensure_search_index
+    from .search.index import ensure_search_index, index_migrated
 
     # Only once the index's own migration has run (not while migrating backwards past it).
-    recorder = MigrationRecorder(connections[using])
-    if recorder.has_table() and recorder.migration_qs.filter(app="ocr_app", name="0002_search_index").exists():
+    if index_migrated(using):
         ensure_search_index(using)

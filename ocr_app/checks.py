@@ -3,7 +3,6 @@
 import os
 
 from django.core import checks
-from django.db import connections
 from django.db.utils import DatabaseError
 
 
@@ -11,14 +10,11 @@ from django.db.utils import DatabaseError
 def search_index_present(app_configs=None, databases=None, **kwargs):
     if not databases or "default" not in databases:
         return []
-    from django.db.migrations.recorder import MigrationRecorder
-
-    from .search.index import index_drift
+    from .search.index import index_drift, index_migrated
 
     try:
-        recorder = MigrationRecorder(connections["default"])
-        if not recorder.migration_qs.filter(app="ocr_app", name="0002_search_index").exists():
-            return []  # migrate creates the index
+        if not index_migrated("default"):
+            return []  # migrate creates (or upgrades) the index
     except DatabaseError:
         return []
     try:

@@ -357,3 +357,40 @@ def test_documents_follow_every_way_lines_change(user, corpus):
     note.lines.all().delete()
     assert stored() is None and found(user, "second") == []
     assert index_drift() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_install_with_the_line_index_upgrades_on_migrate(user, restore_index_afterwards):
+    """The database as the previous version left it: its per-line index, migration
+    0008 not applied. The system check must not stop ``migrate``, which upgrades it."""
+    from django.core import checks
+    from django.core.management import call_command
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from ocr_app.search.backends import postgres, sqlite
+
+    make_note(user, ["COSTCO LIST", "3 BANANAS"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name in [*sqlite.LINE_TRIGGERS, *sqlite.INDEX_TRIGGERS]:
+                cursor.execute(f"DROP TRIGGER {name}")
+            cursor.execute(f"DROP TABLE {sqlite.FTS_TABLE}")
+            cursor.execute(f"CREATE VIRTUAL TABLE {sqlite.OLD_TABLE} USING fts5(text, content='ocr_app_line')")
+        else:
+            for name in postgres.TRIGGERS:
+                cursor.execute(f"DROP TRIGGER {name} ON ocr_app_line")
+            cursor.execute(f"ALTER TABLE ocr_app_line ADD COLUMN {postgres.OLD_COLUMN} tsvector")
+        cursor.execute("DROP TABLE ocr_app_note_text")
+    MigrationRecorder(connection).migration_qs.filter(app="ocr_app", name="0008_note_search").delete()
+    assert [e for e in checks.run_checks(databases=["default"]) if e.id.startswith("inkdex.E")] == []
+
+    call_command("migrate", verbosity=0)
+    assert found(user, "costco bananas") == [user.notes.get().pk]
+    assert index_drift() is None
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = %s", [sqlite.OLD_TABLE])
+        else:
+            cursor.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'ocr_app_line' "
+                           "AND column_name = %s", [postgres.OLD_COLUMN])
+        assert cursor.fetchone()[0] == 0

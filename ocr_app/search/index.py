@@ -10,6 +10,18 @@ from .backends import backend_for
 
 logger = logging.getLogger(__name__)
 
+# The migration that installs the index as this code expects it: before it has run
+# (an upgrade, before ``migrate``), an index of an earlier version is no error.
+INDEX_MIGRATION = ("ocr_app", "0008_note_search")
+
+
+def index_migrated(using: str = "default") -> bool:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connections[using])
+    app, name = INDEX_MIGRATION
+    return recorder.has_table() and recorder.migration_qs.filter(app=app, name=name).exists()
+
 
 def install_search_index(apps=None, schema_editor=None) -> None:
     """Migration step: create the vendor's index structures and fill them."""
