@@ -55,7 +55,7 @@ def word_matches(pattern: re.Pattern, text: str, at: int = 0):
 def _lines_holding(pattern: re.Pattern, folded: str) -> set[int]:
     """Indexes of the lines of ``folded`` (a document's text) where ``pattern`` matches.
 
-    (``word_matches`` written out: this runs for every line of a hundred notes a search.)"""
+    (``word_matches`` written out: this runs for the lines of every note a search orders.)"""
     found: set[int] = set()
     search, at, line, counted_to = pattern.search, 0, 0, 0
     while (match := search(folded, at)) is not None:
