@@ -50,3 +50,16 @@ class RaiseOnRedEngine(_FakeEngine):
         if is_red(image):
             raise MemoryError("out of memory in the model")
         return self.fixed_reading()
+
+
+class SlowToStartEngine(_FakeEngine):
+    """Takes far longer to load its models than the time limit for one image."""
+
+    name = "slow-to-start"
+    START_SECONDS = 4.0
+
+    def warm_up(self) -> None:
+        time.sleep(self.START_SECONDS)
+
+    def recognize(self, image, language="en"):
+        return self.fixed_reading()

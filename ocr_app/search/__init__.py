@@ -130,9 +130,13 @@ def _page(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tie
         for match, tier in listed
         if match.note_id in documents  # else deleted meanwhile
     ]
-    highlighter = Highlighter(parsed.highlight_words() | {w for ws in expansions.values() for w in ws},
-                              parsed.highlight_prefixes())
-    return note_results(user, found, highlighter)
+    return note_results(user, found, _highlighter(parsed, expansions))
+
+
+def _highlighter(parsed: ParsedQuery, expansions: dict[str, list[str]]) -> Highlighter:
+    """Marks the query's words, the close words searched for them, and its word beginnings."""
+    return Highlighter(parsed.highlight_words() | {w for ws in expansions.values() for w in ws},
+                       parsed.highlight_prefixes())
 
 
 def search_notes(
@@ -197,8 +201,7 @@ def lines_matching(note: Note, text: str, lines: list[Line] | None = None) -> No
     expansions = close_words(note.owner_id, _fuzzy_words(parsed))
     document = NoteDocument.from_lines(note.pk, lines)
     found = hit_lines(QueryMatcher(parsed, expansions), document)
-    words = parsed.highlight_words() | {w for ws in expansions.values() for w in ws}
-    return NoteHits({document.line_ids[n] for n in found.lines}, Highlighter(words, parsed.highlight_prefixes()))
+    return NoteHits({document.line_ids[n] for n in found.lines}, _highlighter(parsed, expansions))
 
 
 def suggest(user, prefix: str, limit: int = 8) -> list[str]:

@@ -42,7 +42,3 @@ class Highlighter:
             word["box"] for word in line_words or []
             if next(word_matches(self.pattern, str(word.get("text", ""))), None) is not None
         ]
-
-
-def highlight(text: str, words: set[str], prefixes: set[str] = frozenset()) -> SafeString:
-    return Highlighter(words, prefixes).html(text)

@@ -1,7 +1,8 @@
 """A results page: the matching notes with the lines to show of each, highlighted.
 
-The notes and lines are read with plain SQL: for a page of 20 notes and 60 lines,
-the ORM's query building and model instances cost more than the search itself.
+The notes and lines are read by id with hand-written SQL and only what results
+show: for a page of 20 notes and 60 lines, the ORM's query building and full
+model instances cost more than the search itself.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models.expressions import Col
 from django.utils.safestring import SafeString
 
 from ..models import Line, Note
@@ -24,7 +24,6 @@ class ResultLine:
     """What a result shows of a line."""
 
     pk: int
-    note_id: int
     order: int
     text: str
     confidence: float
@@ -38,7 +37,7 @@ class ResultLine:
         return self.pk
 
 
-LINE_COLUMNS = ("id", "note_id", "order", "text", "confidence", "x", "y", "width", "height")
+LINE_COLUMNS = ("id", "order", "text", "confidence", "x", "y", "width", "height")
 
 
 @dataclass
@@ -87,27 +86,9 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
 
 
 # What results show of a note (the page, /search.json, the API's NoteSerializer);
-# the others stay deferred, read only if something asks for them.
-_SHOWN = {"id", "owner_id", "original_name", "page_number", "page_count", "status", "error", "attempts", "language",
-          "width", "height", "uploaded_at", "finished_at", "engine_name"}
-# In the model's own order: Model.from_db places partial values by it.
-_NOTE_FIELDS = [f for f in Note._meta.concrete_fields if f.attname in _SHOWN]
-NOTE_FIELDS = tuple(f.attname for f in _NOTE_FIELDS)
-_note_converters: dict[str, list] = {}
-
-
-def _converters() -> list[tuple[int, Col, list]]:
-    """For each note field read that needs them, the converters the ORM would apply
-    to its value (on SQLite: text to datetime)."""
-    if connection.vendor not in _note_converters:
-        found = []
-        for index, note_field in enumerate(_NOTE_FIELDS):
-            column = Col(Note._meta.db_table, note_field)
-            functions = connection.ops.get_db_converters(column) + column.target.get_db_converters(connection)
-            if functions:
-                found.append((index, column, functions))
-        _note_converters[connection.vendor] = found
-    return _note_converters[connection.vendor]
+# the other fields stay deferred, read only if something asks for them.
+NOTE_COLUMNS = ("id", "owner_id", "original_name", "page_number", "page_count", "status", "error", "attempts",
+                "language", "width", "height", "uploaded_at", "finished_at", "engine_name")
 
 
 def _in(values: list) -> str:
@@ -115,24 +96,16 @@ def _in(values: list) -> str:
 
 
 def _notes_and_lines(user, note_ids: list[int], line_ids: list[int]) -> tuple[dict[int, Note], dict[int, ResultLine]]:
-    """The notes (the user's only) and the lines to show, read with plain SQL."""
+    """The notes (the user's only) and the lines to show."""
     quote = connection.ops.quote_name
-    notes: dict[int, Note] = {}
+    # By id, with the owner checked here: "owner_id = %s AND id IN (...)" makes
+    # SQLite walk the owner's index over all their notes.
+    found = Note.objects.raw(
+        f"SELECT {', '.join(map(quote, NOTE_COLUMNS))} FROM {Note._meta.db_table} WHERE id IN ({_in(note_ids)})",
+        note_ids,
+    )
+    notes = {note.pk: note for note in found if note.owner_id == user.pk}
     with connection.cursor() as cursor:
-        # By id, with the owner checked here: "owner_id = %s AND id IN (...)" makes
-        # SQLite walk the owner's index over all their notes.
-        cursor.execute(
-            f"SELECT {', '.join(quote(f.column) for f in _NOTE_FIELDS)} FROM {Note._meta.db_table} WHERE id IN ({_in(note_ids)})",
-            note_ids,
-        )
-        for row in cursor.fetchall():
-            values = list(row)
-            for index, column, functions in _converters():
-                for convert in functions:
-                    values[index] = convert(values[index], column, connection)
-            note = Note.from_db(connection.alias, NOTE_FIELDS, values)
-            if note.owner_id == user.pk:
-                notes[note.pk] = note
         cursor.execute(
             f"SELECT {', '.join(map(quote, LINE_COLUMNS))} FROM {Line._meta.db_table} WHERE id IN ({_in(line_ids)})",
             line_ids,
