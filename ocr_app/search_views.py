@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -21,16 +20,17 @@ class BadSearch(ValueError):
     pass
 
 
-def _day_start(value: str, field: str, *, days_after: int = 0) -> datetime | None:
+def _day(request: HttpRequest, field: str) -> date | None:
+    value = request.GET.get(field, "")
     if not value:
         return None
     try:
         day = parse_date(value) if len(value) == 10 else None
-        if day is not None:
-            return timezone.make_aware(datetime.combine(day + timedelta(days=days_after), time.min))
-    except (ValueError, OverflowError):
-        pass  # well-formed but no such day ("2026-13-45"), or past the calendar's end
-    raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
+    except ValueError:
+        day = None  # well-formed but no such day ("2026-13-45")
+    if day is None:
+        raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
+    return day
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,14 @@ class SearchRequest:
 def search_from_request(request: HttpRequest) -> SearchRequest:
     query = request.GET.get("q", "").strip()[:500]
     review = request.GET.get("review", "")
-    filters = Filters(
-        needs_review=True if review in {"1", "true", "on"} else None,
-        uploaded_from=_day_start(request.GET.get("from", ""), "from"),
-        # "to" is inclusive: notes uploaded any time that day.
-        uploaded_before=_day_start(request.GET.get("to", ""), "to", days_after=1),
-    )
+    try:
+        filters = Filters.for_days(
+            needs_review=True if review in {"1", "true", "on"} else None,
+            uploaded_from=_day(request, "from"),
+            uploaded_to=_day(request, "to"),
+        )
+    except ValueError as exc:
+        raise BadSearch("'to' must be a date like 2026-11-24.") from exc  # the calendar's last day
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError as exc:

@@ -1,8 +1,7 @@
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from ocr_app.management.users import user_named
 from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS, Filters, search_notes
@@ -14,10 +13,6 @@ def _day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{value!r} is not a date like 2026-11-24.") from None
-
-
-def _day_start(day: date | None, days_after: int = 0) -> datetime | None:
-    return timezone.make_aware(datetime.combine(day + timedelta(days=days_after), time.min)) if day else None
 
 
 class Command(BaseCommand):
@@ -39,11 +34,10 @@ class Command(BaseCommand):
         user = user_named(owner)
         if not 1 <= page <= MAX_PAGE:
             raise CommandError(f"--page must be between 1 and {MAX_PAGE}.")
-        filters = Filters(
-            needs_review=True if review else None,
-            uploaded_from=_day_start(from_day),
-            uploaded_before=_day_start(to_day, days_after=1),  # "to" includes that day
-        )
+        try:
+            filters = Filters.for_days(needs_review=True if review else None, uploaded_from=from_day, uploaded_to=to_day)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         results = search_notes(user, query, filters=filters, page=page, sort=sort)
         if as_json:
             self.stdout.write(json.dumps(results_payload(results), ensure_ascii=False, indent=2))

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
+
+from django.utils import timezone
 
 from ..documents import TABLE, NoteDocument
 from ..query import ParsedQuery, Term
@@ -34,6 +36,22 @@ class Filters:
     needs_review: bool | None = None
     uploaded_from: datetime | None = None
     uploaded_before: datetime | None = None
+
+    @classmethod
+    def for_days(cls, *, uploaded_from: date | None = None, uploaded_to: date | None = None,
+                 needs_review: bool | None = None) -> "Filters":
+        """The filters as people give them: whole days in the current time zone,
+        ``uploaded_to`` included. ValueError for a day past the calendar's end."""
+
+        def day_start(day: date | None, days_after: int = 0) -> datetime | None:
+            if day is None:
+                return None
+            try:
+                return timezone.make_aware(datetime.combine(day + timedelta(days=days_after), time.min))
+            except OverflowError as exc:
+                raise ValueError(f"{day} is the calendar's last day") from exc
+
+        return cls(needs_review, day_start(uploaded_from), day_start(uploaded_to, days_after=1))
 
     def sql(self, connection, note_id: str) -> tuple[list[str], list, bool]:
         """WHERE conditions on a matching note (``note_id`` is the SQL naming its
