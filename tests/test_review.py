@@ -612,3 +612,96 @@ def test_admin_review_events_are_read_only(admin_client_logged_in, queue_notes, 
     event.refresh_from_db()
     assert event.new_text == "Call the plumbcr"
     assert client.post(reverse("admin:ocr_app_reviewevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_admin_line_edits_that_cannot_be_saved_say_why(admin_client_logged_in, queue_notes, second_reviewer):
+    client = admin_client_logged_in
+
+    def edit(line, text):
+        return client.post(reverse("admin:ocr_app_line_change", args=[line.pk]), {"text": text})
+
+    def unchanged(line):
+        fresh = Line.objects.get(pk=line.pk)
+        return fresh.text == line.text and fresh.reviewed_at is None
+
+    too_long = line_of(queue_notes["a"], 0)
+    response = edit(too_long, "x" * (review.MAX_LINE_LENGTH + 1))
+    assert response.status_code == 200 and "A line can hold at most 2000 characters." in response.content.decode()
+    assert unchanged(too_long)
+
+    held = review.claim_next_line(second_reviewer)
+    response = edit(held, "Dentist at 5pm")
+    assert response.status_code == 200 and "Another reviewer is working on this line." in response.content.decode()
+    assert unchanged(held)
+
+    recognising = line_of(queue_notes["a"], 2)
+    Note.objects.filter(pk=recognising.note_id).update(status="processing")
+    response = edit(recognising, "Pay the bill")
+    assert response.status_code == 200 and "being recognised again" in response.content.decode()
+    assert unchanged(recognising)
+    assert not ReviewEvent.objects.exists()
+
+    # The admin reaches lines no one flagged too: an edit there is a correction.
+    confident = line_of(queue_notes["sure"], 0)
+    assert edit(confident, "Water the roses").status_code == 302
+    confident.refresh_from_db()
+    assert (confident.text, confident.reviewed_by) == ("Water the roses", client.admin)
+
+
+def test_an_admin_edit_refused_after_the_form_checked_it_is_a_message(admin_client_logged_in, queue_notes, second_reviewer, monkeypatch):
+    """A reviewer claims the line between the form's check and the save: the save,
+    under the line's lock, refuses; the admin says so instead of failing."""
+    from django import forms
+
+    from ocr_app.admin import LineAdminForm
+
+    monkeypatch.setattr(LineAdminForm, "clean", forms.ModelForm.clean)  # the claim comes after the check
+    held = review.claim_next_line(second_reviewer)
+    url = reverse("admin:ocr_app_line_change", args=[held.pk])
+    response = admin_client_logged_in.post(url, {"text": "Dentist at 5pm"})
+    assert response.status_code == 302 and response["Location"] == url
+    assert message_texts(response) == ["Not saved: Another reviewer is working on this line."]
+    held.refresh_from_db()
+    assert held.text == "Dentist at 4pm" and not ReviewEvent.objects.exists()
+
+
+def test_admin_bulk_accept_needs_the_change_permission(client, queue_notes, django_user_model):
+    viewer = django_user_model.objects.create_user("vera", password="vera-password-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(content_type__app_label="ocr_app", codename="view_line"))
+    client.force_login(viewer)
+    changelist = reverse("admin:ocr_app_line_changelist")
+    flagged = list(Line.objects.filter(needs_review=True).values_list("pk", flat=True))
+    assert client.get(changelist).status_code == 200
+    client.post(changelist, {"action": "accept_lines", "_selected_action": flagged})
+    assert not Line.objects.filter(reviewed_at__isnull=False).exists()
+    assert client.post(reverse("admin:ocr_app_line_change", args=[flagged[0]]), {"text": "forged"}).status_code == 403
+    assert Line.objects.get(pk=flagged[0]).text != "forged"
+
+
+def note_change_form(client, note) -> dict:
+    """The admin's change form of ``note`` as a browser would send it back."""
+    page = client.get(reverse("admin:ocr_app_note_change", args=[note.pk])).content.decode()
+    data = {"original_name": note.original_name, "language": note.language, "error": note.error,
+            "requested_engine": note.requested_engine, "page_number": "", "page_count": ""}
+    line_ids = list(note.lines.order_by("order").values_list("pk", flat=True))
+    data.update({"lines-TOTAL_FORMS": len(line_ids), "lines-INITIAL_FORMS": len(line_ids),
+                 "lines-MIN_NUM_FORMS": 0, "lines-MAX_NUM_FORMS": 1000})
+    for i, line_id in enumerate(line_ids):
+        data.update({f"lines-{i}-id": line_id, f"lines-{i}-note": note.pk})
+    assert 'name="owner"' not in page and 'name="status"' not in page
+    return data
+
+
+def test_admin_cannot_change_a_notes_owner_or_status(admin_client_logged_in, queue_notes, other_user):
+    client = admin_client_logged_in
+    note = queue_notes["a"]
+    data = {**note_change_form(client, note), "original_name": "renamed.jpg", "owner": other_user.pk, "status": "queued"}
+    response = client.post(reverse("admin:ocr_app_note_change", args=[note.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    note.refresh_from_db()
+    assert (note.original_name, note.owner, note.status) == ("renamed.jpg", queue_notes["a"].owner, "done")
+    assert set(Line.objects.filter(note=note).values_list("owner", flat=True)) == {note.owner_id}
+    assert [r.note.pk for r in search_notes(note.owner, "plumbcr").notes] == [note.pk]
+    assert search_notes(other_user, "plumbcr").notes == []
+    # Notes come from uploads only.
+    assert client.get(reverse("admin:ocr_app_note_add")).status_code == 403
