@@ -674,8 +674,14 @@ def test_admin_bulk_accept_needs_the_change_permission(client, queue_notes, djan
     assert client.get(changelist).status_code == 200
     client.post(changelist, {"action": "accept_lines", "_selected_action": flagged})
     assert not Line.objects.filter(reviewed_at__isnull=False).exists()
-    assert client.post(reverse("admin:ocr_app_line_change", args=[flagged[0]]), {"text": "forged"}).status_code == 403
+    change = reverse("admin:ocr_app_line_change", args=[flagged[0]])
+    assert client.post(change, {"text": "forged"}).status_code == 403
     assert Line.objects.get(pk=flagged[0]).text != "forged"
+    # The line's history is a review page: no link to it for an account that may not review.
+    history = reverse("ocr_app:review_history", args=[flagged[0]])
+    assert history not in client.get(change).content.decode()
+    client.force_login(allow_review(viewer))
+    assert history in client.get(change).content.decode()
 
 
 def note_change_form(client, note) -> dict:
