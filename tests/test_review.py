@@ -637,7 +637,7 @@ def test_admin_line_edits_that_cannot_be_saved_say_why(admin_client_logged_in, q
     recognising = line_of(queue_notes["a"], 2)
     Note.objects.filter(pk=recognising.note_id).update(status="processing")
     response = edit(recognising, "Pay the bill")
-    assert response.status_code == 200 and "being recognised again" in response.content.decode()
+    assert response.status_code == 200 and "being recognised" in response.content.decode()
     assert unchanged(recognising)
     assert not ReviewEvent.objects.exists()
 

@@ -158,8 +158,8 @@ def refusal(line_id: int, reviewer, reach: Reach) -> str | None:
         return "This line no longer exists (its note was reprocessed or deleted)."
     if not Line.objects.filter(pk=line_id).filter(_within(reach, reviewer, now)).exists():
         if line.note.status != NoteStatus.DONE:
-            return "This line's note is being recognised again; its lines will be replaced."
-        return "This line is not waiting for review (it was reviewed already)."
+            return "This line's note is being recognised; its lines will be replaced."
+        return "This line is not waiting for review (it was reviewed already, or read with confidence)."
     if line.claimed_by_id not in (None, reviewer.pk) and line.claimed_until and line.claimed_until > now:
         return "Another reviewer is working on this line."
     return None
