@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -27,12 +29,18 @@ class NoteAdmin(admin.ModelAdmin):
     list_display = ("original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
     list_filter = ("status", "engine_name", "partial_result")
     search_fields = ("original_name", "sha256", "owner__username")
+    # Owner and status are kept read-only: a note's lines, search document and words
+    # belong to its owner, and its status is the worker's; a hand edit would split them.
     readonly_fields = (
-        "image", "preview", "thumbnail", "sha256", "size_bytes", "width", "height", "image_format",
+        "owner", "status", "image", "preview", "thumbnail", "sha256", "size_bytes", "width", "height", "image_format",
         "content_type", "uploaded_at", "queued_at", "started_at", "finished_at", "heartbeat_at", "attempts",
         "run_token", "task_id", "engine_name", "engine_version", "partial_result", "processing_seconds",
     )
     inlines = [LineInline]
+
+    def has_add_permission(self, request):
+        # Notes come from uploads (checked, stored, queued), never from a bare form.
+        return False
 
 
 class ConfidenceFilter(admin.SimpleListFilter):
@@ -67,18 +75,46 @@ class ReviewedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.action(description="Accept the selected lines as read")
+@admin.action(description="Accept the selected lines as read", permissions=["change"])
 def accept_lines(modeladmin, request, queryset):
-    accepted = failed = 0
+    accepted = 0
+    refused: dict[str, int] = {}
     for line_id in queryset.values_list("pk", flat=True):
         try:
-            review.accept_line(line_id, request.user)
+            review.accept_line(line_id, request.user, reach=review.Reach.ADMIN)
             accepted += 1
-        except review.ReviewError:
-            failed += 1
+        except review.ReviewError as exc:
+            refused[str(exc)] = refused.get(str(exc), 0) + 1
     modeladmin.message_user(request, f"Accepted {accepted} line(s).")
-    if failed:
-        modeladmin.message_user(request, f"{failed} line(s) are held by another reviewer; left alone.", messages.WARNING)
+    for reason, count in refused.items():
+        modeladmin.message_user(request, f"{count} line(s) left alone: {reason}", messages.WARNING)
+
+
+class LineAdminForm(forms.ModelForm):
+    """Says why an edit cannot be saved (too long, held by a reviewer, note being
+    recognised) on the form, before ``save_model`` makes the correction."""
+
+    class Meta:
+        model = Line
+        fields = ("text",)
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_text(self):
+        try:
+            return review.clean_text(self.cleaned_data["text"])
+        except review.ReviewError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        if "text" in self.changed_data and not self.errors:
+            reason = review.refusal(self.instance.pk, self.request.user, review.Reach.ADMIN)
+            if reason:
+                raise ValidationError(reason)
+        return cleaned
 
 
 @admin.register(Line)
@@ -88,6 +124,7 @@ class LineAdmin(admin.ModelAdmin):
     search_fields = ("text", "ocr_text", "note__original_name")
     list_select_related = ("note", "owner")
     actions = [accept_lines]
+    form = LineAdminForm
     fields = ("note", "order", "text", "ocr_text", "confidence", "needs_review", "reviewed_at", "reviewed_by", "history")
     readonly_fields = ("note", "order", "ocr_text", "confidence", "needs_review", "reviewed_at", "reviewed_by", "history")
 
@@ -102,10 +139,36 @@ class LineAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class FormForRequest(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return FormForRequest
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The history page is a review page: only for those who may open it.
+        return fields if review.may_review(request.user) else [f for f in fields if f != "history"]
+
     def save_model(self, request, obj, form, change):
         # A text edited here is a correction like any other: event, index, vocabulary.
-        if "text" in form.changed_data:
-            review.correct_line(obj.pk, request.user, obj.text)
+        if "text" not in form.changed_data:
+            return
+        try:
+            review.correct_line(obj.pk, request.user, obj.text, reach=review.Reach.ADMIN)
+        except review.ReviewError as exc:
+            # Refused after the form checked (a reviewer claimed the line meanwhile).
+            obj.review_refusal = str(exc)
+
+    def response_change(self, request, obj):
+        refusal = getattr(obj, "review_refusal", None)
+        if refusal:
+            self.message_user(request, f"Not saved: {refusal}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "review_queue_url": reverse("ocr_app:review_queue")}

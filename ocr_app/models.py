@@ -128,6 +128,8 @@ class Line(models.Model):
 
     class Meta:
         ordering = ["note", "order"]
+        # Given in the admin's user and group pages; what it allows is in services.review.
+        permissions = [("review_line", "Can review other users' lines waiting for review")]
         constraints = [
             models.UniqueConstraint(fields=["note", "order"], name="line_unique_order_in_note"),
             models.CheckConstraint(

@@ -1,4 +1,5 @@
-"""The review queue pages, for staff only. Logic lives in ``services.review``."""
+"""The review queue pages, for accounts with the review permission. Logic (and which
+lines a reviewer may reach) lives in ``services.review``."""
 
 from __future__ import annotations
 
@@ -12,20 +13,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .images import InvalidImage
-from .models import Line
 from .services import accuracy, review
 
 SKIPPED_SESSION_KEY = "review_skipped"
 
 
-def staff_required(view):
-    """Signed-in staff only; everyone else signed in gets 403 whatever they ask for."""
+def reviewer_required(view):
+    """Signed-in reviewers only; anyone else signed in (staff too) gets 403 whatever
+    they ask for, before any line is looked up."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can review lines.")
+        if not review.may_review(request.user):
+            raise PermissionDenied("Reviewing lines needs the review permission.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -35,7 +36,7 @@ def _skipped(request: HttpRequest) -> list[int]:
     return request.session.get(SKIPPED_SESSION_KEY, [])
 
 
-@staff_required
+@reviewer_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     if "restart" in request.GET:
@@ -60,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@reviewer_required
 @require_POST
 def act(request: HttpRequest, pk: int) -> HttpResponse:
     """One reviewer action on a line, then on to the next line."""
@@ -83,10 +84,10 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("ocr_app:review_queue")
 
 
-@staff_required
+@reviewer_required
 @require_GET
 def crop(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(Line.objects.select_related("note"), pk=pk)
+    line = get_object_or_404(review.lines_open_to(request.user).select_related("note"), pk=pk)
     try:
         data = review.line_crop(line)
     except (InvalidImage, FileNotFoundError) as exc:
@@ -96,10 +97,11 @@ def crop(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@staff_required
+@reviewer_required
 @require_http_methods(["GET", "POST"])
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(Line.objects.select_related("note", "note__owner", "reviewed_by"), pk=pk)
+    # A line out of the reviewer's reach is a 404, like one that does not exist.
+    line = get_object_or_404(review.lines_open_to(request.user).select_related("note", "note__owner", "reviewed_by"), pk=pk)
     if request.method == "POST":
         try:
             review.restore_text(pk, request.user, request.POST.get("text", ""))
@@ -118,7 +120,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_required
+@reviewer_required
 @require_GET
 def accuracy_report(request: HttpRequest) -> HttpResponse:
     lines = accuracy.reviewed_lines()

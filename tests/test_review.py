@@ -7,6 +7,8 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -23,9 +25,23 @@ from tests.notegen import encode, render_note
 pytestmark = pytest.mark.django_db
 
 
+def allow_review(user):
+    """Give ``user`` the review permission, as an admin does on the user's page."""
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="ocr_app", codename="review_line"))
+    return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached per object
+
+
+@pytest.fixture
+def reviewer(staff_user):
+    """Sam, staff with the review permission."""
+    return allow_review(staff_user)
+
+
 @pytest.fixture
 def second_reviewer(django_user_model):
-    return django_user_model.objects.create_user("rita", "rita@example.com", "rita-password-1", is_staff=True)
+    return allow_review(
+        django_user_model.objects.create_user("rita", "rita@example.com", "rita-password-1", is_staff=True)
+    )
 
 
 @pytest.fixture
@@ -200,21 +216,21 @@ def test_too_long_text_is_refused_and_nothing_changes(queue_notes, staff_user):
     assert line.text == "Call the plumbcr" and line.reviewed_at is None
 
 
-def test_any_earlier_text_can_be_restored_and_that_is_recorded(queue_notes, user, staff_user, second_reviewer):
+def test_any_earlier_text_can_be_restored_and_that_is_recorded(queue_notes, user, staff_user):
     line = line_of(queue_notes["a"], 0)
     review.correct_line(line.pk, staff_user, "Call the plumber")
-    review.correct_line(line.pk, second_reviewer, "Call the plumber today")
+    review.correct_line(line.pk, user, "Call the plumber today")  # the owner, on her own note
     line.refresh_from_db()
     assert review.earlier_texts(line) == ["Call the plumbcr", "Call the plumber"]
 
-    event = review.restore_text(line.pk, staff_user, "Call the plumbcr")
+    event = review.restore_text(line.pk, user, "Call the plumbcr")
     line.refresh_from_db()
     assert line.text == "Call the plumbcr" and not line.is_corrected
     assert (event.action, event.old_text, event.new_text) == (ReviewAction.RESTORE, "Call the plumber today", "Call the plumbcr")
     assert [e.action for e in line.events.order_by("created_at", "pk")] == ["correct", "correct", "restore"]
     assert [(r.note.pk, r.fuzzy) for r in search_notes(user, "plumbcr").notes] == [(queue_notes["a"].pk, False)]
     with pytest.raises(review.ReviewError, match="history"):
-        review.restore_text(line.pk, staff_user, "something never there")
+        review.restore_text(line.pk, user, "something never there")
 
 
 def test_history_outlives_a_reprocess_that_replaces_the_lines(queue_notes, staff_user):
@@ -243,8 +259,9 @@ def test_accuracy_from_reviews(user, staff_user):
     lines = list(note.lines.order_by("order"))
     review.correct_line(lines[0].pk, staff_user, "plumber")  # 1 edit, flagged at 75
     review.accept_line(lines[1].pk, staff_user)  # right, flagged at 75
-    review.correct_line(lines[2].pk, staff_user, "bills")  # 2 edits, not flagged at 75
-    review.accept_line(lines[3].pk, staff_user)  # right, not flagged
+    # Lines no one flagged: only their owner reviews those.
+    review.correct_line(lines[2].pk, user, "bills")  # 2 edits, not flagged at 75
+    review.accept_line(lines[3].pk, user)  # right, not flagged
 
     reviewed = accuracy.reviewed_lines()
     [engine] = accuracy.engine_accuracy(reviewed)
@@ -255,10 +272,10 @@ def test_accuracy_from_reviews(user, staff_user):
     assert (outcomes[90].flagged, outcomes[90].caught_percent) == (3, 100.0)
 
 
-def test_accuracy_page_shows_the_figures(client, user, staff_user):
+def test_accuracy_page_shows_the_figures(client, user, reviewer):
     note = make_note(user, ["plumbcr"], confidences=[60.0])
-    review.correct_line(note.lines.get().pk, staff_user, "plumber")
-    client.force_login(staff_user)
+    review.correct_line(note.lines.get().pk, reviewer, "plumber")
+    client.force_login(reviewer)
     page = client.get(reverse("ocr_app:review_accuracy")).content.decode()
     assert "rapidocr" in page and "14.3 %" in page  # 1 edit in 7 characters
     assert '<tr class="current"><td>75% (now)' in page
@@ -267,11 +284,11 @@ def test_accuracy_page_shows_the_figures(client, user, staff_user):
 # --- pages -------------------------------------------------------------------------
 
 
-def test_queue_page_shows_the_crop_the_text_and_the_counters(client, user, staff_user):
+def test_queue_page_shows_the_crop_the_text_and_the_counters(client, user, reviewer):
     image, drawn = render_note(["Call the plumber", "Buy milk"])
     note = make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[55.0, 95.0], image=encode(image),
                      boxes=[line.box for line in drawn])
-    client.force_login(staff_user)
+    client.force_login(reviewer)
     page = client.get(reverse("ocr_app:review_queue")).content.decode()
     line = note.lines.get(order=0)
     assert 'value="Call the plumbcr"' in page
@@ -287,20 +304,20 @@ def test_queue_page_shows_the_crop_the_text_and_the_counters(client, user, staff
         assert cut.width == min(line.x + line.width + margin, image.width) - max(0, line.x - margin)
 
 
-def test_queue_actions_through_the_page(client, queue_notes, user, staff_user):
-    client.force_login(staff_user)
+def test_queue_actions_through_the_page(client, queue_notes, user, reviewer):
+    client.force_login(reviewer)
     client.get(reverse("ocr_app:review_queue"))
-    first = Line.objects.get(claimed_by=staff_user)
+    first = Line.objects.get(claimed_by=reviewer)
     response = client.post(reverse("ocr_app:review_act", args=[first.pk]), {"action": "save", "text": "Dentist at 5pm"})
     assert response.status_code == 302 and response["Location"] == reverse("ocr_app:review_queue")
     assert Line.objects.get(pk=first.pk).text == "Dentist at 5pm"
 
     page = client.get(reverse("ocr_app:review_queue")).content.decode()
-    second = Line.objects.get(claimed_by=staff_user)
+    second = Line.objects.get(claimed_by=reviewer)
     assert second.text == "Renew passpor" and 'value="Renew passpor"' in page
     client.post(reverse("ocr_app:review_act", args=[second.pk]), {"action": "skip"})
     client.get(reverse("ocr_app:review_queue"))
-    third = Line.objects.get(claimed_by=staff_user)
+    third = Line.objects.get(claimed_by=reviewer)
     assert third.text == "Call the plumbcr"
     client.post(reverse("ocr_app:review_act", args=[third.pk]), {"action": "accept_note", "text": "ignored"})
     page = client.get(reverse("ocr_app:review_queue")).content.decode()
@@ -317,10 +334,10 @@ def test_the_owner_sees_a_corrected_mark_on_the_note_page(alice_client, queue_no
     assert page.count('class="flag corrected"') == 1
 
 
-def test_history_page_lists_changes_and_restores(client, queue_notes, staff_user):
+def test_history_page_lists_changes_and_restores(client, queue_notes, reviewer):
     line = line_of(queue_notes["a"], 0)
-    review.correct_line(line.pk, staff_user, "Call the <b>plumber</b>")
-    client.force_login(staff_user)
+    review.correct_line(line.pk, reviewer, "Call the <b>plumber</b>")
+    client.force_login(reviewer)
     url = reverse("ocr_app:review_history", args=[line.pk])
     page = client.get(url).content.decode()
     assert "Call the &lt;b&gt;plumber&lt;/b&gt;" in page and "<b>plumber</b>" not in page
@@ -344,7 +361,9 @@ def review_urls(line_id: int):
     ]
 
 
-def test_every_review_url_is_for_staff_only(queue_notes, user, staff_user):
+def test_every_review_url_needs_the_review_permission(queue_notes, user, staff_user, reviewer):
+    """Signed out: off to sign in. Signed in without the permission, staff or not, and
+    whoever's line it is: 403 from every door, before any line is looked up."""
     own_line = line_of(queue_notes["a"], 0)  # alice's own line: still not hers to review
     others_line = line_of(queue_notes["b"], 0)
     line_ids = [own_line.pk, others_line.pk, 999999]
@@ -358,26 +377,196 @@ def test_every_review_url_is_for_staff_only(queue_notes, user, staff_user):
     anonymous = Client()
     ordinary = Client()
     ordinary.force_login(user)
+    staff_without_permission = type(user).objects.create_user("stan", password="stan-password-1", is_staff=True)
+    staff = Client()
+    staff.force_login(staff_without_permission)
     for line_id in line_ids:
         for method, url, data in review_urls(line_id):
             response = getattr(anonymous, method)(url, data)
             assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
             assert getattr(ordinary, method)(url, data).status_code == 403, url
+            assert getattr(staff, method)(url, data).status_code == 403, url
     assert not ReviewEvent.objects.exists()
     assert Line.objects.filter(reviewed_at__isnull=False).count() == 0
+    assert not Line.objects.filter(claimed_by__isnull=False).exists()
 
-    staff = Client()
-    staff.force_login(staff_user)
-    for method, url, data in review_urls(own_line.pk):
-        if method == "get":
-            assert staff.get(url).status_code == 200, url
+    allowed = Client()
+    allowed.force_login(reviewer)
+    assert allowed.get(reverse("ocr_app:review_queue")).status_code == 200
+    assert allowed.get(reverse("ocr_app:review_accuracy")).status_code == 200
+    held = Line.objects.get(claimed_by=reviewer)
+    assert allowed.get(reverse("ocr_app:review_crop", args=[held.pk])).status_code == 200
+    assert allowed.get(reverse("ocr_app:review_history", args=[held.pk])).status_code == 200
 
 
-def test_ordinary_users_see_no_review_link(alice_client, staff_user):
+def test_the_issues_probe_staff_without_the_permission_cannot_rewrite_a_confident_line(client, other_user, staff_user):
+    """The issue's probe: a staff account with no permissions posted a new text for
+    another user's confidently read line through the review page, and it was saved."""
+    note = make_note(other_user, ["Dentist at 4pm"], confidences=[98.0])
+    line = note.lines.get()
+    client.force_login(staff_user)
+    response = client.post(reverse("ocr_app:review_act", args=[line.pk]), {"action": "save", "text": "rewritten"})
+    assert response.status_code == 403
+    assert client.get(reverse("ocr_app:review_history", args=[line.pk])).status_code == 403
+    assert client.get(reverse("ocr_app:review_crop", args=[line.pk])).status_code == 403
+    line.refresh_from_db()
+    assert (line.text, line.reviewed_at) == ("Dentist at 4pm", None)
+    assert not ReviewEvent.objects.exists()
+    # With the permission it is still refused: the line waits for no review.
+    allow_review(staff_user)
+    response = client.post(reverse("ocr_app:review_act", args=[line.pk]), {"action": "save", "text": "rewritten"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.text, line.reviewed_at) == ("Dentist at 4pm", None)
+    assert not ReviewEvent.objects.exists()
+
+
+def blank_image() -> bytes:
+    return encode(Image.new("RGB", (1000, 320), "white"))
+
+
+def message_texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def assert_out_of_reach(client, line: Line) -> None:
+    """Every review door refuses ``line`` and nothing about it changes."""
+    before = Line.objects.filter(pk=line.pk).values().get()
+    events_before = ReviewEvent.objects.count()
+    for action in ("save", "accept", "accept_note"):
+        response = client.post(reverse("ocr_app:review_act", args=[line.pk]), {"action": action, "text": "rewritten"})
+        assert response.status_code == 302, action
+        assert any("not waiting for review" in m or "being recognised" in m for m in message_texts(response)), action
+    assert client.get(reverse("ocr_app:review_crop", args=[line.pk])).status_code == 404
+    assert client.get(reverse("ocr_app:review_history", args=[line.pk])).status_code == 404
+    assert client.post(reverse("ocr_app:review_history", args=[line.pk]), {"text": line.ocr_text}).status_code == 404
+    assert Line.objects.filter(pk=line.pk).values().get() == before
+    assert ReviewEvent.objects.count() == events_before
+
+
+def test_on_other_peoples_notes_a_reviewer_reaches_only_lines_waiting_for_review(client, user, other_user, reviewer, second_reviewer):
+    waiting, confident = make_note(other_user, ["Renew passpor", "Dentist at 4pm"], confidences=[60.0, 98.0],
+                                   image=blank_image()).lines.order_by("order")
+    already_reviewed = make_note(other_user, ["Pay the bi11"], confidences=[50.0]).lines.get()
+    review.accept_line(already_reviewed.pk, second_reviewer)
+    recognising = make_note(user, ["Call the plumbcr"], confidences=[40.0])
+    Note.objects.filter(pk=recognising.pk).update(status="processing")
+    # Even a line the reviewer holds is out of reach while its note is being recognised.
+    Line.objects.filter(note=recognising).update(claimed_by=reviewer, claimed_until=timezone.now() + timedelta(minutes=5))
+
+    client.force_login(reviewer)
+    for line in (confident, already_reviewed, recognising.lines.get()):
+        assert_out_of_reach(client, line)
+    assert list(ReviewEvent.objects.values_list("reviewer__username", flat=True)) == ["rita"]
+
+    # The waiting line is the reviewer's to see and to correct.
+    assert client.get(reverse("ocr_app:review_crop", args=[waiting.pk])).status_code == 200
+    assert client.get(reverse("ocr_app:review_history", args=[waiting.pk])).status_code == 200
+    client.post(reverse("ocr_app:review_act", args=[waiting.pk]), {"action": "save", "text": "Renew passport"})
+    waiting.refresh_from_db()
+    assert (waiting.text, waiting.reviewed_by) == ("Renew passport", reviewer)
+
+
+def test_a_line_the_reviewer_holds_stays_theirs_and_one_held_by_another_is_not(client, other_user, reviewer, second_reviewer):
+    mine, theirs = make_note(other_user, ["Renew passpor", "Dentist at 4pm"], confidences=[60.0, 61.0],
+                             image=blank_image()).lines.order_by("order")
+    until = timezone.now() + timedelta(minutes=5)
+    # Sam's held line stopped waiting meanwhile (e.g. the threshold went down): still his to finish.
+    Line.objects.filter(pk=mine.pk).update(claimed_by=reviewer, claimed_until=until, needs_review=False, confidence=90.0)
+    Line.objects.filter(pk=theirs.pk).update(claimed_by=second_reviewer, claimed_until=until)
+
+    client.force_login(reviewer)
+    response = client.post(reverse("ocr_app:review_act", args=[theirs.pk]), {"action": "save", "text": "Dentist at 5pm"})
+    assert "Another reviewer is working on this line." in message_texts(response)
+    theirs.refresh_from_db()
+    assert theirs.text == "Dentist at 4pm" and theirs.reviewed_at is None
+
+    assert client.get(reverse("ocr_app:review_crop", args=[mine.pk])).status_code == 200
+    client.post(reverse("ocr_app:review_act", args=[mine.pk]), {"action": "save", "text": "Renew passport"})
+    mine.refresh_from_db()
+    assert (mine.text, mine.reviewed_by, mine.claimed_by) == ("Renew passport", reviewer, None)
+
+
+def test_a_reviewer_may_see_and_undo_their_own_change_and_no_one_elses(client, other_user, reviewer, second_reviewer):
+    line = make_note(other_user, ["Renew passpor"], confidences=[60.0], image=blank_image()).lines.get()
+    client.force_login(reviewer)
+    client.post(reverse("ocr_app:review_act", args=[line.pk]), {"action": "save", "text": "Renew passport"})
+    history = reverse("ocr_app:review_history", args=[line.pk])
+    assert "Renew passport" in client.get(history).content.decode()
+    assert client.get(reverse("ocr_app:review_crop", args=[line.pk])).status_code == 200
+
+    # Rita did not make the last change: the line is out of her reach, history included.
+    rita = Client()
+    rita.force_login(second_reviewer)
+    assert rita.get(history).status_code == 404
+    assert rita.post(history, {"text": "Renew passpor"}).status_code == 404
+    assert rita.get(reverse("ocr_app:review_crop", args=[line.pk])).status_code == 404
+    # Nor may Sam correct it again through the queue: only undo.
+    response = client.post(reverse("ocr_app:review_act", args=[line.pk]), {"action": "save", "text": "Renew passports"})
+    assert any("not waiting for review" in m for m in message_texts(response))
+    line.refresh_from_db()
+    assert line.text == "Renew passport"
+
+    assert client.post(history, {"text": "Renew passpor"}).status_code == 302
+    line.refresh_from_db()
+    assert (line.text, line.reviewed_by) == ("Renew passpor", reviewer)
+    assert list(line.events.order_by("created_at", "pk").values_list("action", "reviewer__username")) == [
+        ("correct", "sam"), ("restore", "sam"),
+    ]
+
+
+def test_an_owner_with_the_permission_reviews_any_line_of_their_own_notes(client, user, queue_notes):
+    confident = line_of(queue_notes["sure"], 0)
+    client.force_login(user)
+    # The permission is still what opens the review pages...
+    assert client.post(reverse("ocr_app:review_act", args=[confident.pk]), {"action": "accept"}).status_code == 403
+    # ...but on her own notes the waiting rule does not hold her back.
+    client.force_login(allow_review(user))
+    assert client.get(reverse("ocr_app:review_history", args=[confident.pk])).status_code == 200
+    client.post(reverse("ocr_app:review_act", args=[confident.pk]), {"action": "save", "text": "Water the roses"})
+    confident.refresh_from_db()
+    assert (confident.text, confident.reviewed_by) == ("Water the roses", user)
+
+
+def test_only_reviewers_see_the_review_links(alice_client, staff_user, reviewer):
     assert reverse("ocr_app:review_queue") not in alice_client.get(reverse("ocr_app:note_list")).content.decode()
-    staff = Client()
-    staff.force_login(staff_user)
-    assert reverse("ocr_app:review_queue") in staff.get(reverse("ocr_app:note_list")).content.decode()
+    stan = Client()
+    stan.force_login(type(staff_user).objects.create_user("stan", password="stan-password-1", is_staff=True))
+    page = stan.get(reverse("ocr_app:note_list")).content.decode()
+    assert reverse("ocr_app:review_queue") not in page and reverse("admin:index") in page
+    assert 'id="review-queue-link"' not in stan.get(reverse("admin:index")).content.decode()
+    sam = Client()
+    sam.force_login(reviewer)
+    assert reverse("ocr_app:review_queue") in sam.get(reverse("ocr_app:note_list")).content.decode()
+    assert 'id="review-queue-link"' in sam.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_gives_the_review_permission_to_todays_staff(django_user_model):
+    """The database as the previous version left it: no review permission, migration
+    0010 not applied. ``migrate`` makes the permission and gives it to staff only."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.db.migrations.recorder import MigrationRecorder
+
+    staff = django_user_model.objects.create_user("stan", password="stan-password-1", is_staff=True)
+    django_user_model.objects.create_user("olga", password="olga-password-1")
+    django_user_model.objects.create_user("ivan", password="ivan-password-1", is_staff=True, is_active=False)
+    Permission.objects.filter(codename="review_line").delete()
+    # Later migrations (if any) are recorded again afterwards: their changes are in place.
+    MigrationRecorder(connection).migration_qs.filter(app="ocr_app", name__gte="0010").delete()
+    assert not django_user_model.objects.get(pk=staff.pk).has_perm(review.REVIEW_PERMISSION)
+
+    call_command("migrate", "ocr_app", "0010_review_permission", verbosity=0)
+    call_command("migrate", fake=True, verbosity=0)
+    ContentType.objects.clear_cache()
+    fresh = {u.username: u for u in django_user_model.objects.all()}
+    assert fresh["stan"].has_perm(review.REVIEW_PERMISSION) and review.may_review(fresh["stan"])
+    assert not fresh["olga"].has_perm(review.REVIEW_PERMISSION)
+    assert Permission.objects.filter(codename="review_line").count() == 1
+    # Every staff account gets it; a disabled one can use it only once enabled again.
+    assert fresh["ivan"].user_permissions.filter(codename="review_line").exists()
+    assert not review.may_review(fresh["ivan"])
 
 
 # --- admin -------------------------------------------------------------------------
@@ -425,3 +614,102 @@ def test_admin_review_events_are_read_only(admin_client_logged_in, queue_notes, 
     event.refresh_from_db()
     assert event.new_text == "Call the plumbcr"
     assert client.post(reverse("admin:ocr_app_reviewevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_admin_line_edits_that_cannot_be_saved_say_why(admin_client_logged_in, queue_notes, second_reviewer):
+    client = admin_client_logged_in
+
+    def edit(line, text):
+        return client.post(reverse("admin:ocr_app_line_change", args=[line.pk]), {"text": text})
+
+    def unchanged(line):
+        fresh = Line.objects.get(pk=line.pk)
+        return fresh.text == line.text and fresh.reviewed_at is None
+
+    too_long = line_of(queue_notes["a"], 0)
+    response = edit(too_long, "x" * (review.MAX_LINE_LENGTH + 1))
+    assert response.status_code == 200 and "A line can hold at most 2000 characters." in response.content.decode()
+    assert unchanged(too_long)
+
+    held = review.claim_next_line(second_reviewer)
+    response = edit(held, "Dentist at 5pm")
+    assert response.status_code == 200 and "Another reviewer is working on this line." in response.content.decode()
+    assert unchanged(held)
+
+    recognising = line_of(queue_notes["a"], 2)
+    Note.objects.filter(pk=recognising.note_id).update(status="processing")
+    response = edit(recognising, "Pay the bill")
+    assert response.status_code == 200 and "being recognised" in response.content.decode()
+    assert unchanged(recognising)
+    assert not ReviewEvent.objects.exists()
+
+    # The admin reaches lines no one flagged too: an edit there is a correction.
+    confident = line_of(queue_notes["sure"], 0)
+    assert edit(confident, "Water the roses").status_code == 302
+    confident.refresh_from_db()
+    assert (confident.text, confident.reviewed_by) == ("Water the roses", client.admin)
+
+
+def test_an_admin_edit_refused_after_the_form_checked_it_is_a_message(admin_client_logged_in, queue_notes, second_reviewer, monkeypatch):
+    """A reviewer claims the line between the form's check and the save: the save,
+    under the line's lock, refuses; the admin says so instead of failing."""
+    from django import forms
+
+    from ocr_app.admin import LineAdminForm
+
+    monkeypatch.setattr(LineAdminForm, "clean", forms.ModelForm.clean)  # the claim comes after the check
+    held = review.claim_next_line(second_reviewer)
+    url = reverse("admin:ocr_app_line_change", args=[held.pk])
+    response = admin_client_logged_in.post(url, {"text": "Dentist at 5pm"})
+    assert response.status_code == 302 and response["Location"] == url
+    assert message_texts(response) == ["Not saved: Another reviewer is working on this line."]
+    held.refresh_from_db()
+    assert held.text == "Dentist at 4pm" and not ReviewEvent.objects.exists()
+
+
+def test_admin_bulk_accept_needs_the_change_permission(client, queue_notes, django_user_model):
+    viewer = django_user_model.objects.create_user("vera", password="vera-password-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(content_type__app_label="ocr_app", codename="view_line"))
+    client.force_login(viewer)
+    changelist = reverse("admin:ocr_app_line_changelist")
+    flagged = list(Line.objects.filter(needs_review=True).values_list("pk", flat=True))
+    assert client.get(changelist).status_code == 200
+    client.post(changelist, {"action": "accept_lines", "_selected_action": flagged})
+    assert not Line.objects.filter(reviewed_at__isnull=False).exists()
+    change = reverse("admin:ocr_app_line_change", args=[flagged[0]])
+    assert client.post(change, {"text": "forged"}).status_code == 403
+    assert Line.objects.get(pk=flagged[0]).text != "forged"
+    # The line's history is a review page: no link to it for an account that may not review.
+    history = reverse("ocr_app:review_history", args=[flagged[0]])
+    assert history not in client.get(change).content.decode()
+    client.force_login(allow_review(viewer))
+    assert history in client.get(change).content.decode()
+
+
+def note_change_form(client, note) -> dict:
+    """The admin's change form of ``note`` as a browser would send it back."""
+    page = client.get(reverse("admin:ocr_app_note_change", args=[note.pk])).content.decode()
+    data = {"original_name": note.original_name, "language": note.language, "error": note.error,
+            "requested_engine": note.requested_engine, "page_number": "", "page_count": ""}
+    line_ids = list(note.lines.order_by("order").values_list("pk", flat=True))
+    data.update({"lines-TOTAL_FORMS": len(line_ids), "lines-INITIAL_FORMS": len(line_ids),
+                 "lines-MIN_NUM_FORMS": 0, "lines-MAX_NUM_FORMS": 1000})
+    for i, line_id in enumerate(line_ids):
+        data.update({f"lines-{i}-id": line_id, f"lines-{i}-note": note.pk})
+    assert 'name="owner"' not in page and 'name="status"' not in page
+    return data
+
+
+def test_admin_cannot_change_a_notes_owner_or_status(admin_client_logged_in, queue_notes, other_user):
+    client = admin_client_logged_in
+    note = queue_notes["a"]
+    data = {**note_change_form(client, note), "original_name": "renamed.jpg", "owner": other_user.pk, "status": "queued"}
+    response = client.post(reverse("admin:ocr_app_note_change", args=[note.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    note.refresh_from_db()
+    assert (note.original_name, note.owner, note.status) == ("renamed.jpg", queue_notes["a"].owner, "done")
+    assert set(Line.objects.filter(note=note).values_list("owner", flat=True)) == {note.owner_id}
+    assert [r.note.pk for r in search_notes(note.owner, "plumbcr").notes] == [note.pk]
+    assert search_notes(other_user, "plumbcr").notes == []
+    # Notes come from uploads only.
+    assert client.get(reverse("admin:ocr_app_note_add")).status_code == 403

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
 import pytest
+from django.contrib.auth.models import Permission
 
 from ocr_app.models import ReviewAction, ReviewEvent
 from tests.factories import make_note
@@ -19,6 +19,13 @@ def press_and_load(page, key: str) -> None:
 
 
 @pytest.fixture
+def reviewer(staff_user):
+    """Sam, staff with the review permission."""
+    staff_user.user_permissions.add(Permission.objects.get(content_type__app_label="ocr_app", codename="review_line"))
+    return staff_user
+
+
+@pytest.fixture
 def unsure_note(user):
     """Alice's note whose three lines the engine misread, one with a better alternative."""
     truth = ["Buy fresh eggs", "Meet Priya at noon", "Pay the bills"]
@@ -30,7 +37,7 @@ def unsure_note(user):
     )
 
 
-def test_a_reviewer_corrects_three_lines_with_the_keyboard_and_search_follows(open_browsing, staff_user, user, unsure_note, shots):
+def test_a_reviewer_corrects_three_lines_with_the_keyboard_and_search_follows(open_browsing, reviewer, user, unsure_note, shots):
     page = open_browsing().sign_in("sam", "sam-password-1")
     page.goto("/review/")
     field = page.locator("#review-text")

@@ -381,10 +381,14 @@ def test_an_install_with_the_line_index_upgrades_on_migrate(user, restore_index_
                 cursor.execute(f"DROP TRIGGER {name} ON ocr_app_line")
             cursor.execute(f"ALTER TABLE ocr_app_line ADD COLUMN {postgres.OLD_COLUMN} tsvector")
         cursor.execute("DROP TABLE ocr_app_note_text")
-    MigrationRecorder(connection).migration_qs.filter(app="ocr_app", name="0008_note_search").delete()
+    # The previous version had none of the later migrations either (Django refuses a
+    # history with a gap); their changes are still in this database, so they are only
+    # recorded again once 0008 ran.
+    MigrationRecorder(connection).migration_qs.filter(app="ocr_app", name__gte="0008").delete()
     assert [e for e in checks.run_checks(databases=["default"]) if e.id.startswith("inkdex.E")] == []
 
-    call_command("migrate", verbosity=0)
+    call_command("migrate", "ocr_app", "0008_note_search", verbosity=0)
+    call_command("migrate", fake=True, verbosity=0)
     assert found(user, "costco bananas") == [user.notes.get().pk]
     assert index_drift() is None
     with connection.cursor() as cursor:

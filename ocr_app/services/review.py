@@ -1,4 +1,12 @@
-"""The review queue: staff check the lines the engine was unsure of.
+"""The review queue: reviewers check the lines the engine was unsure of.
+
+Who may review: accounts with the ``ocr_app.review_line`` permission (the views
+check it). Which lines an action may touch (checked here, under the line's lock):
+on someone else's note only a line waiting for review or held by the reviewer,
+and, to undo, a line whose last change is the reviewer's; never a line of a note
+being recognised. On their own notes an owner is not limited. The admin's line
+editor, behind the admin's own change permission, reaches any line of a
+finished note.
 
 Every action changes the line, its search index (triggers or a generated column,
 in the same transaction) and the user's vocabulary, and writes a review event;
@@ -12,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from django.conf import settings
 from django.db import transaction
@@ -23,10 +32,27 @@ from ..models import Line, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, record_words
 
 MAX_LINE_LENGTH = 2000
+REVIEW_PERMISSION = "ocr_app.review_line"
 
 
 class ReviewError(Exception):
     """An action that cannot be done, with a message for the reviewer."""
+
+
+class Reach(Enum):
+    """Which lines of other people's notes an action may touch."""
+
+    # The review pages: lines waiting for review, or held by the reviewer.
+    QUEUE = "queue"
+    # History and restore: those, and the lines whose last change is the reviewer's.
+    UNDO = "undo"
+    # The admin's line editor: any line of a finished note.
+    ADMIN = "admin"
+
+
+def may_review(user) -> bool:
+    """Whether ``user`` may use the review pages at all (inactive accounts have no permissions)."""
+    return user.is_authenticated and user.has_perm(REVIEW_PERMISSION)
 
 
 def review_threshold() -> float:
@@ -37,12 +63,35 @@ def claim_seconds() -> float:
     return settings.INKDEX["REVIEW_CLAIM_SECONDS"]
 
 
+def _waiting() -> Q:
+    return (
+        Q(reviewed_at__isnull=True, note__status=NoteStatus.DONE)
+        & (Q(needs_review=True) | Q(confidence__lt=review_threshold()))
+    )
+
+
+def _within(reach: Reach, reviewer, now: datetime) -> Q:
+    """The lines an action of ``reviewer`` may touch (see the module's docstring)."""
+    finished = Q(note__status=NoteStatus.DONE)
+    if reach is Reach.ADMIN:
+        others = finished
+    else:
+        others = _waiting() | (finished & Q(claimed_by=reviewer, claimed_until__gt=now))
+        if reach is Reach.UNDO:
+            # ``reviewed_by`` is whoever made the line's last change (every action sets it).
+            others |= finished & Q(reviewed_by=reviewer)
+    return Q(note__owner=reviewer) | others
+
+
+def lines_open_to(reviewer, reach: Reach = Reach.UNDO) -> QuerySet[Line]:
+    """Lines ``reviewer`` may look at (crop, history): by default those they may review or undo."""
+    return Line.objects.filter(_within(reach, reviewer, timezone.now()))
+
+
 def pending_lines() -> QuerySet[Line]:
     """Lines waiting for a reviewer: a note's lines together and in reading order,
     the notes whose least sure line is least sure first."""
-    waiting = Line.objects.filter(reviewed_at__isnull=True, note__status=NoteStatus.DONE).filter(
-        Q(needs_review=True) | Q(confidence__lt=review_threshold())
-    )
+    waiting = Line.objects.filter(_waiting())
     # Over all the note's lines, so the order stays put while a note is being reviewed.
     least_sure = (
         Line.objects.filter(note=OuterRef("note")).order_by().values("note").annotate(least=Min("confidence")).values("least")
@@ -97,16 +146,30 @@ def skip_line(line_id: int, reviewer) -> None:
     Line.objects.filter(pk=line_id, claimed_by=reviewer).update(claimed_by=None, claimed_until=None)
 
 
-def _locked_line(line_id: int, reviewer) -> Line:
-    try:
-        line = Line.objects.select_for_update().select_related("note").get(pk=line_id)
-    except Line.DoesNotExist:
-        raise ReviewError("This line no longer exists (its note was reprocessed or deleted).") from None
-    held_by_other = (
-        line.claimed_by_id not in (None, reviewer.pk) and line.claimed_until and line.claimed_until > timezone.now()
-    )
-    if held_by_other:
-        raise ReviewError("Another reviewer is working on this line.")
+def refusal(line_id: int, reviewer, reach: Reach) -> str | None:
+    """Why ``reviewer`` may not change the line now, in words for them; None when they may.
+
+    Also for forms that want to say so before saving; the actions ask again under
+    the line's lock.
+    """
+    now = timezone.now()
+    line = Line.objects.select_related("note").filter(pk=line_id).first()
+    if line is None:
+        return "This line no longer exists (its note was reprocessed or deleted)."
+    if not Line.objects.filter(pk=line_id).filter(_within(reach, reviewer, now)).exists():
+        if line.note.status != NoteStatus.DONE:
+            return "This line's note is being recognised; its lines will be replaced."
+        return "This line is not waiting for review (it was reviewed already, or read with confidence)."
+    if line.claimed_by_id not in (None, reviewer.pk) and line.claimed_until and line.claimed_until > now:
+        return "Another reviewer is working on this line."
+    return None
+
+
+def _locked_line(line_id: int, reviewer, reach: Reach) -> Line:
+    line = Line.objects.select_for_update().select_related("note").filter(pk=line_id).first()
+    reason = refusal(line_id, reviewer, reach)
+    if reason is not None:
+        raise ReviewError(reason)
     return line
 
 
@@ -145,17 +208,17 @@ def clean_text(text: str) -> str:
 
 
 @transaction.atomic
-def accept_line(line_id: int, reviewer) -> ReviewEvent:
+def accept_line(line_id: int, reviewer, *, reach: Reach = Reach.QUEUE) -> ReviewEvent:
     """The engine read the line right."""
-    line = _locked_line(line_id, reviewer)
+    line = _locked_line(line_id, reviewer, reach)
     return _set_text(line, reviewer, line.text, ReviewAction.ACCEPT)
 
 
 @transaction.atomic
-def correct_line(line_id: int, reviewer, text: str) -> ReviewEvent:
+def correct_line(line_id: int, reviewer, text: str, *, reach: Reach = Reach.QUEUE) -> ReviewEvent:
     """Replace the line's text with the reviewer's; unchanged text counts as accepted."""
     text = clean_text(text)
-    line = _locked_line(line_id, reviewer)
+    line = _locked_line(line_id, reviewer, reach)
     action = ReviewAction.ACCEPT if text == line.text else ReviewAction.CORRECT
     return _set_text(line, reviewer, text, action)
 
@@ -163,7 +226,7 @@ def correct_line(line_id: int, reviewer, text: str) -> ReviewEvent:
 @transaction.atomic
 def accept_rest_of_note(line_id: int, reviewer) -> int:
     """Accept this line and every other waiting line of its note; returns how many."""
-    note_id = _locked_line(line_id, reviewer).note_id
+    note_id = _locked_line(line_id, reviewer, Reach.QUEUE).note_id
     now = timezone.now()
     accepted = 0
     for line in pending_lines().filter(note_id=note_id).filter(_free_for(reviewer, now)).select_for_update(of=("self",)):
@@ -186,8 +249,8 @@ def earlier_texts(line: Line) -> list[str]:
 
 @transaction.atomic
 def restore_text(line_id: int, reviewer, text: str) -> ReviewEvent:
-    """Put back a text the line held earlier."""
-    line = _locked_line(line_id, reviewer)
+    """Put back a text the line held earlier: the reviewer's undo."""
+    line = _locked_line(line_id, reviewer, Reach.UNDO)
     if text not in earlier_texts(line):
         raise ReviewError("That text is not in this line's history.")
     return _set_text(line, reviewer, text, ReviewAction.RESTORE)
