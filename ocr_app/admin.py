@@ -6,8 +6,11 @@ from django.utils.html import format_html
 
 from .models import ApiToken, Line, Note, ReviewEvent
 from .services import review, tokens
+from .signin_views import AdminSignInForm
 
 admin.site.site_header = "Inkdex administration"
+# A try refused by the sign-in limits says how long to wait, as on the sign-in page.
+admin.site.login_form = AdminSignInForm
 
 
 class LineInline(admin.TabularInline):
@@ -177,3 +180,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Key for {token.name!r} (copy it now, it is not shown again): {key}", messages.WARNING
         )
+
