@@ -261,6 +261,24 @@ def test_client_address_groups(meta, proxies, group, settings):
     assert client_address_group(request) == group
 
 
+def test_staff_see_current_blocks_in_the_admin_and_can_clear_them(user, django_user_model, clock):
+    from ocr_app.models import SignInLimit
+
+    for _ in range(6):
+        sign_in(Client(), "alice", "guess")
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-password-1")
+    staff = Client()
+    staff.force_login(admin)
+    changelist = reverse("admin:ocr_app_signinlimit_changelist")
+    page = staff.get(changelist, {"state": "blocked"}).content.decode()
+    assert "account alice from 203.0.113.7" in page
+    assert "address 203.0.113.7" not in page  # 5 failures do not block the address
+    blocked = SignInLimit.objects.filter(scope="account_address", account="alice")
+    response = staff.post(changelist, {"action": "clear_signin_limits", "_selected_action": [blocked.get().pk]})
+    assert response.status_code == 302
+    assert sign_in(Client(), "alice", PASSWORD).status_code == 302
+
+
 def _sign_in_in_parallel(tries: list[tuple[str, str]]) -> tuple[list[int], list[str]]:
     """Run the tries at once, each in its own thread and database connection.
 
