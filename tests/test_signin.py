@@ -334,3 +334,28 @@ def test_parallel_tries_from_one_address_cannot_slip_past_its_count(clock):
     statuses, checked = _sign_in_in_parallel([(f"user{i}", "192.0.2.9") for i in range(25)])
     assert len(checked) == 20
     assert statuses == [200] * 20 + [429] * 5
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_sign_in_says_how_long_to_wait_on_a_phone(open_browsing, user, clock, shots):
+    session = open_browsing({"width": 390, "height": 844})
+    page = session.page
+    page.goto("/accounts/login/")
+
+    def submit(password: str) -> None:
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+    for _ in range(5):
+        submit("guess")
+        assert "correct username and password" in page.get_by_role("alert").inner_text()
+    submit(PASSWORD)
+    assert page.get_by_role("alert").inner_text() == "Too many failed sign-ins. Try again in 1 second."
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=shots / "signin-refused-390.png", full_page=True)
+    assert "/accounts/login/" in page.url
+    # The browser reports the 429 as a failed load; here it is what the test expects.
+    session.errors[:] = [error for error in session.errors if "status of 429" not in error]
