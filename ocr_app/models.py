@@ -225,6 +225,7 @@ class SignInLimit(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = "sign-in limit"
         constraints = [
             models.UniqueConstraint(fields=["scope", "account", "address"], name="signin_limit_unique_key"),
         ]
