@@ -166,6 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password sign-in (the sign-in page, the admin's) goes through the limits here.
+AUTHENTICATION_BACKENDS = ["ocr_app.auth_backends.SignInLimitBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ocr_app:note_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -276,11 +278,27 @@ INKDEX = {
     # Workers delete the queue's records of tasks finished longer ago than this.
     "FINISHED_TASKS_KEPT_DAYS": env_int("INKDEX_FINISHED_TASKS_KEPT_DAYS", 7),
     "THUMBNAIL_SIZE": 480,
-    # Sign-in: this many failures within the window block further tries for
-    # that account (or from that address) until the window has passed.
-    "SIGNIN_MAX_FAILURES_PER_ACCOUNT": env_int("INKDEX_SIGNIN_MAX_FAILURES", 5),
+    # Sign-in limits (see ocr_app/services/signin.py). One account from one
+    # address: this many failures, then each further try waits 1 s, 2 s, 4 s...
+    "SIGNIN_MAX_FAILURES": env_int("INKDEX_SIGNIN_MAX_FAILURES", 5),
+    "SIGNIN_DELAY_SECONDS": env_float("INKDEX_SIGNIN_DELAY_SECONDS", 1.0),
+    "SIGNIN_MAX_DELAY_SECONDS": env_float("INKDEX_SIGNIN_MAX_DELAY_SECONDS", 900.0),
+    # One account from all addresses together: the same, with a short longest wait
+    # (an attacker must never hold a lock on the owner's account).
+    "SIGNIN_ACCOUNT_MAX_FAILURES": env_int("INKDEX_SIGNIN_ACCOUNT_MAX_FAILURES", 10),
+    "SIGNIN_ACCOUNT_MAX_DELAY_SECONDS": env_float("INKDEX_SIGNIN_ACCOUNT_MAX_DELAY_SECONDS", 60.0),
+    # Addresses an account signed in from within this many days skip the account-wide wait.
+    "SIGNIN_KNOWN_ADDRESS_DAYS": env_int("INKDEX_SIGNIN_KNOWN_ADDRESS_DAYS", 30),
+    # One address across accounts: this many failures within the window block it for the window.
     "SIGNIN_MAX_FAILURES_PER_ADDRESS": env_int("INKDEX_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20),
     "SIGNIN_WINDOW_SECONDS": env_int("INKDEX_SIGNIN_WINDOW_SECONDS", 900),
+    # Failures for an account after this long without another one are forgotten.
+    "SIGNIN_FORGET_SECONDS": env_int("INKDEX_SIGNIN_FORGET_SECONDS", 86_400),
+    # Behind a reverse proxy: the header carrying the client's address (e.g.
+    # X-Forwarded-For) and how many proxies append to it. Off by default: anyone
+    # can send that header, so only a proxy that sets it may be believed.
+    "CLIENT_IP_HEADER": env("INKDEX_CLIENT_IP_HEADER", ""),
+    "TRUSTED_PROXY_COUNT": env_int("INKDEX_TRUSTED_PROXY_COUNT", 1),
     # A reviewer holds a line this long; then another reviewer may take it.
     "REVIEW_CLAIM_SECONDS": env_float("INKDEX_REVIEW_CLAIM_SECONDS", 600.0),
 }

@@ -6,10 +6,13 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import ApiToken, Line, Note, ReviewEvent
-from .services import review, tokens
+from .models import ApiToken, Line, Note, ReviewEvent, SignInLimit
+from .services import review, signin, tokens
+from .signin_views import AdminSignInForm
 
 admin.site.site_header = "Inkdex administration"
+# A try refused by the sign-in limits says how long to wait, as on the sign-in page.
+admin.site.login_form = AdminSignInForm
 
 
 class LineInline(admin.TabularInline):
@@ -240,3 +243,42 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Key for {token.name!r} (copy it now, it is not shown again): {key}", messages.WARNING
         )
+
+
+class BlockedNowFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("blocked", "Blocked now"), ("known", "Account signed in from this address")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "blocked":
+            return queryset & signin.blocked_now()
+        if self.value() == "known":
+            return queryset.filter(signed_in_at__isnull=False)
+        return queryset
+
+
+@admin.action(description="Clear: let sign-ins through again", permissions=["delete"])
+def clear_signin_limits(modeladmin, request, queryset):
+    cleared = signin.clear(queryset)
+    modeladmin.message_user(request, f"Cleared {cleared} sign-in limit(s).")
+
+
+@admin.register(SignInLimit)
+class SignInLimitAdmin(admin.ModelAdmin):
+    """Failed sign-ins per account, address, and account from address; staff see
+    who is blocked and can clear them."""
+
+    list_display = ("__str__", "scope", "failures", "blocked_until", "last_failure_at", "signed_in_at")
+    list_filter = (BlockedNowFilter, "scope")
+    search_fields = ("account", "address")
+    ordering = (F("blocked_until").desc(nulls_last=True), F("last_failure_at").desc(nulls_last=True))
+    actions = [clear_signin_limits]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

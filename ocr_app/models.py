@@ -201,15 +201,43 @@ class VocabularyVersion(models.Model):
         return f"words of user {self.owner_id}, version {self.version}"
 
 
-class SignInFailure(models.Model):
-    """A failed sign-in, kept for a while to slow down password guessing."""
+class SignInLimit(models.Model):
+    """What slows down password guessing for one account, one address, or one
+    account from one address (see ``services.signin``)."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, db_index=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "account, from all addresses"
+        ADDRESS = "address", "address, all accounts"
+        ACCOUNT_ADDRESS = "account_address", "account from one address"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    # The user name as authentication normalises it (then case-folded); blank for an address.
+    account = models.CharField(max_length=150, blank=True)
+    # An IPv4 address or an IPv6 /64 network; blank for an account.
+    address = models.CharField(max_length=64, blank=True)
+    # Failed tries, counting tries whose password is still being checked.
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    # No try is let through before this.
+    blocked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    # For an account from one address: when the account last signed in from there.
+    signed_in_at = models.DateTimeField(null=True, blank=True)
+    # After this the row means nothing and may be deleted.
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "sign-in limit"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "account", "address"], name="signin_limit_unique_key"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.username} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"
+        if self.scope == self.Scope.ACCOUNT:
+            return f"account {self.account}"
+        if self.scope == self.Scope.ADDRESS:
+            return f"address {self.address}"
+        return f"account {self.account} from {self.address}"
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -1,57 +1,236 @@
-"""Slowing down password guessing: too many failed sign-ins for one account, or
-from one address, within a window block further tries for a while.
+"""Slowing down password guessing, on every way to sign in.
 
-Failures are kept in the database, so every web process (and machine) counts
-the same ones.
+Three counters take part in each try (``SignInLimit`` rows):
+
+- the account from one address: after ``SIGNIN_MAX_FAILURES`` failures each
+  further try from there waits, 1 s, then 2, 4, ... up to
+  ``SIGNIN_MAX_DELAY_SECONDS``;
+- the account from all addresses together: after
+  ``SIGNIN_ACCOUNT_MAX_FAILURES`` failures every try on it waits too, doubling
+  up to ``SIGNIN_ACCOUNT_MAX_DELAY_SECONDS`` (short, so an attacker never holds
+  a lock). Addresses the account recently signed in from are spared this wait,
+  so the owner is not kept out by someone guessing elsewhere;
+- the address across all accounts: ``SIGNIN_MAX_FAILURES_PER_ADDRESS``
+  failures within ``SIGNIN_WINDOW_SECONDS`` block it for that long.
+
+A try is counted as a failure *before* its password is checked, under a row
+lock, and taken back if the password was right: parallel tries cannot all
+pass a count that none of them has added to yet. A successful sign-in clears
+the account's counters (not those of other addresses guessing it). Counters
+live in the database, so every web process and machine shares them.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import SignInFailure
+from ..models import SignInLimit
+
+Scope = SignInLimit.Scope
+# Doubling stops mattering long before this; it keeps 2**n small.
+_MAX_DOUBLINGS = 30
+# A counter row just created is kept at least this long, even if it never counts a failure.
+_NEW_ROW_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in try: let through (``wait == 0``) or refused for ``wait`` seconds."""
+
+    account: str
+    address: str
+    wait: int = 0
 
 
 def _setting(name: str):
     return settings.INKDEX[name]
 
 
-def _window_start():
-    return timezone.now() - timedelta(seconds=_setting("SIGNIN_WINDOW_SECONDS"))
+def account_key(username: str) -> str:
+    """The account a user name signs in to, normalised as Django's sign-in form
+    does it (NFKC, so look-alike letters are one account), case-folded and
+    trimmed so that case and spacing variants count together too."""
+    name = get_user_model().normalize_username(str(username))
+    return name.strip().casefold()[:150]
 
 
-def _key(username: str) -> str:
-    return username.strip().lower()[:150]
+def _keys(account: str, address: str) -> list[tuple[str, str, str]]:
+    # Sorted: every try creates its rows in the same order.
+    return sorted(
+        [(Scope.ACCOUNT, account, ""), (Scope.ADDRESS, "", address), (Scope.ACCOUNT_ADDRESS, account, address)]
+    )
 
 
-def seconds_blocked(username: str, ip_address: str | None) -> int:
-    """How long before another sign-in may be tried for this account from this
-    address; 0 when it may be tried now."""
-    recent = SignInFailure.objects.filter(at__gte=_window_start())
-    failures = [recent.filter(username=_key(username)).order_by("-at")]
-    limits = [_setting("SIGNIN_MAX_FAILURES_PER_ACCOUNT")]
-    if ip_address:
-        failures.append(recent.filter(ip_address=ip_address).order_by("-at"))
-        limits.append(_setting("SIGNIN_MAX_FAILURES_PER_ADDRESS"))
-    wait = 0.0
-    for queryset, limit in zip(failures, limits):
-        times = list(queryset.values_list("at", flat=True)[:limit])
-        if len(times) >= limit:
-            # Blocked until the oldest of the last ``limit`` failures leaves the window.
-            free_at = times[-1] + timedelta(seconds=_setting("SIGNIN_WINDOW_SECONDS"))
-            wait = max(wait, (free_at - timezone.now()).total_seconds())
-    return max(0, math.ceil(wait))
+def _key_filter(keys) -> Q:
+    condition = Q(pk__in=[])
+    for scope, account, address in keys:
+        condition |= Q(scope=scope, account=account, address=address)
+    return condition
 
 
-def record_failure(username: str, ip_address: str | None) -> None:
-    SignInFailure.objects.create(username=_key(username), ip_address=ip_address or None)
-    # Old failures mean nothing any more.
-    SignInFailure.objects.filter(at__lt=_window_start()).delete()
+@contextmanager
+def _locked_rows(keys, now: datetime):
+    """The rows of ``keys`` (created when missing), locked in one transaction.
+
+    Rows are created outside the transaction and then locked in one order for
+    all tries: no try holds a row while waiting for one another try holds first.
+    """
+    while True:
+        SignInLimit.objects.bulk_create(
+            [SignInLimit(scope=scope, account=account, address=address, expires_at=now + _NEW_ROW_LIFETIME)
+             for scope, account, address in keys],
+            ignore_conflicts=True,
+        )
+        with transaction.atomic():
+            query = SignInLimit.objects.select_for_update().filter(_key_filter(keys))
+            rows = {(row.scope, row.account, row.address): row for row in query.order_by("scope", "account", "address")}
+            if len(rows) == len(keys):
+                yield rows
+                return
+        # An expired row was purged between creating and locking: create it again.
 
 
-def record_success(username: str) -> None:
-    SignInFailure.objects.filter(username=_key(username)).delete()
+def _purge_expired(now: datetime) -> None:
+    """Delete counters nobody has used for long; rows a try holds are left alone."""
+    with transaction.atomic():
+        expired = SignInLimit.objects.select_for_update(skip_locked=True).filter(expires_at__lt=now)
+        ids = list(expired.values_list("pk", flat=True)[:1000])
+        SignInLimit.objects.filter(pk__in=ids).delete()
+
+
+def _growing_delay(failures: int, free: int, longest: float) -> float:
+    if failures < free:
+        return 0.0
+    return min(float(longest), _setting("SIGNIN_DELAY_SECONDS") * 2 ** min(failures - free, _MAX_DOUBLINGS))
+
+
+def _forget_old_failures(row: SignInLimit, now: datetime) -> None:
+    if row.scope == Scope.ADDRESS:
+        counted_since, keep_seconds = row.first_failure_at, _setting("SIGNIN_WINDOW_SECONDS")
+    else:
+        counted_since, keep_seconds = row.last_failure_at, _setting("SIGNIN_FORGET_SECONDS")
+    if counted_since and counted_since <= now - timedelta(seconds=keep_seconds):
+        row.failures = 0
+        row.first_failure_at = row.last_failure_at = None
+
+
+def _is_known_address(pair: SignInLimit, now: datetime) -> bool:
+    return bool(pair.signed_in_at and pair.signed_in_at > now - timedelta(days=_setting("SIGNIN_KNOWN_ADDRESS_DAYS")))
+
+
+def _expiry(row: SignInLimit, now: datetime) -> datetime:
+    times = [now]
+    if row.blocked_until:
+        times.append(row.blocked_until)
+    if row.scope == Scope.ADDRESS and row.first_failure_at:
+        times.append(row.first_failure_at + timedelta(seconds=_setting("SIGNIN_WINDOW_SECONDS")))
+    if row.scope != Scope.ADDRESS and row.last_failure_at:
+        times.append(row.last_failure_at + timedelta(seconds=_setting("SIGNIN_FORGET_SECONDS")))
+    if row.signed_in_at:
+        times.append(row.signed_in_at + timedelta(days=_setting("SIGNIN_KNOWN_ADDRESS_DAYS")))
+    return max(times)
+
+
+def _count_failure(row: SignInLimit, now: datetime) -> None:
+    row.failures += 1
+    row.first_failure_at = row.first_failure_at or now
+    row.last_failure_at = now
+    if row.scope == Scope.ADDRESS:
+        blocked = row.failures >= _setting("SIGNIN_MAX_FAILURES_PER_ADDRESS")
+        delay = _setting("SIGNIN_WINDOW_SECONDS") if blocked else 0
+    elif row.scope == Scope.ACCOUNT:
+        free, longest = _setting("SIGNIN_ACCOUNT_MAX_FAILURES"), _setting("SIGNIN_ACCOUNT_MAX_DELAY_SECONDS")
+        delay = _growing_delay(row.failures, free, longest)
+    else:
+        free, longest = _setting("SIGNIN_MAX_FAILURES"), _setting("SIGNIN_MAX_DELAY_SECONDS")
+        delay = _growing_delay(row.failures, free, longest)
+    row.blocked_until = now + timedelta(seconds=delay) if delay else None
+    row.expires_at = _expiry(row, now)
+
+
+def begin_attempt(username: str, address: str) -> Attempt:
+    """Let a sign-in try through, counting it as failed until ``attempt_succeeded``
+    says otherwise; or refuse it, saying how many seconds to wait.
+
+    ``address`` is the client's address group (``client_address.client_address_group``).
+    """
+    now = timezone.now()
+    account = account_key(username)
+    keys = _keys(account, address)
+    with _locked_rows(keys, now) as rows:
+        for row in rows.values():
+            _forget_old_failures(row, now)
+        pair = rows[(Scope.ACCOUNT_ADDRESS, account, address)]
+        waiting = [rows[(Scope.ADDRESS, "", address)], pair]
+        if not _is_known_address(pair, now):
+            waiting.append(rows[(Scope.ACCOUNT, account, "")])
+        until = max((row.blocked_until for row in waiting if row.blocked_until), default=None)
+        if until is not None and until > now:
+            return Attempt(account, address, wait=math.ceil((until - now).total_seconds()))
+        for row in rows.values():
+            _count_failure(row, now)
+            row.save()
+    _purge_expired(now)
+    return Attempt(account, address)
+
+
+def attempt_succeeded(attempt: Attempt) -> None:
+    """The password was right: clear the account's counters for this address
+    and across addresses, remember the address as the account's, and take back
+    the failure counted for the address."""
+    now = timezone.now()
+    with _locked_rows(_keys(attempt.account, attempt.address), now) as rows:
+        for (scope, _account, _address), row in rows.items():
+            if scope == Scope.ADDRESS:
+                row.failures = max(0, row.failures - 1)
+                if row.failures < _setting("SIGNIN_MAX_FAILURES_PER_ADDRESS"):
+                    row.blocked_until = None
+            else:
+                row.failures = 0
+                row.first_failure_at = row.last_failure_at = row.blocked_until = None
+                if scope == Scope.ACCOUNT_ADDRESS:
+                    row.signed_in_at = now
+            row.expires_at = _expiry(row, now)
+            row.save()
+
+
+def blocked_now(now: datetime | None = None):
+    """The counters that refuse tries at the moment."""
+    return SignInLimit.objects.filter(blocked_until__gt=now or timezone.now())
+
+
+def clear(rows) -> int:
+    """Let tries through again: forget the failures of ``rows`` (an admin's decision)."""
+    return rows.update(failures=0, first_failure_at=None, last_failure_at=None, blocked_until=None)
+
+
+def wait_message(seconds: int) -> str:
+    if seconds < 60:
+        amount, unit = seconds, "second"
+    else:
+        amount, unit = math.ceil(seconds / 60), "minute"
+    return f"Too many failed sign-ins. Try again in {amount} {unit}{'' if amount == 1 else 's'}."
+
+
+# A refused try is refused inside authentication; the page showing the form
+# learns of it from the request.
+_REFUSAL_ATTRIBUTE = "inkdex_signin_wait"
+
+
+def remember_refusal(request, wait: int) -> None:
+    if request is not None:
+        setattr(request, _REFUSAL_ATTRIBUTE, wait)
+
+
+def refusal_wait(request) -> int:
+    """Seconds the sign-in try of ``request`` was told to wait; 0 if it was not refused."""
+    return getattr(request, _REFUSAL_ATTRIBUTE, 0)
