@@ -166,8 +166,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Every password sign-in (the sign-in page, the admin's) goes through the limits here.
-AUTHENTICATION_BACKENDS = ["ocr_app.auth_backends.SignInLimitBackend"]
+# Every password sign-in (the sign-in page, the admin's) goes through the limits of
+# the first backend, which answers every password try itself. ModelBackend stays
+# listed because sessions name the backend that signed them in: without it every
+# session made before the limits existed would be signed out.
+AUTHENTICATION_BACKENDS = [
+    "ocr_app.auth_backends.SignInLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ocr_app:note_list"
 LOGOUT_REDIRECT_URL = "login"

@@ -32,6 +32,9 @@ class SignInLimitBackend(ModelBackend):
             # PermissionDenied stops authenticate() trying any other backend.
             raise SignInRefused(attempt.wait)
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None:
-            signin.attempt_succeeded(attempt)
+        if user is None:
+            # Stop here: ModelBackend, listed after this one only so that sessions
+            # signed in before the limits existed stay valid, must not check again.
+            raise PermissionDenied
+        signin.attempt_succeeded(attempt)
         return user

@@ -148,6 +148,20 @@ def test_authenticate_itself_is_limited(user, clock):
     assert authenticate(request, username="alice", password=PASSWORD) == user
 
 
+def test_sessions_from_before_the_limits_stay_signed_in(user):
+    """Sessions name the backend that signed them in; an upgrade must not sign everyone out."""
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert signed_in(client)
+
+
+def test_a_wrong_password_is_checked_once_and_only_behind_the_limits(user, clock):
+    request = RequestFactory().post("/somewhere/", REMOTE_ADDR="203.0.113.7")
+    with mock.patch.object(ModelBackend, "authenticate", autospec=True, side_effect=ModelBackend.authenticate) as check:
+        assert authenticate(request, username="alice", password="guess") is None
+    assert check.call_count == 1
+
+
 def test_look_alike_names_count_as_the_one_account_they_sign_in_to(user, clock, django_user_model):
     victim = django_user_model.objects.create_user("victim", password="victim-password-1")
     look_alikes = ["ｖｉｃｔｉｍ", "𝐯𝐢𝐜𝐭𝐢𝐦", "ⓥⓘⓒⓣⓘⓜ"]

@@ -28,7 +28,7 @@ def grant_review_to_staff(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ocr_app", "0008_note_search"),
+        ("ocr_app", "0009_signin_limits"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
