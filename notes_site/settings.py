@@ -337,6 +337,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums stay inline: the languages' enum differs per engine (see ReprocessRequestScheme), and
+    # drf-spectacular's enum hoisting would give such sets made-up names. Then: links between calls.
+    "POSTPROCESSING_HOOKS": ["ocr_app.api.schema.add_note_links"],
     # The documentation page's JavaScript comes from a package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -19,11 +19,11 @@ from .engines import available_engines, engine_languages
 from .models import Note
 from .search import lines_matching
 from .services.export import export_notes
+from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload
 from .services.recognition import request_recognition
 from .services.uploads import InvalidUpload, clean_language, create_notes
 
-IMAGE_VARIANTS = {"original", "preview", "thumb"}
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
 
@@ -159,30 +159,10 @@ def note_status(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 def note_image(request: HttpRequest, pk: int, variant: str) -> FileResponse:
     note = _owned_note(request, pk)
-    if variant not in IMAGE_VARIANTS:
-        raise Http404("No such image.")
-    field, content_type = {
-        "original": (note.image, note.content_type),
-        "preview": (note.preview, "image/jpeg"),
-        "thumb": (note.thumbnail, "image/jpeg"),
-    }[variant]
-    if not field.name:
-        # Renditions appear once the worker has opened the image; until then
-        # browsers get the original where they can show it.
-        if variant != "original" and note.content_type in {"image/jpeg", "image/png", "image/webp", "image/gif"}:
-            field, content_type = note.image, note.content_type
-        else:
-            raise Http404("This image is not ready yet.")
     try:
-        handle = field.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The image file is missing.") from exc
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    if variant == "original":
-        response["Content-Disposition"] = f"inline; filename=note-{note.pk}.{note.image.name.rsplit('.', 1)[-1]}"
-    return response
+        return image_response(open_note_image(note, variant))
+    except ImageUnavailable as exc:
+        raise Http404(str(exc)) from exc
 
 
 @login_required

@@ -363,3 +363,74 @@ def test_schema_is_served_and_real_responses_match_it(schema, api, user, client)
     # And the schema is strict enough to notice a wrong shape.
     with pytest.raises(jsonschema.ValidationError):
         validate(schema, "NoteDetail", {**responses["NoteDetail"].json(), "lines": [{"id": 1}]})
+
+
+# --- the contract's edges (schemathesis explores them in test_api_contract.py) ---------
+
+
+@pytest.mark.django_db
+def test_parameters_the_schema_refuses_are_refused_with_the_error_body(api, user):
+    make_note(user, ["Call the plumber"], review={0})
+    for params in ({"page_size": "null"}, {"page_size": "0"}, {"page_size": "101"}, {"page_size": ""}, {"page": "x"}):
+        error = assert_error(api.get(NOTES, params), 400, "validation_error")
+        assert set(error["fields"]) == set(params), params
+    assert len(api.get(NOTES, {"page_size": 100}).json()["results"]) == 1
+    for params in ({"review": "AAA"}, {"review": ""}, {"from": "20261003"}, {"from": ""}, {"to": "2026-1-3"},
+                   {"page": "0"}, {"page": "1001"}, {"sort": ""}):
+        error = assert_error(api.get(SEARCH, {"q": "plumber", **params}), 400, "bad_query")
+        assert set(error["fields"]) == set(params), params
+    # What the schema allows is accepted, up to the calendar's last day.
+    assert len(api.get(SEARCH, {"q": "plumber", "to": "9999-12-31", "from": "0001-01-01"}).json()["results"]) == 1
+    assert len(api.get(SEARCH, {"q": "plumber", "review": "true"}).json()["results"]) == 1
+
+
+@pytest.mark.django_db
+def test_engines_and_languages_are_enums_of_what_the_server_accepts(api, user, schema):
+    from ocr_app.engines import available_engines, engine_languages
+
+    note = make_note(user, ["Call the plumber"])
+    body = schema["components"]["schemas"]["ReprocessRequestRequest"]
+    pairs = {engine: set(alternative["properties"]["language"]["enum"])
+             for alternative in body["anyOf"] for engine in alternative["properties"]["engine"]["enum"]}
+    assert set(pairs) == {*available_engines(), ""}
+    for engine, codes in pairs.items():
+        assert codes == {"", *engine_languages(engine or None)}
+        response = api.post(note_url(note.pk, "reprocess"), {"engine": engine, "language": sorted(codes)[-1]}, format="json")
+        assert response.status_code == 202, (engine, response.content)
+    upload = schema["components"]["schemas"]["UploadRequestRequest"]["properties"]["language"]["enum"]
+    assert set(upload) == {"", *engine_languages()}
+    # Outside the enums: refused, and a language the chosen engine cannot read too.
+    assert_error(api.post(note_url(note.pk, "reprocess"), {"language": "pt-BR"}, format="json"), 400, "unsupported_language")
+    unread = {code for codes in pairs.values() for code in codes} - pairs.get("aspose", set())
+    if "aspose" in pairs and unread:
+        assert_error(api.post(note_url(note.pk, "reprocess"), {"engine": "aspose", "language": unread.pop()}, format="json"),
+                     400, "unsupported_language")
+    assert_error(api.post(note_url(note.pk, "reprocess"), {"language": "de"}, format="multipart"), 415,
+                 "unsupported_media_type")
+
+
+@pytest.mark.django_db
+def test_upload_schema_names_the_file_types_and_limits(schema):
+    content = schema["paths"]["/api/v1/notes/"]["post"]["requestBody"]["content"]
+    assert list(content) == ["multipart/form-data"]
+    declared = {t.strip() for t in content["multipart/form-data"]["encoding"]["images"]["contentType"].split(",")}
+    assert {"image/jpeg", "image/png", "image/heic", "application/pdf"} <= declared
+    description = schema["components"]["schemas"]["UploadRequestRequest"]["properties"]["images"]["description"]
+    assert "25 MB" in description and "16x16" in description
+
+
+@pytest.mark.django_db
+def test_image_url_serves_the_image_to_a_token_client(api, user, other_user):
+    picture = note_bytes()
+    note = make_note(user, ["Call the plumber"], image=picture)
+    theirs = make_note(other_user, ["Bob's note"], image=picture)
+    image_url = api.get(note_url(note.pk)).json()["image_url"]
+    assert image_url.endswith(f"/api/v1/notes/{note.pk}/image/original/")
+    response = api.get(image_url, HTTP_ACCEPT="image/*")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == picture
+    # Before the worker made the renditions, a browser-shown original stands in for them.
+    assert api.get(f"{NOTES}{note.pk}/image/thumb/").status_code == 200
+    assert_error(api.get(f"{NOTES}{note.pk}/image/huge/", HTTP_ACCEPT="image/*"), 404, "not_found")
+    assert_error(api.get(f"{NOTES}{theirs.pk}/image/original/"), 404, "not_found")
+    assert_error(APIClient().get(image_url), 401, "not_authenticated")

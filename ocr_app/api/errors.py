@@ -25,9 +25,10 @@ class ApiError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None, status_code: int | None = None):
+    def __init__(self, message: str, code: str | None = None, status_code: int | None = None, fields: dict | None = None):
         super().__init__(message, code or self.default_code)
         self.code = code or self.default_code
+        self.fields = fields  # the messages per parameter, when several can be wrong
         if status_code:
             self.status_code = status_code
 
@@ -43,15 +44,19 @@ class InvalidImageError(ApiError):
 class BadSearch(ApiError):
     default_code = "bad_query"
 
+    @classmethod
+    def from_validation(cls, exc: exceptions.ValidationError) -> "BadSearch":
+        return cls(first_message(exc.detail), fields=exc.detail)
 
-def _first_message(detail) -> str:
+
+def first_message(detail) -> str:
     if isinstance(detail, dict):
         for field, value in detail.items():
-            message = _first_message(value)
+            message = first_message(value)
             return message if field == "non_field_errors" else f"{field}: {message}"
         return "Invalid request."
     if isinstance(detail, list):
-        return _first_message(detail[0]) if detail else "Invalid request."
+        return first_message(detail[0]) if detail else "Invalid request."
     return str(detail)
 
 
@@ -68,9 +73,9 @@ def api_exception_handler(exc, context):
     if response is None:
         return None  # a bug: Django's 500 handling and logging take over
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body("validation_error", _first_message(exc.detail), fields=exc.detail)
+        body = error_body("validation_error", first_message(exc.detail), fields=exc.detail)
     elif isinstance(exc, ApiError):
-        body = error_body(exc.code, str(exc.detail))
+        body = error_body(exc.code, str(exc.detail), **({"fields": exc.fields} if exc.fields else {}))
     elif isinstance(exc, exceptions.APIException):
         code = CODES.get(exc.default_code, exc.default_code)
         body = error_body(code, str(exc.detail))

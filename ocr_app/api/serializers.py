@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..engines import available_engines, engine_languages
+from ..images import ACCEPTED_FORMATS
 from ..models import Line, Note
+from ..search import MAX_PAGE, SORTS
+from .errors import UnsupportedLanguage
+
+# What an upload may hold; the format is detected from the content, whatever the part says.
+IMAGE_CONTENT_TYPES = sorted({content_type for _, content_type, _ in ACCEPTED_FORMATS.values()})
+UPLOAD_CONTENT_TYPES = [*IMAGE_CONTENT_TYPES, "application/pdf"]
+MIN_IMAGE_SIDE = 16  # see images.inspect_image
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -65,7 +78,9 @@ class NoteSerializer(serializers.ModelSerializer):
     flagged_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="Lines that need review.")
     url = serializers.SerializerMethodField(help_text="The API address of the note.")
     page_url = serializers.SerializerMethodField(help_text="The note's page in the web app.")
-    image_url = serializers.SerializerMethodField(help_text="The original image (same sign-in).")
+    image_url = serializers.SerializerMethodField(
+        help_text="The original image, from the API: send the same Authorization header (or session)."
+    )
 
     class Meta:
         model = Note
@@ -85,7 +100,7 @@ class NoteSerializer(serializers.ModelSerializer):
         return self._absolute(note.get_absolute_url())
 
     def get_image_url(self, note: Note) -> str:
-        return self._absolute(reverse("ocr_app:note_image", args=[note.pk, "original"]))
+        return self._absolute(reverse("api:note_image", args=[note.pk, "original"]))
 
 
 class NoteDetailSerializer(NoteSerializer):
@@ -100,12 +115,44 @@ class NoteDetailSerializer(NoteSerializer):
         return settings.INKDEX["REVIEW_THRESHOLD"]
 
 
+class LanguageField(serializers.ChoiceField):
+    """A language code the engine reads (blank: the configured default). Refused with
+    the API's ``unsupported_language`` code, as the services refuse one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[], required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "":
+            return ""
+        if not isinstance(data, str) or data not in self.choice_strings_to_values:
+            raise UnsupportedLanguage(f"The language must be one of: {', '.join(self.choices)}.")
+        return data
+
+
+def upload_description() -> str:
+    limit_mb = settings.INKDEX["MAX_UPLOAD_BYTES"] / 1024 / 1024
+    megapixels = settings.INKDEX["MAX_IMAGE_PIXELS"] / 1_000_000
+    return (
+        f"One or more files; repeat the field for several. Accepted: {', '.join(UPLOAD_CONTENT_TYPES)} "
+        f"(the format is detected from the content), each at most {limit_mb:g} MB and {megapixels:g} megapixels, "
+        f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels, complete (not truncated); a PDF gives one note a page "
+        f"(at most {settings.INKDEX['MAX_PDF_PAGES']} pages). A file that is not is refused with code invalid_image "
+        "in its result."
+    )
+
+
 class UploadRequestSerializer(serializers.Serializer):
     images = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
-        help_text="One or more image files (JPEG, PNG, WebP, HEIC, TIFF, …); repeat the field for several.",
     )
-    language = serializers.CharField(required=False, allow_blank=True, help_text="e.g. en, de, pt-BR, zh.")
+    language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when used, not at import: the configured engine's languages.
+        self.fields["language"].choices = engine_languages()
+        self.fields["images"].help_text = upload_description()
 
 
 class UploadResultSerializer(serializers.Serializer):
@@ -125,8 +172,67 @@ class UploadFailedSerializer(serializers.Serializer):
 
 
 class ReprocessRequestSerializer(serializers.Serializer):
-    engine = serializers.CharField(required=False, allow_blank=True, help_text="Blank: the configured engine.")
-    language = serializers.CharField(required=False, allow_blank=True)
+    engine = serializers.ChoiceField(choices=[], required=False, allow_blank=True,
+                                     help_text="Blank or left out: the configured engine.")
+    language = LanguageField(help_text="Blank or left out: the note's language.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        engines = available_engines()
+        self.fields["engine"].choices = engines
+        self.fields["language"].choices = sorted({code for engine in engines for code in engine_languages(engine)})
+
+
+class ReprocessRequestScheme(OpenApiSerializerExtension):
+    """Which languages are valid depends on the engine: one alternative per engine,
+    so that the schema allows exactly the pairs the server accepts."""
+
+    target_class = ReprocessRequestSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        default = settings.INKDEX["OCR_ENGINE"]
+        alternatives = []
+        for engine in available_engines():
+            names = [engine, ""] if engine == default else [engine]
+            alternatives.append({
+                "type": "object",
+                **({} if engine == default else {"required": ["engine"]}),
+                "properties": {
+                    "engine": {"type": "string", "enum": names, "description": "Blank or left out: the configured engine."},
+                    "language": {"type": "string", "enum": ["", *engine_languages(engine)],
+                                 "description": "Blank or left out: the note's language."},
+                },
+            })
+        return {"anyOf": alternatives}
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class DayField(serializers.DateField):
+    """A day written YYYY-MM-DD, and only so (``date.fromisoformat`` would also take 20261124)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DAY.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass  # well-formed but no such day ("2026-13-45")
+        self.fail("invalid", format="YYYY-MM-DD")
+
+
+# "from" is a Python keyword, hence the class made by type().
+SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
+    "q": serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                               help_text='Words, "a phrase", prefix*, -excluded, a OR b (the first 500 characters count).'),
+    "from": DayField(required=False, help_text="Uploaded on or after this day."),
+    "to": DayField(required=False, help_text="Uploaded on or before this day."),
+    "review": serializers.ChoiceField(choices=["1", "true", "on"], required=False,
+                                      help_text="Only notes with lines that need review."),
+    "page": serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
+    "sort": serializers.ChoiceField(choices=list(SORTS), required=False,
+                                    help_text="relevance (the default): best match first; date: newest upload first."),
+})
 
 
 class SearchLineSerializer(serializers.Serializer):

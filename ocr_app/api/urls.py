@@ -8,5 +8,6 @@ urlpatterns = [
     path("notes/", views.NoteCollectionView.as_view(), name="notes"),
     path("notes/<int:pk>/", views.NoteDetailView.as_view(), name="note_detail"),
     path("notes/<int:pk>/reprocess/", views.NoteReprocessView.as_view(), name="note_reprocess"),
+    path("notes/<int:pk>/image/<str:variant>/", views.NoteImageView.as_view(), name="note_image"),
     path("search/", views.SearchView.as_view(), name="search"),
 ]

@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ..engines import available_engines
 from ..models import Note
-from ..search_views import BadSearch as BadSearchParams
-from ..search_views import search_from_request
+from ..search import RELEVANCE, Filters
+from ..search_views import SearchRequest
+from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note
 from ..services.recognition import request_recognition
 from ..services.uploads import InvalidUpload, clean_language, create_notes
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
+from .pagination import NotePagination
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="validation_error and other request errors"),
     401: OpenApiResponse(s.ErrorSerializer, description="not_authenticated"),
     403: OpenApiResponse(s.ErrorSerializer, description="permission_denied (e.g. CSRF with a session)"),
     404: OpenApiResponse(s.ErrorSerializer, description="not_found (also for other users' notes)"),
+    415: OpenApiResponse(s.ErrorSerializer, description="unsupported_media_type"),
     429: OpenApiResponse(s.ErrorSerializer, description="throttled"),
 }
 
 
 def errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in (401, 403, 429, *codes)}
-
-
-class NotePagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def owned_notes(request):
@@ -67,7 +66,8 @@ class NoteCollectionView(generics.GenericAPIView):
     def get_queryset(self):
         return owned_notes(self.request)
 
-    @extend_schema(operation_id="notes_list", summary="Your notes, newest first", responses={200: s.NoteSerializer(many=True), **errors(404)})
+    @extend_schema(operation_id="notes_list", summary="Your notes, newest first",
+                   responses={200: s.NoteSerializer(many=True), **errors(400, 404)})
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -78,7 +78,11 @@ class NoteCollectionView(generics.GenericAPIView):
         description="multipart/form-data with one or more `images` fields. Each file gets its own result: "
         "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
         "stored; 400 with code invalid_image when none was.",
-        request={"multipart/form-data": s.UploadRequestSerializer},
+        request={"multipart/form-data": OpenApiRequest(
+            s.UploadRequestSerializer,
+            # Each file part says its type; clients (and schema-driven tools) know what to send.
+            encoding={"images": {"contentType": ", ".join(s.UPLOAD_CONTENT_TYPES)}},
+        )},
         responses={201: s.UploadResponseSerializer, 400: s.UploadFailedSerializer, **errors()},
     )
     def post(self, request):
@@ -125,19 +129,19 @@ class NoteDetailView(generics.GenericAPIView):
 
 class NoteReprocessView(generics.GenericAPIView):
     serializer_class = s.NoteSerializer
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    # JSON only: a form body cannot be told apart from an empty one when it is not a form at all.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="notes_reprocess", summary="Recognise a note again from scratch",
-        request=s.ReprocessRequestSerializer, responses={202: s.NoteSerializer, **errors(400, 404)},
+        request={"application/json": s.ReprocessRequestSerializer},
+        responses={202: s.NoteSerializer, **errors(400, 404, 415)},
     )
     def post(self, request, pk: int):
         note = owned_note(request, pk)
         form = s.ReprocessRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         engine = form.validated_data.get("engine") or None
-        if engine and engine not in available_engines():
-            raise ValidationError({"engine": [f"Unknown engine {engine!r}; available: {', '.join(available_engines())}."]})
         language = checked_language(form.validated_data.get("language"), engine)
         request_recognition(note, engine=engine, language=language)
         return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
@@ -150,22 +154,11 @@ class SearchView(generics.GenericAPIView):
     @extend_schema(
         operation_id="search",
         summary="Search your notes, as the search page does",
-        parameters=[
-            OpenApiParameter("q", str, description='Words, "a phrase", prefix*, -excluded, a OR b.'),
-            OpenApiParameter("from", str, description="Uploaded on or after this day (YYYY-MM-DD)."),
-            OpenApiParameter("to", str, description="Uploaded on or before this day (YYYY-MM-DD)."),
-            OpenApiParameter("review", str, enum=["1", "true", "on"], description="Only notes with lines that need review."),
-            OpenApiParameter("page", int, description="1-based."),
-            OpenApiParameter("sort", str, enum=["relevance", "date"],
-                             description="relevance (the default): best match first; date: newest upload first."),
-        ],
+        parameters=[s.SearchParamsSerializer],
         responses={200: s.SearchResponseSerializer, **errors(400)},
     )
     def get(self, request):
-        try:
-            search = search_from_request(request)
-        except BadSearchParams as exc:
-            raise BadSearch(str(exc)) from exc
+        search = search_request(request)
         results = search.run(request.user, per_page=self.per_page)
         page = search.page
         url = request.build_absolute_uri()
@@ -186,3 +179,54 @@ class SearchView(generics.GenericAPIView):
             "results": s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
         }
         return Response(data)
+
+
+def search_request(request) -> SearchRequest:
+    # A plain dict: DRF reads a blank form value as "not given", but from= is no day.
+    params = s.SearchParamsSerializer(data=request.query_params.dict())
+    try:
+        params.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        raise BadSearch.from_validation(exc) from exc
+    found = params.validated_data
+    last_day = found.get("to")
+    filters = Filters.for_days(
+        needs_review=True if found.get("review") else None,
+        uploaded_from=found.get("from"),
+        # Up to the calendar's last day is up to any day.
+        uploaded_to=None if last_day == date.max else last_day,
+    )
+    return SearchRequest(found.get("q", "").strip()[:500], filters, found.get("page", 1), found.get("sort") or RELEVANCE)
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Whatever the client accepts: files are files, and errors are the API's JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class NoteImageView(generics.GenericAPIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        operation_id="notes_image",
+        summary="The note's image: the original as uploaded, or a JPEG preview or thumbnail",
+        description="preview and thumb are made by the worker; until then they are the original where browsers "
+        "show its format, or 404. Send the same Authorization header as for the other calls.",
+        parameters=[OpenApiParameter("variant", str, OpenApiParameter.PATH, enum=list(IMAGE_VARIANTS))],
+        responses={
+            **{(200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The image file.")
+               for content_type in s.IMAGE_CONTENT_TYPES},
+            **errors(404),
+        },
+    )
+    def get(self, request, pk: int, variant: str):
+        note = owned_note(request, pk)
+        try:
+            return image_response(open_note_image(note, variant))
+        except ImageUnavailable as exc:
+            raise NotFound(str(exc)) from exc
