@@ -196,7 +196,7 @@ def test_import_notes_queues_a_folder_for_the_worker(user, other_user, notes_fol
 
     assert out.strip() == "Imported 2 note(s) for alice; 1 file(s) refused."
     assert f"{notes_folder / 'broken.jpg'}: {NOT_AN_IMAGE}" in err
-    assert "Skipping 1 file(s) without an image extension: readme.txt" in err
+    assert "Skipping 1 file(s) without an image or PDF extension: readme.txt" in err
     notes = list(Note.objects.order_by("original_name"))
     assert [n.original_name for n in notes] == ["Errands.PNG", "groceries.jpg"]  # not the sub-folder's
     assert {(n.owner_id, n.status) for n in notes} == {(user.pk, NoteStatus.QUEUED)}
@@ -255,7 +255,7 @@ def test_import_notes_refuses_bad_arguments(user, notes_folder, tmp_path):
     only_text = tmp_path / "texts"
     only_text.mkdir()
     (only_text / "a.txt").write_text("a")
-    with pytest.raises(CommandError, match="No images in"):
+    with pytest.raises(CommandError, match="No images or PDFs in"):
         run("import_notes", str(only_text), "--owner", "alice")
     assert not Note.objects.exists()
 
