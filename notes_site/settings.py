@@ -252,8 +252,13 @@ INKDEX = {
     "MAX_IMAGE_PIXELS": env_int("INKDEX_MAX_IMAGE_PIXELS", 60_000_000),
     # Images are scaled down to at most this many pixels before OCR.
     "OCR_MAX_PIXELS": env_int("INKDEX_OCR_MAX_PIXELS", 8_000_000),
-    # A PDF becomes one note per page, up to this many pages.
+    # A PDF becomes one note per page, up to this many pages. The worker renders
+    # the pages in the engine's child process, each within PDF_PAGE_TIMEOUT and
+    # the whole PDF within PDF_TIMEOUT; PDF_RENDERER is the class doing it.
     "MAX_PDF_PAGES": env_int("INKDEX_MAX_PDF_PAGES", 50),
+    "PDF_PAGE_TIMEOUT_SECONDS": env_float("INKDEX_PDF_PAGE_TIMEOUT_SECONDS", 60.0),
+    "PDF_TIMEOUT_SECONDS": env_float("INKDEX_PDF_TIMEOUT_SECONDS", 600.0),
+    "PDF_RENDERER": env("INKDEX_PDF_RENDERER", "ocr_app.pdf_render.PdfiumRenderer"),
     "OCR_ENGINE": env("INKDEX_OCR_ENGINE", "rapidocr"),
     # Engines by name; more can be added as name=dotted.path,... in INKDEX_EXTRA_ENGINES.
     "OCR_ENGINES": {

@@ -227,50 +227,12 @@ def crop_jpeg(image: Image.Image, box: tuple[int, int, int, int], *, margin: int
     return buffer.getvalue()
 
 
-PDF_DPI = 200
-
-
 def is_pdf(source) -> bool:
+    """Whether the file is a PDF (by its content: the ``%PDF-`` header near the start).
+
+    Nothing more is read here: PDFs are opened only by the worker, in the
+    engine's child process (see ``ocr_app.pdf_render``)."""
     source.seek(0)
     head = source.read(1024)
     source.seek(0)
-    return b"%PDF-" in head[:1024]
-
-
-def pdf_pages(source, size: int) -> list[bytes]:
-    """Each page of a PDF as a PNG (at 200 dpi, scaled down to stay within the
-    pixel limit), or ``InvalidImage`` saying why the PDF cannot be used."""
-    import pypdfium2 as pdfium
-
-    check_size(size)
-    source.seek(0)
-    data = source.read()
-    source.seek(0)
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise InvalidImage("This PDF is protected by a password; save an unprotected copy and upload that.") from exc
-        raise InvalidImage("This PDF is damaged or incomplete and cannot be read.") from exc
-    try:
-        count = len(document)
-        limit = settings.INKDEX["MAX_PDF_PAGES"]
-        if count == 0:
-            raise InvalidImage("This PDF has no pages.")
-        if count > limit:
-            raise InvalidImage(f"This PDF has {count} pages; upload at most {limit} at a time.")
-        pages = []
-        for page in document:
-            width, height = page.get_size()  # points, 1/72 inch
-            scale = PDF_DPI / 72
-            pixels = width * height * scale * scale
-            if pixels > settings.INKDEX["OCR_MAX_PIXELS"]:
-                scale *= (settings.INKDEX["OCR_MAX_PIXELS"] / pixels) ** 0.5
-            image = page.render(scale=scale).to_pil().convert("RGB")
-            buffer = io.BytesIO()
-            image.save(buffer, "PNG", optimize=False, compress_level=3)
-            pages.append(buffer.getvalue())
-            page.close()
-        return pages
-    finally:
-        document.close()
+    return b"%PDF-" in head

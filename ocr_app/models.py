@@ -12,11 +12,21 @@ class NoteStatus(models.TextChoices):
     PROCESSING = "processing", "Recognizing"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    # An uploaded PDF: the worker turns each page into a note of its own.
+    SPLITTING = "splitting", "Splitting into pages"
+    SPLIT = "split", "Split into pages"
+
+
+PDF_CONTENT_TYPE = "application/pdf"
 
 
 class NoteQuerySet(models.QuerySet):
     def owned_by(self, user) -> "NoteQuerySet":
         return self.filter(owner=user)
+
+    def listed(self) -> "NoteQuerySet":
+        """What lists show: a PDF once split is shown as its pages, not itself."""
+        return self.exclude(status=NoteStatus.SPLIT)
 
     def with_line_counts(self) -> "NoteQuerySet":
         counted = self.annotate(
@@ -28,7 +38,12 @@ class NoteQuerySet(models.QuerySet):
 
 
 class Note(models.Model):
-    """One uploaded image of a handwritten note and the state of its recognition."""
+    """One uploaded image of a handwritten note and the state of its recognition.
+
+    An uploaded PDF is a note too, stored as uploaded (``content_type`` is
+    ``application/pdf``, no lines): the worker splits it into one note per page
+    (status *splitting*, then *split*), each pointing back at it with ``source``.
+    """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
     # Stored under a generated name; the client's file name is only ever shown.
@@ -45,9 +60,13 @@ class Note(models.Model):
     image_format = models.CharField(max_length=16)
     content_type = models.CharField(max_length=64)
     language = models.CharField(max_length=16, default="en")
-    # A page of an uploaded PDF (each page is a note of its own).
+    # A page of an uploaded PDF (each page is a note of its own); for the PDF
+    # itself, its number of pages once the worker has opened it.
     page_number = models.PositiveIntegerField(null=True, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
+    # The PDF this note is a page of (pages made before PDFs were kept have none).
+    # Deleting the PDF keeps its pages.
+    source = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="pages")
 
     status = models.CharField(max_length=16, choices=NoteStatus.choices, default=NoteStatus.QUEUED, db_index=True)
     uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -76,6 +95,10 @@ class Note(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
         indexes = [models.Index(fields=["owner", "-uploaded_at"], name="note_owner_uploaded_idx")]
+        constraints = [
+            # Splitting a PDF again (a retry, a worker that died half-way) never makes a page twice.
+            models.UniqueConstraint(fields=["source", "page_number"], name="note_unique_page_of_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
@@ -92,7 +115,12 @@ class Note(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.status in {NoteStatus.QUEUED, NoteStatus.PROCESSING}
+        return self.status in {NoteStatus.QUEUED, NoteStatus.PROCESSING, NoteStatus.SPLITTING}
+
+    @property
+    def is_pdf(self) -> bool:
+        """An uploaded PDF (split into page notes by the worker), not an image."""
+        return self.content_type == PDF_CONTENT_TYPE
 
 
 class Line(models.Model):

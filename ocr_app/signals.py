@@ -7,6 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from .models import Note, NoteStatus
+from .services.pdf_splitting import schedule_split
 from .services.recognition import schedule_recognition
 
 
@@ -16,3 +17,6 @@ def schedule_recognition_of_new_note(sender, instance: Note, created: bool, raw:
     # A note created already recognised (imported from an export) needs no OCR.
     if created and not raw and instance.status == NoteStatus.QUEUED:
         transaction.on_commit(partial(schedule_recognition, instance.pk), robust=True)
+    # An uploaded PDF is split into page notes by the worker (each then queued as above).
+    elif created and not raw and instance.status == NoteStatus.SPLITTING:
+        transaction.on_commit(partial(schedule_split, instance.pk), robust=True)

@@ -5,9 +5,14 @@ try:  # Django 6 ships the Tasks API; on 5.2 it comes from the django-tasks back
 except ImportError:
     from django_tasks import task
 
-from .services import recognition
+from .services import pdf_splitting, recognition
 
 
 @task(queue_name="ocr")
 def recognize_note_task(note_id: int) -> str:
     return recognition.recognize_note(note_id)
+
+
+@task(queue_name="ocr")
+def split_pdf_task(note_id: int) -> str:
+    return pdf_splitting.split_pdf(note_id)

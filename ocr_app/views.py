@@ -20,8 +20,7 @@ from .models import Note
 from .search import lines_matching
 from .services.export import export_notes
 from .services.note_images import ImageUnavailable, image_response, open_note_image
-from .services.notes import delete_note, note_status_payload
-from .services.recognition import request_recognition
+from .services.notes import delete_note, note_status_payload, process_again
 from .services.uploads import InvalidUpload, clean_language, create_notes
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
@@ -39,7 +38,7 @@ def _wants_json(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
-    notes = Note.objects.owned_by(request.user).with_line_counts()
+    notes = Note.objects.owned_by(request.user).listed().with_line_counts()
     page = Paginator(notes, 24).get_page(request.GET.get("page"))
     return render(request, "ocr_app/note_list.html", {"page": page, "notes": page.object_list})
 
@@ -94,14 +93,18 @@ def upload(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"results": results}, status=status)
     for outcome in outcomes:
         if outcome.ok:
-            messages.success(request, f"{outcome.name}: uploaded, recognition queued.")
+            queued = "splitting into pages" if outcome.note.is_pdf else "recognition queued"
+            messages.success(request, f"{outcome.name}: uploaded, {queued}.")
         else:
             messages.error(request, f"{outcome.name}: {outcome.error}")
     return redirect("ocr_app:note_list")
 
 
 def _note_body_context(request: HttpRequest, note: Note) -> dict:
-    """The note's lines, and with ``?q=`` which of them (and which words) the search hit."""
+    """The note's lines, and with ``?q=`` which of them (and which words) the search hit;
+    for a PDF, the pages made of it so far."""
+    if note.is_pdf:
+        return {"note": note, "pages": note.pages.order_by("page_number"), "body_template": "ocr_app/_pdf_body.html"}
     query = request.GET.get("q", "").strip()[:500]
     lines = list(note.lines.all())
     hits = lines_matching(note, query, lines) if query and lines else None
@@ -121,6 +124,7 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
         "query": query,
         "hit_count": sum(row["hit"] for row in rows),
         "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
+        "body_template": "ocr_app/_note_body.html",
     }
 
 
@@ -144,7 +148,8 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def note_lines(request: HttpRequest, pk: int) -> HttpResponse:
     """The image with its boxes and the list of lines, for live updates."""
     note = _owned_note(request, pk)
-    return render(request, "ocr_app/_note_body.html", _note_body_context(request, note))
+    context = _note_body_context(request, note)
+    return render(request, context["body_template"], context)
 
 
 @login_required
@@ -178,10 +183,10 @@ def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidUpload as exc:
         messages.error(request, str(exc))
         return redirect(note)
-    request_recognition(note, engine=engine, language=language)
+    process_again(note, engine=engine, language=language)
     if _wants_json(request):
         return JsonResponse(note_status_payload(Note.objects.with_line_counts().get(pk=note.pk)), status=202)
-    messages.success(request, "Recognition queued again.")
+    messages.success(request, "Splitting into pages again." if note.is_pdf else "Recognition queued again.")
     return redirect(note)
 
 
@@ -191,7 +196,7 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     name = note.title
     delete_note(note)
-    messages.success(request, f"Deleted {name}.")
+    messages.success(request, f"Deleted {name}{'; its pages stay' if note.is_pdf else ''}.")
     return redirect(reverse("ocr_app:note_list"))
 
 

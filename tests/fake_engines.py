@@ -63,3 +63,12 @@ class SlowToStartEngine(_FakeEngine):
 
     def recognize(self, image, language="en"):
         return self.fixed_reading()
+
+
+class FixedReadingEngine(_FakeEngine):
+    """Reads every image as the same line, at once: for tests about what happens around recognition."""
+
+    name = "fixed"
+
+    def recognize(self, image, language="en"):
+        return self.fixed_reading()

@@ -3,6 +3,7 @@ queue and worker, the real search index, and ``serve`` as a real process tree.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -196,7 +197,7 @@ def test_import_notes_queues_a_folder_for_the_worker(user, other_user, notes_fol
 
     assert out.strip() == "Imported 2 note(s) for alice; 1 file(s) refused."
     assert f"{notes_folder / 'broken.jpg'}: {NOT_AN_IMAGE}" in err
-    assert "Skipping 1 file(s) without an image extension: readme.txt" in err
+    assert "Skipping 1 file(s) without an image or PDF extension: readme.txt" in err
     notes = list(Note.objects.order_by("original_name"))
     assert [n.original_name for n in notes] == ["Errands.PNG", "groceries.jpg"]  # not the sub-folder's
     assert {(n.owner_id, n.status) for n in notes} == {(user.pk, NoteStatus.QUEUED)}
@@ -242,6 +243,41 @@ def test_reimporting_a_folder_adds_only_new_files(user, other_user, notes_folder
     assert Note.objects.filter(owner=user).values("image").distinct().count() == 6
 
 
+@pytest.mark.django_db(transaction=True)
+def test_import_notes_takes_scanned_pdfs_a_note_per_page(user, notes_folder, settings):
+    from ocr_app.engines import get_engine
+    from tests.test_pdf import pdf_of
+
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {**settings.INKDEX["OCR_ENGINES"], "fixed": "tests.fake_engines.FixedReadingEngine"},
+        "OCR_ENGINE": "fixed",
+    }
+    scan = pdf_of([["Renew passport before June"], ["Book train tickets to Lyon"]])
+    (notes_folder / "scan.pdf").write_bytes(scan)
+    (notes_folder / "broken.pdf").write_bytes(b"%PDF-1.4 and then nothing")
+
+    out, err = run("import_notes", str(notes_folder), "--owner", "alice")
+
+    assert out.strip() == (
+        "Imported 2 note(s) and 2 PDF(s), that the worker splits into a note per page, for alice; 1 file(s) refused."
+    )
+    assert "Skipping 1 file(s) without an image or PDF extension: readme.txt" in err
+    run_worker_until_idle()
+    get_engine("fixed", isolated=True).stop()
+    scan_note = Note.objects.get(original_name="scan.pdf", page_number=None)
+    assert scan_note.status == NoteStatus.SPLIT and scan_note.sha256 == hashlib.sha256(scan).hexdigest()
+    assert [(p.page_number, p.page_count, p.status) for p in scan_note.pages.order_by("page_number")] == [
+        (1, 2, NoteStatus.DONE), (2, 2, NoteStatus.DONE)
+    ]
+    broken = Note.objects.get(original_name="broken.pdf", page_number=None)
+    assert (broken.status, broken.error) == (NoteStatus.FAILED, "This PDF is damaged or incomplete and cannot be read.")
+    # The PDF keeps its own hash: importing the folder again adds nothing.
+    out, _ = run("import_notes", str(notes_folder), "--owner", "alice")
+    assert out.strip() == "Imported 0 note(s) for alice; 1 file(s) refused; 4 already imported."
+    assert Note.objects.count() == 6
+
+
 @pytest.mark.django_db
 def test_import_notes_refuses_bad_arguments(user, notes_folder, tmp_path):
     with pytest.raises(CommandError, match="language must be a code"):
@@ -255,7 +291,7 @@ def test_import_notes_refuses_bad_arguments(user, notes_folder, tmp_path):
     only_text = tmp_path / "texts"
     only_text.mkdir()
     (only_text / "a.txt").write_text("a")
-    with pytest.raises(CommandError, match="No images in"):
+    with pytest.raises(CommandError, match="No images or PDFs in"):
         run("import_notes", str(only_text), "--owner", "alice")
     assert not Note.objects.exists()
 

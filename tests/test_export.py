@@ -102,3 +102,44 @@ def test_import_refuses_what_is_not_an_export(user, tmp_path):
     with pytest.raises(CommandError, match="lacks the image images/1.jpg"):
         call_command("import_export", str(broken), "--owner", "alice")
     assert not Line.objects.exists() and not Note.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pdfs_and_their_pages_survive_export_and_import(user, settings, tmp_path):
+    from ocr_app.engines import get_engine
+    from ocr_app.models import NoteStatus
+    from ocr_app.services.uploads import create_pdf_note
+    from tests.conftest import image_upload, run_worker_until_idle
+    from tests.test_pdf import coloured_pdf, pages_of
+
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {**settings.INKDEX["OCR_ENGINES"], "fixed": "tests.fake_engines.FixedReadingEngine"},
+        "OCR_ENGINE": "fixed",
+    }
+    split = create_pdf_note(owner=user, uploaded_file=image_upload("split.pdf", coloured_pdf("white", "lightgray")))
+    run_worker_until_idle()
+    # Another exported half-way: page 1 of 2 made, the PDF still splitting.
+    half = create_pdf_note(owner=user, uploaded_file=image_upload("half.pdf", coloured_pdf("yellow", "green")))
+    run_worker_until_idle()
+    Note.objects.filter(source=half, page_number=2).delete()
+    Note.objects.filter(pk=half.pk).update(status=NoteStatus.SPLITTING)
+    before = content(user)
+    archive = tmp_path / "alice.zip"
+    call_command("export_notes", str(archive), "--owner", "alice", stdout=io.StringIO())
+
+    Note.objects.all().delete()
+    out = io.StringIO()
+    call_command("import_export", str(archive), "--owner", "alice", stdout=out)
+    assert "Imported 5 note(s) for alice; 0 already there." in out.getvalue()
+    assert sorted(content(user)) == sorted(before)  # the PDFs as uploaded, with their own hashes
+    split, half = (Note.objects.get(original_name=name, page_number=None) for name in ("split.pdf", "half.pdf"))
+    assert split.status == NoteStatus.SPLIT and pages_of(split) == [(1, 2, "split.pdf"), (2, 2, "split.pdf")]
+    assert half.status == NoteStatus.SPLITTING and pages_of(half) == [(1, 2, "half.pdf")]
+    imported_page = half.pages.get()
+
+    run_worker_until_idle()  # the half-split PDF is finished: its missing page only
+    get_engine("fixed", isolated=True).stop()
+    half.refresh_from_db()
+    assert half.status == NoteStatus.SPLIT and pages_of(half) == [(1, 2, "half.pdf"), (2, 2, "half.pdf")]
+    assert half.pages.get(page_number=1).pk == imported_page.pk

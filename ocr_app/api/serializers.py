@@ -73,7 +73,20 @@ class LineSerializer(serializers.ModelSerializer):
 class NoteSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="original_name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    pending = serializers.BooleanField(source="is_pending", read_only=True, help_text="Queued or being recognised.")
+    pending = serializers.BooleanField(
+        source="is_pending", read_only=True, help_text="Queued, being recognised, or (a PDF) being split into pages."
+    )
+    kind = serializers.SerializerMethodField(
+        help_text="image: a note; pdf: an uploaded PDF, split by the worker into one note per page "
+        "(status splitting, then split; a split PDF is left out of the list, its pages are in it)."
+    )
+    page_number = serializers.IntegerField(read_only=True, allow_null=True, help_text="A page of a PDF: which one.")
+    page_count = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="A page of a PDF, or a PDF once opened: how many pages it has."
+    )
+    source_pdf = serializers.PrimaryKeyRelatedField(
+        source="source", read_only=True, allow_null=True, help_text="A page of a PDF: the PDF's id (null once the PDF is deleted)."
+    )
     line_count = serializers.IntegerField(read_only=True, allow_null=True)
     flagged_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="Lines that need review.")
     url = serializers.SerializerMethodField(help_text="The API address of the note.")
@@ -84,10 +97,14 @@ class NoteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Note
-        fields = ["id", "name", "status", "status_display", "pending", "error", "attempts", "language",
+        fields = ["id", "name", "kind", "status", "status_display", "pending", "error", "attempts", "language",
                   "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
-                  "url", "page_url", "image_url"]
+                  "page_number", "page_count", "source_pdf", "url", "page_url", "image_url"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["image", "pdf"]))
+    def get_kind(self, note: Note) -> str:
+        return "pdf" if note.is_pdf else "image"
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -106,10 +123,14 @@ class NoteSerializer(serializers.ModelSerializer):
 class NoteDetailSerializer(NoteSerializer):
     lines = LineSerializer(many=True, read_only=True)
     review_threshold = serializers.SerializerMethodField(help_text="Lines under this confidence need review.")
+    pages = serializers.SerializerMethodField(help_text="A PDF: the ids of the notes made of its pages so far, in order.")
 
     class Meta(NoteSerializer.Meta):
-        fields = [*NoteSerializer.Meta.fields, "partial_result", "review_threshold", "lines"]
+        fields = [*NoteSerializer.Meta.fields, "partial_result", "review_threshold", "pages", "lines"]
         read_only_fields = fields
+
+    def get_pages(self, note: Note) -> list[int]:
+        return list(note.pages.order_by("page_number").values_list("pk", flat=True)) if note.is_pdf else []
 
     def get_review_threshold(self, note: Note) -> float:
         return settings.INKDEX["REVIEW_THRESHOLD"]

@@ -18,8 +18,7 @@ from ..models import Note
 from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
-from ..services.notes import delete_note
-from ..services.recognition import request_recognition
+from ..services.notes import delete_note, process_again
 from ..services.uploads import InvalidUpload, clean_language, create_notes
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
@@ -64,7 +63,8 @@ class NoteCollectionView(generics.GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return owned_notes(self.request)
+        # A PDF once split shows as its pages (it stays reachable by its id).
+        return owned_notes(self.request).listed()
 
     @extend_schema(operation_id="notes_list", summary="Your notes, newest first",
                    responses={200: s.NoteSerializer(many=True), **errors(400, 404)})
@@ -76,6 +76,7 @@ class NoteCollectionView(generics.GenericAPIView):
         operation_id="notes_upload",
         summary="Upload images; each becomes a note queued for recognition",
         description="multipart/form-data with one or more `images` fields. Each file gets its own result: "
+        "a PDF is one note with status splitting until the worker has made a note of each page; "
         "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
         "stored; 400 with code invalid_image when none was.",
         request={"multipart/form-data": OpenApiRequest(
@@ -120,7 +121,8 @@ class NoteDetailView(generics.GenericAPIView):
         note = owned_note(request, pk)
         return Response(self.get_serializer(note).data)
 
-    @extend_schema(operation_id="notes_destroy", summary="Delete a note, its lines and its images",
+    @extend_schema(operation_id="notes_destroy",
+                   summary="Delete a note, its lines and its images (a PDF: the PDF; its pages stay)",
                    responses={204: None, **errors(404)})
     def delete(self, request, pk: int):
         delete_note(owned_note(request, pk))
@@ -133,7 +135,7 @@ class NoteReprocessView(generics.GenericAPIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        operation_id="notes_reprocess", summary="Recognise a note again from scratch",
+        operation_id="notes_reprocess", summary="Recognise a note again from scratch (a PDF: split it again, keeping the pages it has)",
         request={"application/json": s.ReprocessRequestSerializer},
         responses={202: s.NoteSerializer, **errors(400, 404, 415)},
     )
@@ -143,7 +145,7 @@ class NoteReprocessView(generics.GenericAPIView):
         form.is_valid(raise_exception=True)
         engine = form.validated_data.get("engine") or None
         language = checked_language(form.validated_data.get("language"), engine)
-        request_recognition(note, engine=engine, language=language)
+        process_again(note, engine=engine, language=language)
         return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 

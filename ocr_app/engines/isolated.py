@@ -6,6 +6,9 @@ one image, not the worker: the child is killed after a timeout, and a new one
 is started for the next image. The child loads the engine's models once and
 serves image after image.
 
+The child also renders the pages of uploaded PDFs (``render_pdf``): PDFium is
+native code reading an untrusted file, so it gets the same protection.
+
 The child speaks length-prefixed pickles over its stdin and stdout (only with
 this parent, which started it). Whatever the engine itself prints goes to
 stderr, so it cannot corrupt the stream.
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-
+import traceback
 from typing import NoReturn
 
 from PIL import Image
@@ -159,13 +162,29 @@ class IsolatedEngine(OcrEngine):
 
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         image = image.convert("RGB")
+        return self._ask(("recognize", image.size, image.tobytes(), language), self.timeout, "reading this image")
+
+    def start(self) -> None:
+        """Start the child (and load the models) now, so that the time limits
+        of the requests that follow measure only their own work."""
+        with self._lock:
+            self._ensure_child()
+
+    def render_pdf(self, renderer: str, method: str, *args, timeout: float):
+        """``renderer().method(*args)`` in the child (``renderer`` is the dotted
+        path of a class like ``ocr_app.pdf_render.PdfiumRenderer``), stopped
+        after ``timeout`` seconds. Raises EngineTimedOut, EngineCrashed, or
+        EngineError with the renderer's message for the PDF's owner."""
+        return self._ask(("pdf", renderer, method, args), timeout, "rendering a PDF page")
+
+    def _ask(self, request: tuple, timeout: float, doing: str):
         with self._lock:
             child = self._ensure_child()
             try:
-                _write(child.stdin, (image.size, image.tobytes(), language))
+                _write(child.stdin, request)
             except (BrokenPipeError, OSError):
                 self._crashed(child)
-            return self._reply(child, self.timeout, "reading this image")
+            return self._reply(child, timeout, doing)
 
     def _crashed(self, child: subprocess.Popen) -> NoReturn:
         code = child.wait()
@@ -196,11 +215,16 @@ def serve(engine_path: str) -> None:
         _write(replies, ("error", str(exc), getattr(exc, "retryable", False)))
         return
     _write(replies, ("ok", None, False))
+    renderers: dict[str, object] = {}
     while True:
         try:
-            size, data, language = _read(requests)
+            kind, *request = _read(requests)
         except EOFError:
             return
+        if kind == "pdf":
+            _write(replies, _render_pdf(renderers, *request))
+            continue
+        size, data, language = request
         try:
             reply = ("ok", engine.recognize(Image.frombytes("RGB", size, data), language=language), False)
         except EngineError as exc:
@@ -208,3 +232,23 @@ def serve(engine_path: str) -> None:
         except Exception as exc:  # noqa: BLE001 - anything else the engine raises, for the parent to report
             reply = ("error", f"The {engine.name} engine failed on this image ({type(exc).__name__}: {exc}).", False)
         _write(replies, reply)
+
+
+def _render_pdf(renderers: dict, renderer_path: str, method: str, args: tuple) -> tuple:
+    """The child's answer to a PDF request: the renderer's result, its message
+    for the owner, or (for anything unexpected) a plain message, the details
+    going to stderr, i.e. the worker's log."""
+    from django.utils.module_loading import import_string
+
+    from ..pdf_render import UnreadablePdf
+
+    try:
+        if renderer_path not in renderers:
+            renderers[renderer_path] = import_string(renderer_path)()
+        return ("ok", getattr(renderers[renderer_path], method)(*args), False)
+    except UnreadablePdf as exc:
+        return ("error", str(exc), False)
+    except Exception:  # noqa: BLE001 - PDFium's errors and any other: logged, not shown
+        print(f"Rendering a PDF ({method}) failed:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return ("error", "Inkdex could not turn this PDF into images; it may be damaged.", False)

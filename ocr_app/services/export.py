@@ -5,6 +5,11 @@ readings, corrections and review history), the original images under
 ``images/``, and each note's text as plain text under ``text/``. Importing it
 recreates the notes as recognised, with their corrections, without running OCR
 again; notes the user already has (same image content) are skipped.
+
+An uploaded PDF is in the zip as it was uploaded (``kind`` ``pdf``), and each
+note made of one of its pages names it by its SHA-256 (``source_sha256``), so
+that the link survives the import. A PDF that was not split yet is split by the
+worker after the import (its pages in the zip are kept, not made again).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from ..images import InvalidImage, inspect_image
-from ..models import Line, Note, NoteStatus, ReviewEvent
+from ..images import InvalidImage, inspect_image, is_pdf
+from ..models import PDF_CONTENT_TYPE, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
+from .pdf_splitting import request_split
 from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
@@ -64,6 +70,11 @@ def _note_record(note: Note, number: int) -> dict:
         "engine_name": note.engine_name,
         "engine_version": note.engine_version,
         "partial_result": note.partial_result,
+        "kind": "pdf" if note.is_pdf else "image",
+        "error": note.error if note.is_pdf else "",
+        "page_number": note.page_number,
+        "page_count": note.page_count,
+        "source_sha256": note.source.sha256 if note.source_id else None,
         "lines": [
             {
                 "order": line.order,
@@ -86,7 +97,8 @@ def _note_record(note: Note, number: int) -> dict:
 def export_notes(user, destination) -> int:
     """Write every note of ``user`` into the zip file ``destination`` (a path or
     a binary file); returns how many notes."""
-    notes = Note.objects.owned_by(user).order_by("uploaded_at", "pk")
+    # A PDF comes before the notes of its pages (same upload time, made first).
+    notes = Note.objects.owned_by(user).select_related("source").order_by("uploaded_at", "pk")
     records = []
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for number, note in enumerate(notes.iterator(), start=1):
@@ -136,6 +148,7 @@ def import_notes(user, source) -> ImportReport:
         names |= {line["reviewed_by"] for r in manifest["notes"] for line in r["lines"]}
         people = _users_by_name(names - {None})
         report = ImportReport()
+        imported: list[Note] = []
         for record in manifest["notes"]:
             if Note.objects.owned_by(user).filter(sha256=record["sha256"]).exists():
                 report.skipped += 1
@@ -144,12 +157,58 @@ def import_notes(user, source) -> ImportReport:
                 data = archive.read(record["image"])
             except KeyError as exc:
                 raise ExportError(f"The export lacks the image {record['image']}.") from exc
-            _import_note(user, record, ContentFile(data, name=record["image"]), people)
+            imported.append(_import_note(user, record, ContentFile(data, name=record["image"]), people))
             report.imported += 1
+    # Only now, with the pages the zip has: PDFs the export had not finished splitting.
+    # (Should the import stop before, recovery releases them: see ``_import_pdf``.)
+    for note in imported:
+        if note.is_pdf and note.status == NoteStatus.SPLITTING:
+            request_split(note)
     return report
 
 
-def _import_note(user, record: dict, image: ContentFile, people: dict) -> None:
+def _import_pdf(user, record: dict, data: ContentFile) -> Note:
+    if not is_pdf(data):
+        raise ExportError(f"{record['original_name']}: this is not a PDF.")
+    status = record.get("status")
+    finished = status in {NoteStatus.SPLIT, NoteStatus.FAILED}
+    now = timezone.now()
+    note = Note(
+        owner=user,
+        original_name=record["original_name"][:255],
+        sha256=record["sha256"],
+        size_bytes=data.size,
+        width=0,
+        height=0,
+        image_format="PDF",
+        content_type=PDF_CONTENT_TYPE,
+        language=record.get("language") or "en",
+        uploaded_at=_parse_time(record["uploaded_at"]) or timezone.now(),
+        page_count=record.get("page_count"),
+        status=status if finished else NoteStatus.SPLITTING,
+        error=(record.get("error") or "") if status == NoteStatus.FAILED else "",
+        finished_at=now if finished else None,
+        # Not split yet: held (as if claimed, so no worker takes it) until the
+        # import has added the pages the zip has; if the import stops first,
+        # the held claim goes stale and recovery queues the PDF.
+        **({} if finished else {"run_token": "held-by-import", "started_at": now, "heartbeat_at": now}),
+    )
+    return store_note(note, data, "pdf")
+
+
+def _source_pdf(user, record: dict) -> Note | None:
+    """The PDF the page of ``record`` was made of, if the user has it and its page is free."""
+    if not record.get("source_sha256") or not record.get("page_number"):
+        return None
+    source = Note.objects.owned_by(user).filter(sha256=record["source_sha256"], content_type=PDF_CONTENT_TYPE).first()
+    if source is None or source.pages.filter(page_number=record["page_number"]).exists():
+        return None
+    return source
+
+
+def _import_note(user, record: dict, image: ContentFile, people: dict) -> Note:
+    if record.get("kind") == "pdf":
+        return _import_pdf(user, record, image)
     try:
         info = inspect_image(image, image.size)
     except InvalidImage as exc:
@@ -168,6 +227,9 @@ def _import_note(user, record: dict, image: ContentFile, people: dict) -> None:
         engine_name=record.get("engine_name", ""),
         engine_version=record.get("engine_version", ""),
         partial_result=bool(record.get("partial_result")),
+        page_number=record.get("page_number"),
+        page_count=record.get("page_count"),
+        source=_source_pdf(user, record),
         # Recognised already: no OCR is scheduled for a note that is not queued.
         status=NoteStatus.DONE if record["lines"] else NoteStatus.QUEUED,
         finished_at=timezone.now() if record["lines"] else None,
@@ -197,4 +259,4 @@ def _import_note(user, record: dict, image: ContentFile, people: dict) -> None:
         )
         record_words(user.pk, line_texts(lines))
 
-    store_note(note, image, info.extension, with_note=add_lines)
+    return store_note(note, image, info.extension, with_note=add_lines)

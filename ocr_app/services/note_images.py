@@ -22,6 +22,8 @@ class NoteImage:
     handle: object  # an open binary file from the storage
     content_type: str
     filename: str | None  # the original's download name; renditions have none
+    # A PDF is downloaded, never shown by the browser's viewer on this site.
+    attachment: bool = False
 
 
 def open_note_image(note: Note, variant: str) -> NoteImage:
@@ -44,7 +46,7 @@ def open_note_image(note: Note, variant: str) -> NoteImage:
     except FileNotFoundError as exc:
         raise ImageUnavailable("The image file is missing.") from exc
     filename = f"note-{note.pk}.{note.image.name.rsplit('.', 1)[-1]}" if variant == "original" else None
-    return NoteImage(handle, content_type, filename)
+    return NoteImage(handle, content_type, filename, attachment=variant == "original" and note.is_pdf)
 
 
 def image_response(image: NoteImage) -> FileResponse:
@@ -53,5 +55,6 @@ def image_response(image: NoteImage) -> FileResponse:
     # Opened directly, an image must not be able to run anything (SVG-like tricks).
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     if image.filename:
-        response["Content-Disposition"] = f"inline; filename={image.filename}"
+        disposition = "attachment" if image.attachment else "inline"
+        response["Content-Disposition"] = f"{disposition}; filename={image.filename}"
     return response

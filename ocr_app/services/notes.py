@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from ..models import Note
 from ..search.vocabulary import forget_words, line_texts
+from .pdf_splitting import request_split
+from .recognition import request_recognition
 
 
 def note_status_payload(note: Note) -> dict:
@@ -16,6 +18,8 @@ def note_status_payload(note: Note) -> dict:
         "name": note.title,
         "status": note.status,
         "status_display": note.get_status_display(),
+        "kind": "pdf" if note.is_pdf else "image",
+        "page_count": note.page_count,
         "pending": note.is_pending,
         "error": note.error,
         "attempts": note.attempts,
@@ -26,8 +30,20 @@ def note_status_payload(note: Note) -> dict:
     }
 
 
+def process_again(note: Note, *, engine: str | None = None, language: str | None = None) -> None:
+    """Recognise a note again from scratch; a PDF is split again instead (the
+    pages it has stay; the missing ones are made, in ``language`` if given)."""
+    if note.is_pdf:
+        if language:
+            Note.objects.filter(pk=note.pk).update(language=language)
+        request_split(note)
+    else:
+        request_recognition(note, engine=engine, language=language)
+
+
 def delete_note(note: Note) -> None:
-    """Delete a note, its lines, and (once that has committed) its files."""
+    """Delete a note, its lines, and (once that has committed) its files.
+    Deleting a PDF deletes the stored PDF; the notes of its pages stay."""
     names = [f.name for f in (note.image, note.preview, note.thumbnail) if f.name]
     storage = note.image.storage
     with transaction.atomic():

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from .. import languages
 from ..engines import engine_languages
-from ..images import InvalidImage, inspect_image, is_pdf, pdf_pages
-from ..models import Note, NoteStatus
+from ..images import InvalidImage, check_size, inspect_image, is_pdf
+from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -91,24 +90,34 @@ def _sha256(fileobj) -> str:
     return digest.hexdigest()
 
 
-def create_note(*, owner, uploaded_file, language: str | None = None, page: tuple[str, int, int] | None = None) -> Note:
-    """Check one uploaded file and store it as a new note queued for recognition.
-
-    Raises ``InvalidImage`` with a message for the user when the file is not a
-    usable image; nothing is stored then. Saving the note schedules OCR (see
-    ``ocr_app.signals``) once the transaction commits. ``page`` is (PDF name,
-    page number, page count) for a page of a PDF.
-    """
+def _size(uploaded_file) -> int:
     size = getattr(uploaded_file, "size", None)
     if size is None:
         uploaded_file.seek(0, os.SEEK_END)
         size = uploaded_file.tell()
+    return size
+
+
+def create_note(
+    *, owner, uploaded_file, language: str | None = None, page: tuple[int, int] | None = None, source: Note | None = None
+) -> Note:
+    """Check one uploaded file and store it as a new note queued for recognition.
+
+    Raises ``InvalidImage`` with a message for the user when the file is not a
+    usable image; nothing is stored then. Saving the note schedules OCR (see
+    ``ocr_app.signals``) once the transaction commits. For a page of a PDF,
+    ``source`` is the PDF's note and ``page`` (page number, page count); the
+    page takes the PDF's name and upload time.
+    """
+    size = _size(uploaded_file)
     info = inspect_image(uploaded_file, size)
     note = Note(
         owner=owner,
-        original_name=display_name(page[0] if page else getattr(uploaded_file, "name", "")),
-        page_number=page[1] if page else None,
-        page_count=page[2] if page else None,
+        original_name=source.original_name if source else display_name(getattr(uploaded_file, "name", "")),
+        source=source,
+        page_number=page[0] if page else None,
+        page_count=page[1] if page else None,
+        **({"uploaded_at": source.uploaded_at} if source else {}),
         sha256=_sha256(uploaded_file),
         size_bytes=size,
         width=info.width,
@@ -119,6 +128,31 @@ def create_note(*, owner, uploaded_file, language: str | None = None, page: tupl
         status=NoteStatus.QUEUED,
     )
     return store_note(note, File(uploaded_file), info.extension)
+
+
+def create_pdf_note(*, owner, uploaded_file, language: str | None = None) -> Note:
+    """Store an uploaded PDF as it came, as a note *splitting into pages*.
+
+    Only its size is checked here: the PDF is opened (by native code, with time
+    limits) only in the worker, which makes a note of each page (see
+    ``services.pdf_splitting``); saving the note schedules that once the
+    transaction commits. The note keeps the PDF's own SHA-256.
+    """
+    size = _size(uploaded_file)
+    check_size(size)
+    note = Note(
+        owner=owner,
+        original_name=display_name(getattr(uploaded_file, "name", "")),
+        sha256=_sha256(uploaded_file),
+        size_bytes=size,
+        width=0,
+        height=0,
+        image_format="PDF",
+        content_type=PDF_CONTENT_TYPE,
+        language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
+        status=NoteStatus.SPLITTING,
+    )
+    return store_note(note, File(uploaded_file), "pdf")
 
 
 def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
@@ -144,16 +178,14 @@ def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
 
 
 def create_notes(*, owner, files, language: str | None = None) -> list[UploadOutcome]:
-    """Store each file as its own note (each page of a PDF too); one bad file
-    never costs the others."""
+    """Store each file as its own note (a PDF as one, that the worker splits
+    into a note per page); one bad file never costs the others."""
     outcomes = []
     for uploaded_file in files:
         name = display_name(getattr(uploaded_file, "name", ""))
         try:
-            if is_pdf(uploaded_file):
-                outcomes += _create_page_notes(owner, uploaded_file, name, language)
-            else:
-                outcomes.append(UploadOutcome(name, note=create_note(owner=owner, uploaded_file=uploaded_file, language=language)))
+            store = create_pdf_note if is_pdf(uploaded_file) else create_note
+            outcomes.append(UploadOutcome(name, note=store(owner=owner, uploaded_file=uploaded_file, language=language)))
         except InvalidImage as exc:
             outcomes.append(UploadOutcome(name, error=str(exc), code="invalid_image"))
         except Exception:
@@ -161,15 +193,4 @@ def create_notes(*, owner, files, language: str | None = None) -> list[UploadOut
             outcomes.append(
                 UploadOutcome(name, error="Inkdex could not store this file. Please try again.", code="storage_failed")
             )
-    return outcomes
-
-
-def _create_page_notes(owner, uploaded_file, name: str, language: str | None) -> list[UploadOutcome]:
-    size = getattr(uploaded_file, "size", None) or len(uploaded_file.read())
-    pages = pdf_pages(uploaded_file, size)
-    outcomes = []
-    for number, png in enumerate(pages, start=1):
-        page_file = ContentFile(png, name=f"page-{number}.png")
-        note = create_note(owner=owner, uploaded_file=page_file, language=language, page=(name, number, len(pages)))
-        outcomes.append(UploadOutcome(f"{name} (page {number} of {len(pages)})", note=note))
     return outcomes

@@ -25,6 +25,9 @@
       }
     } else if (note.status === "failed") {
       counts.textContent = note.error;
+    } else if (note.kind === "pdf" && note.page_count) {
+      // Split: the card leads to the PDF's page, which links its pages.
+      counts.textContent = "PDF, " + note.page_count + (note.page_count === 1 ? " page" : " pages");
     }
     card.dataset.pending = note.pending ? "1" : "0";
   }

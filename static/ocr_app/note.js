@@ -40,7 +40,8 @@
       const response = await fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" } });
       if (response.ok) {
         const note = await response.json();
-        if (note.status !== status || note.error !== (root.dataset.error || "")) {
+        // While a PDF is split, each poll shows the pages made so far.
+        if (note.status !== status || note.error !== (root.dataset.error || "") || note.status === "splitting") {
           status = note.status;
           root.dataset.error = note.error;
           await refreshBody();
@@ -53,5 +54,5 @@
   link();
   const firstHit = document.querySelector(".line.hit");
   if (firstHit) firstHit.scrollIntoView({ block: "center" });
-  if (status === "queued" || status === "processing") setTimeout(poll, 700);
+  if (status === "queued" || status === "processing" || status === "splitting") setTimeout(poll, 700);
 })();

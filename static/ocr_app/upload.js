@@ -85,7 +85,7 @@
   async function poll() {
     polling = null;
     const pending = Array.from(rows.entries()).filter(([, row]) =>
-      ["queued", "processing"].includes(row.dataset.status));
+      ["queued", "processing", "splitting"].includes(row.dataset.status));
     if (!pending.length) return;
     try {
       const response = await fetch(statusUrl + "?ids=" + pending.map(([id]) => id).join(","),
@@ -100,6 +100,8 @@
               (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
           } else if (note.status === "failed") {
             text = "Failed: " + note.error;
+          } else if (note.status === "split") {
+            text = "Split into " + note.page_count + (note.page_count === 1 ? " page" : " pages") + ", each a note";
           }
           setStatus(row, note.status, text);
         }

@@ -1,4 +1,4 @@
-"""Import a folder of images as notes of one user, queued for recognition."""
+"""Import a folder of images (and PDFs, a note per page) as notes of one user, queued for recognition."""
 
 from pathlib import Path
 
@@ -11,10 +11,12 @@ from ocr_app.management.users import user_named
 from ocr_app.services.uploads import InvalidUpload, already_stored, clean_language, create_notes
 
 IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
+# Scanners write PDFs: the worker splits each into a note per page, as for uploads.
+SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 
 
 class Command(BaseCommand):
-    help = "Import every image in DIR as a note of --owner; the worker recognises them."
+    help = "Import every image in DIR as a note of --owner (a PDF: a note per page); the worker recognises them."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("directory", type=Path)
@@ -36,16 +38,16 @@ class Command(BaseCommand):
             raise CommandError(f"{directory} is not a folder.")
         pattern = "**/*" if recursive else "*"
         files = sorted(p for p in directory.glob(pattern) if p.is_file())
-        paths = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-        skipped = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+        paths = [p for p in files if p.suffix.lower() in SUFFIXES]
+        skipped = [p for p in files if p.suffix.lower() not in SUFFIXES]
         if skipped:
             names = ", ".join(str(p.relative_to(directory)) for p in skipped[:10])
             more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-            self.stderr.write(f"Skipping {len(skipped)} file(s) without an image extension: {names}{more}")
+            self.stderr.write(f"Skipping {len(skipped)} file(s) without an image or PDF extension: {names}{more}")
         if not paths:
-            raise CommandError(f"No images in {directory}.")
+            raise CommandError(f"No images or PDFs in {directory}.")
 
-        imported = refused = duplicates = 0
+        imported = pdfs = refused = duplicates = 0
         progress = Progress(len(paths), self.stderr)
         for path in paths:
             with path.open("rb") as handle:
@@ -55,7 +57,9 @@ class Command(BaseCommand):
                     progress.step(path.name)
                     continue
                 [outcome] = create_notes(owner=user, files=[File(handle, name=path.name)], language=language)
-            if outcome.ok:
+            if outcome.ok and outcome.note.is_pdf:
+                pdfs += 1
+            elif outcome.ok:
                 imported += 1
             else:
                 refused += 1
@@ -64,4 +68,5 @@ class Command(BaseCommand):
             progress.step(path.name)
         progress.finish()
         already = f"; {duplicates} already imported" if duplicates else ""
-        self.stdout.write(f"Imported {imported} note(s) for {owner}; {refused} file(s) refused{already}.")
+        split = f" and {pdfs} PDF(s), that the worker splits into a note per page," if pdfs else ""
+        self.stdout.write(f"Imported {imported} note(s){split} for {owner}; {refused} file(s) refused{already}.")

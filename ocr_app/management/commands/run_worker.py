@@ -2,7 +2,8 @@
 
 It takes every option of ``db_worker`` (``--batch`` drains the queue and exits).
 Besides running tasks it checks, every so often, for notes whose worker died
-(kill -9, power loss) or whose task was lost, and queues them again.
+(kill -9, power loss) or whose task was lost, and queues them again; PDFs
+that were being split into pages too.
 """
 
 import logging
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from ocr_app.services.pdf_splitting import recover_stale_splits
 from ocr_app.services.recognition import prune_finished_tasks, recover_stale_notes
 
 logger = logging.getLogger("ocr_app.worker")
@@ -43,7 +45,7 @@ class Command(DbWorkerCommand):
 
     def _recover(self) -> None:
         try:
-            recovered = recover_stale_notes()
+            recovered = recover_stale_notes() + recover_stale_splits()
             if recovered:
                 logger.warning("Queued again notes whose worker stopped: %s", recovered)
             if time.monotonic() >= self._next_prune:
