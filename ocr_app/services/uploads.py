@@ -19,6 +19,7 @@ from .. import languages
 from ..engines import engine_languages
 from ..images import InvalidImage, inspect_image, is_pdf, pdf_pages
 from ..models import Note, NoteStatus
+from ..upload_limits import RefusedUpload
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ def create_notes(*, owner, files, language: str | None = None) -> list[UploadOut
     for uploaded_file in files:
         name = display_name(getattr(uploaded_file, "name", ""))
         try:
+            if isinstance(uploaded_file, RefusedUpload):  # over a size limit: not kept while reading
+                raise InvalidImage(uploaded_file.reason)
             if is_pdf(uploaded_file):
                 outcomes += _create_page_notes(owner, uploaded_file, name, language)
             else:
