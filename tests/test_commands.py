@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -364,6 +364,55 @@ def test_rebuild_search_index_repairs_a_broken_index_and_vocabulary(user, notes,
     assert found(user, "sarah") == [(budget.pk, False)]
     assert found(user, "plumbr") == [(todo.pk, True)]
     assert found(user, "coffee") == []  # bob's word stays bob's
+
+
+def drop_a_trigger() -> None:
+    """What Django's SQLite table rebuild does silently: one of the index's triggers goes."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER ocr_app_note_text_fts_ai")
+        else:
+            cursor.execute("DROP TRIGGER ocr_app_line_document_ai ON ocr_app_line")
+
+
+def lose_the_documents() -> None:
+    """Damage migrate cannot repair: the index's content out of step with the lines."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("INSERT INTO ocr_app_note_fts(ocr_app_note_fts) VALUES ('delete-all')")
+        else:
+            cursor.execute("DELETE FROM ocr_app_note_text")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_plain_check_reports_a_dropped_trigger(notes, repair_index_afterwards):
+    out, _ = run("check")
+    assert "no issues" in out
+    drop_a_trigger()
+    with pytest.raises(SystemCheckError) as raised:
+        run("check")
+    assert "inkdex.E001" in str(raised.value) and "rebuild_search_index" in str(raised.value)
+    # With the database named, the full comparison reports it once (not once per check).
+    with pytest.raises(SystemCheckError) as raised:
+        run("check", "--database", "default")
+    assert str(raised.value).count("inkdex.E001") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_and_the_worker_refuse_to_start_on_a_broken_index(notes, repair_index_afterwards, monkeypatch):
+    from ocr_app.management.commands import serve
+
+    def no_processes(*args, **kwargs):
+        raise AssertionError("serve started its processes on a broken index")
+
+    monkeypatch.setattr(serve.subprocess, "Popen", no_processes)
+    lose_the_documents()  # migrate, which serve runs first, cannot repair this
+    for command in (("serve",), ("run_worker", "--batch", "--no-startup-delay")):
+        with pytest.raises(CommandError, match=r"search index is broken: .* Run 'manage.py rebuild_search_index', "
+                                               r"then start Inkdex again\."):
+            run(*command)
+    run("rebuild_search_index")
+    run("run_worker", "--batch", "--no-startup-delay")  # starts (and drains the queue) once repaired
 
 
 # --- recover_notes -------------------------------------------------------------------------
