@@ -280,6 +280,10 @@ def test_a_run_that_lost_its_claim_does_not_write(user, monkeypatch):
 
 @pytest.mark.slow
 def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_process, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from tests.conftest import wait_for
 
     note = upload_note(user, SAMPLE_LINES[:6])
@@ -287,6 +291,8 @@ def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_proc
     wait_for(lambda: Note.objects.filter(pk=note.pk, status="processing").exists(), 60, 0.02, "the worker to claim")
     first.kill()
     assert Note.objects.get(pk=note.pk).status == "processing"
+    # The heartbeat stopped; an hour passes (on the note's clock, not the test's).
+    Note.objects.filter(pk=note.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     second = worker_process()
     wait_for(lambda: Note.objects.filter(pk=note.pk, status="done").exists(), 90, 0.2,
