@@ -221,8 +221,14 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
-# Django spools large uploads to disk; Inkdex checks the size itself (see below).
+# Django spools large uploads to disk; the first handler stops keeping a file at
+# INKDEX["MAX_UPLOAD_BYTES"] while it is read, so no request can fill the disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "ocr_app.upload_limits.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("INKDEX_MAX_FILES_PER_UPLOAD", 50)
 
 # --- Security -----------------------------------------------------------------------
@@ -247,7 +253,9 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 INKDEX = {
     # Lines whose confidence (0-100) is below this go to the review queue.
     "REVIEW_THRESHOLD": env_float("INKDEX_REVIEW_THRESHOLD", 75.0),
+    # Per file, and for all files of one request together (checked while reading).
     "MAX_UPLOAD_BYTES": env_int("INKDEX_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+    "MAX_UPLOAD_REQUEST_BYTES": env_int("INKDEX_MAX_UPLOAD_REQUEST_MB", 250) * 1024 * 1024,
     # Decompression-bomb guard: images with more pixels are refused outright.
     "MAX_IMAGE_PIXELS": env_int("INKDEX_MAX_IMAGE_PIXELS", 60_000_000),
     # Images are scaled down to at most this many pixels before OCR.

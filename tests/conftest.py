@@ -40,7 +40,9 @@ def inkdex_test_settings(settings, tmp_path):
         **settings.INKDEX,
         "RETRY_BACKOFF_SECONDS": 0.0,
         "HEARTBEAT_SECONDS": 0.5,
-        "STALE_AFTER_SECONDS": 3.0,
+        # Far longer than any pause of a busy machine: a live worker is never taken
+        # for dead. Tests that need a dead worker's note age its heartbeat instead.
+        "STALE_AFTER_SECONDS": 600.0,
     }
     # Test users need no strong hashing; it would cost ~0.3 s per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import stat
 import tarfile
+import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from PIL import Image
 
 from ocr_app.models import Line, Note, ReviewEvent
@@ -129,3 +133,111 @@ def _vendor() -> str:
     from django.db import connection
 
     return connection.vendor
+
+
+def test_the_backup_is_readable_by_its_owner_only(stored, tmp_path):
+    (tmp_path / "backups").mkdir()
+    old_umask = os.umask(0o022)  # the usual umask would make new files world-readable
+    try:
+        call_command("backup", str(tmp_path / "backups"))
+    finally:
+        os.umask(old_umask)
+    [made] = list((tmp_path / "backups").iterdir())  # no partial file left beside it
+    assert made.name.endswith(".tar") and stat.S_IMODE(made.stat().st_mode) == 0o600
+
+
+def _rewritten(archive, target, *, drop=(), replace=None, add=()):
+    """A copy of the tar ``archive`` without the entries named in ``drop``, with
+    the data of those in ``replace`` changed, and ``add`` (TarInfo, bytes) added."""
+    with tarfile.open(archive) as source, tarfile.open(target, "w") as tar:
+        for member in source.getmembers():
+            if member.name in drop:
+                continue
+            data = source.extractfile(member).read()
+            if replace and member.name in replace:
+                data = replace[member.name]
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+        for info, data in add:
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def _damaged(kind: str, archive, tmp_path, names: list[str]):
+    target = tmp_path / f"{kind}.tar"
+    database_file = "database.sqlite3" if _vendor() == "sqlite" else "database.pgdump"
+    if kind == "cut short":
+        data = archive.read_bytes()
+        target.write_bytes(data[: len(data) * 2 // 3])  # an interrupted copy
+        return target
+    if kind == "image missing":
+        return _rewritten(archive, target, drop={f"media/{names[-1]}"})
+    if kind == "database damaged":
+        return _rewritten(archive, target, replace={database_file: b"SQLite format 3\0" + b"\xff" * 5000})
+    if kind == "path outside":
+        info = tarfile.TarInfo("media/../../escaped.txt")
+        info.size = 2
+        return _rewritten(archive, target, add=[(info, b"no")])
+    if kind == "link":
+        info = tarfile.TarInfo("media/notes/link.jpg")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        return _rewritten(archive, target, add=[(info, b"")])
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["cut short", "image missing", "database damaged", "path outside", "link"])
+def test_a_damaged_backup_is_refused_before_anything_is_replaced(stored, user, tmp_path, settings, kind):
+    archive = tmp_path / "backup.tar"
+    call_command("backup", str(archive))
+    names = sorted(note.image.name for note in stored)
+    # What is there now, after the backup, must survive the refused restore untouched.
+    delete_note(stored[0])
+    make_note(user, ["written after the backup"], image=encode(Image.new("RGB", (300, 200), (200, 220, 240))))
+    before = state()
+    files_before = sorted(p.relative_to(settings.MEDIA_ROOT) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
+
+    with pytest.raises(CommandError, match="nothing was restored|not an Inkdex backup|outside the media folder|other than a file"):
+        call_command("restore", str(_damaged(kind, archive, tmp_path, names)), "--force")
+    assert state() == before
+    assert sorted(p.relative_to(settings.MEDIA_ROOT) for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()) == files_before
+    assert not (tmp_path / "escaped.txt").exists() and not (settings.MEDIA_ROOT.parent / "escaped.txt").exists()
+
+
+def test_on_postgresql_the_image_list_is_the_dumps_own_snapshot(stored, user, tmp_path, monkeypatch):
+    if _vendor() != "postgresql":
+        pytest.skip("pg_dump's snapshot is PostgreSQL's")
+    from ocr_app.services import backup
+
+    real_run = backup._run
+    written = []
+
+    def upload_from_elsewhere(text: str) -> None:
+        # Another connection (another thread), as a user of the running Inkdex would.
+        def work():
+            try:
+                written.append(make_note(user, [text]).image.name)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+
+    def run_with_uploads_around(command, env):
+        if command[0] == "pg_dump":
+            upload_from_elsewhere("uploaded as the dump starts")
+            real_run(command, env)
+            upload_from_elsewhere("uploaded as the dump ends")
+            return
+        real_run(command, env)
+
+    monkeypatch.setattr(backup, "_run", run_with_uploads_around)
+    archive = tmp_path / "backup.tar"
+    call_command("backup", str(archive))
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        media = {m.name.removeprefix("media/") for m in tar.getmembers() if m.name.startswith("media/")}
+    assert len(written) == 2 and not media & set(written)
+    assert manifest["notes"] == 2 and media == {note.image.name for note in stored}
+    call_command("restore", str(archive), "--force")
+    assert Note.objects.count() == 2  # the dump holds exactly the notes the list was made from

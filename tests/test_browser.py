@@ -433,7 +433,7 @@ def test_recognised_text_is_shown_as_text(browsing, user, shots):
                         width=400, height=50)
     record_words(user.pk, [payload, "<b>bold</b> & co"])
     Note.objects.filter(pk=note.pk).update(status=NoteStatus.DONE)
-    wait_status(page, "Done", timeout=10_000)
+    wait_status(page, "Done")
     assert page.locator("#line-list li.line .text").all_inner_texts() == [payload, "<b>bold</b> & co"]
     assert page.locator("#line-list img, #line-list b, svg.overlay img").count() == 0
     assert payload in page.locator("svg.overlay rect.box title").first.text_content()

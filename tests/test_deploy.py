@@ -56,3 +56,27 @@ def test_s3_storage_is_configuration_only(tmp_path):
     assert storage["OPTIONS"]["bucket_name"] == "notes"
     assert storage["OPTIONS"]["endpoint_url"] == "http://minio.local:9000"
     assert storage["OPTIONS"]["secret_key"] == "secret"  # from the environment only
+
+
+def login_page_status(tmp_path, **env) -> int:
+    """What a TLS-terminating proxy gets for the sign-in page it forwards (plain HTTP,
+    X-Forwarded-Proto: https), from Inkdex configured by ``env`` alone."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INKDEX_") and k != "DATABASE_URL"},
+        "INKDEX_DATA_DIR": str(tmp_path), "INKDEX_SECRET_KEY": "x" * 60, "INKDEX_ALLOWED_HOSTS": "notes.example.com",
+        "DJANGO_SETTINGS_MODULE": "notes_site.settings", **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.test import Client; "
+         "print(Client().get('/accounts/login/', HTTP_HOST='notes.example.com', "
+         "HTTP_X_FORWARDED_PROTO='https').status_code)"],
+        cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_behind_a_tls_proxy_https_needs_the_proxy_setting_too(tmp_path):
+    # Without it every request looks like plain HTTP and is redirected to HTTPS: a loop.
+    assert login_page_status(tmp_path, INKDEX_HTTPS="true") == 301
+    assert login_page_status(tmp_path, INKDEX_HTTPS="true", INKDEX_BEHIND_HTTPS_PROXY="true") == 200

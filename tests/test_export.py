@@ -31,8 +31,8 @@ def content(user):
         notes.append((
             note.original_name, note.sha256, image, note.language, note.status, note.engine_name,
             [(l.order, l.text, l.ocr_text, l.confidence, l.x, l.y, l.width, l.height, l.needs_review,
-              l.alternatives, l.reviewed_by_id) for l in note.lines.order_by("order")],
-            [(e.line_order, e.action, e.old_text, e.new_text, e.reviewer_id)
+              l.alternatives) for l in note.lines.order_by("order")],
+            [(e.line_order, e.action, e.old_text, e.new_text)
              for e in note.review_events.order_by("created_at", "pk")],
         ))
     return notes
@@ -45,7 +45,15 @@ def alices_notes(user, staff_user):
                       alternatives={0: ["Call the plumber"]}, name="todo.jpg")
     make_note(user, ["Dentist at 4pm"], image=encode(Image.new("RGB", (400, 200), "white")), name="<b>dentist</b>.jpg")
     review.correct_line(first.lines.get(order=0).pk, staff_user, "Call the plumber")
+    review.accept_line(first.lines.get(order=1).pk, user)  # her own review of her own note
     return user
+
+
+def reviewers(user) -> list[tuple[str, int | None]]:
+    """Who did each review action on ``user``'s notes, and who is the line's reviewer."""
+    events = ReviewEvent.objects.filter(note__owner=user).order_by("created_at", "pk")
+    lines = Line.objects.filter(owner=user, reviewed_at__isnull=False).order_by("note__uploaded_at", "order")
+    return [(e.new_text, e.reviewer_id) for e in events] + [(l.text, l.reviewed_by_id) for l in lines]
 
 
 def test_export_then_import_elsewhere_round_trips_everything(alices_notes, user, django_user_model, tmp_path):
@@ -63,10 +71,72 @@ def test_export_then_import_elsewhere_round_trips_everything(alices_notes, user,
     call_command("import_export", str(archive), "--owner", "alice", stdout=out)
     assert "Imported 2 note(s) for alice; 0 already there." in out.getvalue()
     assert content(user) == before
+    # Her own review is hers again; the staff member's name is not taken for an account here.
+    assert reviewers(user) == [("Call the plumber", None), ("Buy milk", user.pk), ("Call the plumber", None),
+                               ("Buy milk", user.pk)]
     assert [r.note.original_name for r in search_notes(user, "plumber").notes] == ["todo.jpg"]
     # Importing again adds nothing.
     call_command("import_export", str(archive), "--owner", "alice", stdout=out)
-    assert Note.objects.count() == 2 and ReviewEvent.objects.count() == 1
+    assert Note.objects.count() == 2 and ReviewEvent.objects.count() == 2
+
+
+def test_reviewer_names_in_a_file_never_become_other_local_accounts(alices_notes, user, other_user, staff_user,
+                                                                     tmp_path):
+    archive = tmp_path / "alice.zip"
+    export_notes(user, archive)
+    # Bob imports Alice's export: her actions become his, the staff member's nobody's.
+    call_command("import_export", str(archive), "--owner", "bob", stdout=io.StringIO())
+    assert reviewers(other_user) == [("Call the plumber", None), ("Buy milk", other_user.pk),
+                                     ("Call the plumber", None), ("Buy milk", other_user.pk)]
+    # A made-up file naming a local staff member as the reviewer of everything.
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(forged, "w") as target:
+        manifest = json.loads(source.read("inkdex-export.json"))
+        for record in manifest["notes"]:
+            for line in record["lines"]:
+                line["reviewed_by"] = "sam"
+            for events in record["review_events"].values():
+                for event in events:
+                    event["reviewer"] = "sam"
+        for item in source.infolist():
+            if item.filename != "inkdex-export.json":
+                target.writestr(item, source.read(item))
+        target.writestr("inkdex-export.json", json.dumps(manifest))
+    Note.objects.filter(owner=other_user).delete()
+    call_command("import_export", str(forged), "--owner", "bob", stdout=io.StringIO())
+    assert Note.objects.filter(owner=other_user).count() == 2
+    assert not ReviewEvent.objects.filter(note__owner=other_user, reviewer=staff_user).exists()
+    assert not Line.objects.filter(owner=other_user, reviewed_by=staff_user).exists()
+
+
+def test_an_entry_over_the_size_limit_is_refused_unread_and_nothing_is_imported(alices_notes, user, tmp_path,
+                                                                                settings, monkeypatch):
+    exported = tmp_path / "alice.zip"
+    export_notes(user, exported)
+    # The same export with its second image made larger than the limit (a JPEG with padding).
+    limit = 1024 * 1024
+    archive = tmp_path / "large.zip"
+    with zipfile.ZipFile(exported) as source, zipfile.ZipFile(archive, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "images/2.jpg":
+                data += b"\0" * (limit + 1 - len(data))
+            target.writestr(item, data)
+    settings.INKDEX = {**settings.INKDEX, "MAX_UPLOAD_BYTES": limit}
+    opened = []
+    real_open = zipfile.ZipFile.open
+
+    def recording_open(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", recording_open)
+    Note.objects.all().delete()
+    with pytest.raises(CommandError, match="The image images/2.jpg is larger than the 1 MB limit"):
+        call_command("import_export", str(archive), "--owner", "alice")
+    assert "images/1.jpg" in opened and "images/2.jpg" not in opened  # refused on its header, unread
+    # The first note, fine by itself, was not imported either.
+    assert not Note.objects.exists() and not Line.objects.exists() and not ReviewEvent.objects.exists()
 
 
 def test_the_web_export_is_the_users_own_notes_only(alices_notes, alice_client, other_user):

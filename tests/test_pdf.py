@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from ocr_app.engines import get_engine
@@ -219,6 +221,8 @@ def test_a_worker_killed_while_splitting_is_replaced_and_no_page_is_made_twice(f
     [page_one] = pdf.pages.all()
     assert page_one.page_number == 1
 
+    # The heartbeat stopped; an hour passes (on the note's clock, not the test's).
+    Note.objects.filter(pk=pdf.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     monkeypatch.delenv("INKDEX_TEST_KILL_WORKER_AT_PAGE")
     worker_process()  # notices the stale heartbeat, queues the PDF again, and resumes it
     wait_for(lambda: Note.objects.get(pk=pdf.pk).status == NoteStatus.SPLIT, timeout=120, message="the PDF split")

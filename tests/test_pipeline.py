@@ -145,7 +145,7 @@ def test_failure_after_all_attempts_is_reported(user, monkeypatch):
     run_worker_until_idle()
     note.refresh_from_db()
     assert note.status == "failed" and note.attempts == 3
-    assert note.error.startswith("Recognition failed after 3 attempts: ZeroDivisionError")
+    assert note.error == "Recognition failed after 3 attempts. " + recognition.UNEXPECTED
     assert not note.lines.exists()
 
 
@@ -157,7 +157,52 @@ def test_engine_error_fails_without_retry(user, monkeypatch):
     note = upload_note(user)
     run_worker_until_idle()
     note.refresh_from_db()
-    assert (note.status, note.attempts, note.error) == ("failed", 1, "The engine cannot read this image.")
+    assert (note.status, note.attempts, note.error) == ("failed", 1, recognition.ENGINE_FAILED)
+
+
+SECRET_DETAIL = "/srv/inkdex/var/models/ch_PP-OCRv4_rec.onnx: ONNXRuntimeError INVALID_GRAPH"
+
+
+@pytest.mark.parametrize(
+    "failure,expected",
+    [
+        (EngineError(f"RapidOCR could not read this image: {SECRET_DETAIL}"), "ENGINE_FAILED"),
+        (RuntimeError(SECRET_DETAIL), "UNEXPECTED"),
+        ("damaged file", "UNREADABLE_IMAGE"),
+    ],
+    ids=["engine error", "unexpected exception", "damaged stored image"],
+)
+def test_the_owner_reads_a_sentence_for_them_and_the_details_go_to_the_log(
+    user, alice_client, monkeypatch, caplog, settings, failure, expected
+):
+    from django.core.files.base import ContentFile
+
+    settings.INKDEX = {**settings.INKDEX, "MAX_ATTEMPTS": 1}
+    note = upload_note(user)
+    if failure == "damaged file":
+        storage, name = note.image.storage, note.image.name
+        storage.delete(name)
+        whole = note_bytes(["x"])
+        storage.save(name, ContentFile(whole[: len(whole) // 2]))  # cut short after the upload checks
+        detail = name
+    else:
+        def fail(image, language="en"):
+            raise failure
+
+        monkeypatch.setattr(get_engine(), "recognize", fail)
+        detail = SECRET_DETAIL
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == "failed" and getattr(recognition, expected) in note.error
+    shown = [
+        alice_client.get(note.get_absolute_url()).content.decode(),
+        alice_client.get(reverse("ocr_app:note_status", args=[note.pk])).content.decode(),
+        alice_client.get(f"/api/v1/notes/{note.pk}/").content.decode(),
+    ]
+    for text in [note.error, *shown]:
+        for leak in (detail, "onnxruntime", "runtimeerror", "truncated", "bytes not processed", "/srv/"):
+            assert leak.lower() not in text.lower()
+    assert detail in caplog.text  # for the admin
 
 
 def test_missing_image_file_fails_clearly(user):
@@ -235,6 +280,10 @@ def test_a_run_that_lost_its_claim_does_not_write(user, monkeypatch):
 
 @pytest.mark.slow
 def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_process, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from tests.conftest import wait_for
 
     note = upload_note(user, SAMPLE_LINES[:6])
@@ -242,6 +291,8 @@ def test_worker_killed_mid_ocr_is_recovered_by_the_next_worker(user, worker_proc
     wait_for(lambda: Note.objects.filter(pk=note.pk, status="processing").exists(), 60, 0.02, "the worker to claim")
     first.kill()
     assert Note.objects.get(pk=note.pk).status == "processing"
+    # The heartbeat stopped; an hour passes (on the note's clock, not the test's).
+    Note.objects.filter(pk=note.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     second = worker_process()
     wait_for(lambda: Note.objects.filter(pk=note.pk, status="done").exists(), 90, 0.2,

@@ -14,24 +14,26 @@ worker after the import (its pages in the zip are kept, not made again).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
+from .notes import delete_note
 from .pdf_splitting import request_split
 from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
 MANIFEST = "inkdex-export.json"
-# An export holds images of at most MAX_UPLOAD_BYTES each; this bounds the manifest.
+# An export's images are held to MAX_UPLOAD_BYTES each, like uploads; this bounds the manifest.
 MAX_MANIFEST_BYTES = 200 * 1024 * 1024
 
 
@@ -123,42 +125,90 @@ def _parse_time(value: str | None):
     return datetime.fromisoformat(value) if value else None
 
 
-def _users_by_name(names) -> dict:
-    User = get_user_model()
-    return {user.get_username(): user for user in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names})}
+def _read_entry(archive: zipfile.ZipFile, name: str, limit: int, what: str) -> bytes:
+    """One entry's bytes, refused before reading when its header says it is over
+    ``limit``, and after ``limit`` bytes when the header lied."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError as exc:
+        raise ExportError(f"The export lacks {what}.") from exc
+    too_large = ExportError(f"{what[0].upper()}{what[1:]} is larger than the {limit / 1024 / 1024:g} MB limit.")
+    if info.file_size > limit:
+        raise too_large
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise ExportError(f"{what[0].upper()}{what[1:]} is damaged in the zip file.") from exc
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def _read_manifest(archive: zipfile.ZipFile) -> dict:
+    not_an_export = "This zip file is not an Inkdex export (no readable inkdex-export.json)."
+    if MANIFEST not in archive.namelist():
+        raise ExportError(not_an_export)
+    try:
+        manifest = json.loads(_read_entry(archive, MANIFEST, MAX_MANIFEST_BYTES, "the description inkdex-export.json"))
+    except ValueError as exc:
+        raise ExportError(not_an_export) from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ExportError(f"Unknown export format {manifest.get('format') if isinstance(manifest, dict) else None!r}.")
+    if not isinstance(manifest.get("notes"), list) or not all(isinstance(r, dict) for r in manifest["notes"]):
+        raise ExportError("The export's description is damaged (its list of notes).")
+    return manifest
+
+
+def _image_of(archive: zipfile.ZipFile, record: dict) -> ContentFile:
+    name = record.get("image")
+    if not isinstance(name, str):
+        raise ExportError("The export's description is damaged (a note without an image).")
+    data = _read_entry(archive, name, settings.INKDEX["MAX_UPLOAD_BYTES"], f"the image {name}")
+    return ContentFile(data, name=name)
 
 
 def import_notes(user, source) -> ImportReport:
-    """Recreate the notes of an export (a path or binary file) as notes of ``user``."""
+    """Recreate the notes of an export (a path or binary file) as notes of ``user``.
+
+    Every image is checked (present, within the size limit, a usable image)
+    before the first note is stored, and a failure later on removes the notes
+    this import stored: an import happens whole or not at all.
+    """
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ExportError("This file is not an Inkdex export (not a zip file).") from exc
     with archive:
-        try:
-            info = archive.getinfo(MANIFEST)
-            if info.file_size > MAX_MANIFEST_BYTES:
-                raise ExportError("The export's description is too large.")
-            manifest = json.loads(archive.read(MANIFEST))
-        except (KeyError, ValueError) as exc:
-            raise ExportError("This zip file is not an Inkdex export (no readable inkdex-export.json).") from exc
-        if manifest.get("format") != FORMAT:
-            raise ExportError(f"Unknown export format {manifest.get('format')!r}.")
-        names = {e["reviewer"] for r in manifest["notes"] for es in r["review_events"].values() for e in es}
-        names |= {line["reviewed_by"] for r in manifest["notes"] for line in r["lines"]}
-        people = _users_by_name(names - {None})
+        manifest = _read_manifest(archive)
         report = ImportReport()
-        imported: list[Note] = []
+        wanted, digests = [], set()
         for record in manifest["notes"]:
-            if Note.objects.owned_by(user).filter(sha256=record["sha256"]).exists():
+            image = _image_of(archive, record)
+            # The content's own digest, not the one the file claims.
+            digest = hashlib.sha256(image.read()).hexdigest()
+            if digest in digests or Note.objects.owned_by(user).filter(sha256=digest).exists():
                 report.skipped += 1
                 continue
-            try:
-                data = archive.read(record["image"])
-            except KeyError as exc:
-                raise ExportError(f"The export lacks the image {record['image']}.") from exc
-            imported.append(_import_note(user, record, ContentFile(data, name=record["image"]), people))
-            report.imported += 1
+            _checked_file(record, image)
+            digests.add(digest)
+            wanted.append((record, digest))
+        # Review actions of the exporting owner become the importing owner's; names of
+        # other people are never matched to accounts here (they may be anyone's).
+        exporter = manifest.get("owner")
+        imported: list[Note] = []
+        try:
+            for record, digest in wanted:
+                imported.append(_import_note(user, record, _image_of(archive, record), digest, exporter))
+        except BaseException as exc:
+            for note in imported:
+                delete_note(note)
+            if isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)):
+                raise ExportError(
+                    f"The export's description of {record.get('original_name')!r} is damaged; nothing was imported."
+                ) from exc
+            raise
+        report.imported = len(imported)
     # Only now, with the pages the zip has: PDFs the export had not finished splitting.
     # (Should the import stop before, recovery releases them: see ``_import_pdf``.)
     for note in imported:
@@ -167,16 +217,27 @@ def import_notes(user, source) -> ImportReport:
     return report
 
 
-def _import_pdf(user, record: dict, data: ContentFile) -> Note:
-    if not is_pdf(data):
-        raise ExportError(f"{record['original_name']}: this is not a PDF.")
+def _checked_file(record: dict, data: ContentFile):
+    """The image's details; a PDF is only checked to be one (the worker splits it)."""
+    if record.get("kind") == "pdf":
+        if not is_pdf(data):
+            raise ExportError(f"{record.get('original_name')}: this is not a PDF.")
+        return None
+    try:
+        return inspect_image(data, data.size)
+    except InvalidImage as exc:
+        raise ExportError(f"{record.get('original_name')}: {exc}") from exc
+
+
+def _import_pdf(user, record: dict, data: ContentFile, digest: str) -> Note:
+    _checked_file(record, data)
     status = record.get("status")
     finished = status in {NoteStatus.SPLIT, NoteStatus.FAILED}
     now = timezone.now()
     note = Note(
         owner=user,
         original_name=record["original_name"][:255],
-        sha256=record["sha256"],
+        sha256=digest,
         size_bytes=data.size,
         width=0,
         height=0,
@@ -206,17 +267,18 @@ def _source_pdf(user, record: dict) -> Note | None:
     return source
 
 
-def _import_note(user, record: dict, image: ContentFile, people: dict) -> Note:
+def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: str | None) -> Note:
     if record.get("kind") == "pdf":
-        return _import_pdf(user, record, image)
-    try:
-        info = inspect_image(image, image.size)
-    except InvalidImage as exc:
-        raise ExportError(f"{record['original_name']}: {exc}") from exc
+        return _import_pdf(user, record, image, digest)
+    info = _checked_file(record, image)
+
+    def reviewer(name: str | None):
+        return user if name is not None and name == exporter else None
+
     note = Note(
         owner=user,
         original_name=record["original_name"][:255],
-        sha256=record["sha256"],
+        sha256=digest,
         size_bytes=image.size,
         width=info.width,
         height=info.height,
@@ -242,7 +304,7 @@ def _import_note(user, record: dict, image: ContentFile, people: dict) -> Note:
                 confidence=min(100.0, max(0.0, float(line["confidence"]))), x=line["box"]["x"], y=line["box"]["y"],
                 width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
                 words=line.get("words") or [], alternatives=line.get("alternatives") or [],
-                reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=people.get(line.get("reviewed_by")),
+                reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=reviewer(line.get("reviewed_by")),
             )
             for line in record["lines"]
         )
@@ -250,7 +312,7 @@ def _import_note(user, record: dict, image: ContentFile, people: dict) -> Note:
         ReviewEvent.objects.bulk_create(
             ReviewEvent(
                 line=by_order.get(int(order)), note=note, line_order=int(order),
-                reviewer=people.get(event["reviewer"]), action=event["action"], old_text=event["old_text"],
+                reviewer=reviewer(event["reviewer"]), action=event["action"], old_text=event["old_text"],
                 new_text=event["new_text"], ocr_text=event.get("ocr_text", ""), confidence=event.get("confidence", 0.0),
                 engine_name=event.get("engine_name", ""), created_at=_parse_time(event["created_at"]) or timezone.now(),
             )

@@ -211,6 +211,35 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
     return True
 
 
+# What a note's owner reads when recognition fails: one fixed sentence per kind of
+# failure. Exception texts (paths, library internals) go to the log only.
+UNREADABLE_IMAGE = "The image could not be read: the file is damaged or not an image."
+TOOK_TOO_LONG = (
+    "Recognition took too long and was stopped. The image may be unusually complex; try a smaller or clearer photo."
+)
+ENGINE_CRASHED = "The recognition engine stopped unexpectedly on this image; try again or pick another engine."
+ENGINE_FAILED = "The recognition engine failed; try again or pick another engine."
+IMAGE_MISSING = "The stored image is missing; please upload the note again."
+UNEXPECTED = "Something went wrong while recognizing this note; try again."
+
+
+def owner_message(exc: BaseException) -> str:
+    """The sentence the note's owner sees for this failure."""
+    from ..engines.isolated import EngineCrashed, EngineTimedOut
+
+    if isinstance(exc, InvalidImage):
+        return UNREADABLE_IMAGE
+    if isinstance(exc, EngineTimedOut):
+        return TOOK_TOO_LONG
+    if isinstance(exc, EngineCrashed):
+        return ENGINE_CRASHED
+    if isinstance(exc, EngineError):
+        return ENGINE_FAILED
+    if isinstance(exc, FileNotFoundError):
+        return IMAGE_MISSING
+    return UNEXPECTED
+
+
 def _fail(note_id: int, token: str, message: str) -> None:
     Note.objects.filter(pk=note_id, run_token=token).update(
         status=NoteStatus.FAILED, error=message, finished_at=timezone.now(), heartbeat_at=None
@@ -221,7 +250,7 @@ def _retry_or_fail(note_id: int, token: str, message: str) -> str:
     note = Note.objects.get(pk=note_id)
     max_attempts = inkdex_setting("MAX_ATTEMPTS")
     if note.attempts >= max_attempts:
-        _fail(note_id, token, f"Recognition failed after {note.attempts} attempts: {message}")
+        _fail(note_id, token, f"Recognition failed after {note.attempts} attempts. {message}")
         return "failed"
     delay = inkdex_setting("RETRY_BACKOFF_SECONDS") * 2 ** (note.attempts - 1)
     requeued = Note.objects.filter(pk=note_id, run_token=token).update(
@@ -229,7 +258,7 @@ def _retry_or_fail(note_id: int, token: str, message: str) -> str:
         run_token="",
         heartbeat_at=None,
         queued_at=timezone.now(),
-        error=f"Attempt {note.attempts} of {max_attempts} failed ({message}); trying again shortly.",
+        error=f"Attempt {note.attempts} of {max_attempts} failed. {message} Trying again shortly.",
     )
     if requeued:
         schedule_recognition(note_id, delay_seconds=delay)
@@ -251,18 +280,16 @@ def recognize_note(note_id: int) -> str:
         with _Heartbeat(note_id, token):
             image, recognition = run_engine_on_note(note)
             _save_renditions(note, image, token)
-    except (InvalidImage, EngineError) as exc:
+    except (InvalidImage, EngineError, FileNotFoundError) as exc:
+        logger.warning("Recognising note %s (%s) failed: %s: %s", note_id, note.image.name, type(exc).__name__, exc)
         if getattr(exc, "retryable", False):
-            return _retry_or_fail(note_id, token, str(exc))
-        _fail(note_id, token, str(exc))
-        return "failed"
-    except FileNotFoundError:
-        _fail(note_id, token, "The stored image is missing; please upload the note again.")
+            return _retry_or_fail(note_id, token, owner_message(exc))
+        _fail(note_id, token, owner_message(exc))
         return "failed"
     except Exception as exc:
-        logger.exception("Recognising note %s failed", note_id)
+        logger.exception("Recognising note %s (%s) failed", note_id, note.image.name)
         close_old_connections()
-        return _retry_or_fail(note_id, token, f"{type(exc).__name__}: {exc}")
+        return _retry_or_fail(note_id, token, owner_message(exc))
     seconds = time.monotonic() - started
     # A database that is locked or gone for a moment must not cost the recognition.
     if not with_retries(lambda: _store(note, token, recognition, seconds), what=f"Storing note {note_id}"):

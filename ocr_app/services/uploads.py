@@ -18,6 +18,7 @@ from .. import languages
 from ..engines import engine_languages
 from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
+from ..upload_limits import RefusedUpload
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,8 @@ def create_notes(*, owner, files, language: str | None = None) -> list[UploadOut
     for uploaded_file in files:
         name = display_name(getattr(uploaded_file, "name", ""))
         try:
+            if isinstance(uploaded_file, RefusedUpload):  # over a size limit: not kept while reading
+                raise InvalidImage(uploaded_file.reason)
             store = create_pdf_note if is_pdf(uploaded_file) else create_note
             outcomes.append(UploadOutcome(name, note=store(owner=owner, uploaded_file=uploaded_file, language=language)))
         except InvalidImage as exc:

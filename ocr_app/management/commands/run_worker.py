@@ -11,9 +11,11 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from ocr_app.checks import broken_index_message
 from ocr_app.services.pdf_splitting import recover_stale_splits
 from ocr_app.services.recognition import prune_finished_tasks, recover_stale_notes
 
@@ -33,6 +35,10 @@ class Command(DbWorkerCommand):
         )
 
     def handle(self, *args, recovery: bool = True, batch: bool = False, **options) -> None:
+        # Lines written into a broken search index would be missing from searches: refuse.
+        problem = broken_index_message()
+        if problem:
+            raise CommandError(problem)
         if recovery:
             # Once now (a restart after a crash finds its own dead notes at once)...
             self._recover()

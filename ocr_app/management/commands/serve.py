@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from ocr_app.checks import broken_index_message
+
 
 class Command(BaseCommand):
     help = "Serve Inkdex: web server plus OCR worker(s), restarted if they die."
@@ -31,6 +33,10 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, web_workers, workers, migrate, **options) -> None:
         if migrate:
             call_command("migrate", interactive=False, verbosity=0)
+        # A broken search index would make searches miss notes without a word: refuse instead.
+        problem = broken_index_message()
+        if problem:
+            raise CommandError(problem)
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         web_cmd = [

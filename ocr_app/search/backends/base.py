@@ -168,6 +168,27 @@ class SearchBackend(ABC):
     def install(self, connection) -> None:
         """Create the index structures (idempotent), drop those of earlier versions, and fill them."""
 
+    # Counts that must agree when every note with lines has its document (and,
+    # where the index is a table of its own, its index entry): one row of numbers.
+    DOCUMENT_COUNTS_SQL = (
+        "SELECT (SELECT count(*) FROM (SELECT DISTINCT note_id FROM ocr_app_line) n), "
+        f"(SELECT count(*) FROM {TABLE})"
+    )
+
+    def quick_drift(self, connection) -> str | None:
+        """Like ``drift`` but without reading every line's text: missing parts,
+        or notes without their document or index entry (counted). Cheap enough
+        for every start of a server or worker."""
+        missing = self.missing_parts(connection)
+        if missing:
+            return f"missing: {', '.join(missing)}"
+        with connection.cursor() as cursor:
+            cursor.execute(self.DOCUMENT_COUNTS_SQL)
+            notes, *indexed = cursor.fetchone()
+        if any(count != notes for count in indexed):
+            return f"{notes} notes have lines but the index holds {' and '.join(map(str, indexed))} documents"
+        return None
+
     @abstractmethod
     def missing_parts(self, connection) -> list[str]:
         """Names of index parts that should exist and do not (e.g. dropped triggers)."""

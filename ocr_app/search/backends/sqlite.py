@@ -168,6 +168,9 @@ class SqliteBackend(SearchBackend):
                 cursor.execute(sql)
         self.rebuild(connection)
 
+    # The FTS table keeps one size row per indexed document.
+    DOCUMENT_COUNTS_SQL = SearchBackend.DOCUMENT_COUNTS_SQL + f", (SELECT count(*) FROM {FTS_TABLE}_docsize)"
+
     def missing_parts(self, connection) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute(
