@@ -29,7 +29,7 @@ class NoteAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "owner__username")
     readonly_fields = (
         "image", "preview", "thumbnail", "sha256", "size_bytes", "width", "height", "image_format",
-        "content_type", "uploaded_at", "queued_at", "started_at", "finished_at", "heartbeat_at", "attempts",
+        "content_type", "uploaded_at", "queued_at", "retry_at", "started_at", "finished_at", "heartbeat_at", "attempts",
         "run_token", "task_id", "engine_name", "engine_version", "partial_result", "processing_seconds",
     )
     inlines = [LineInline]
