@@ -75,6 +75,8 @@ class Note(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Written by the worker while it recognises; a stale heartbeat means the worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A queued note waiting to be tried again is left alone by workers until then.
+    retry_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why recognition failed, in words for the owner.")
     # Which claim on the note is current: a worker that lost its claim cannot write.
@@ -94,7 +96,15 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
-        indexes = [models.Index(fields=["owner", "-uploaded_at"], name="note_owner_uploaded_idx")]
+        indexes = [
+            models.Index(fields=["owner", "-uploaded_at"], name="note_owner_uploaded_idx"),
+            # Workers take the next note fairly across owners (services/claims.py): each
+            # owner's queued notes in order, and when each owner was last served.
+            models.Index(
+                fields=["owner", "queued_at", "id"], condition=Q(status="queued"), name="note_owner_queued_idx"
+            ),
+            models.Index(fields=["owner", "started_at"], name="note_owner_started_idx"),
+        ]
         constraints = [
             # Splitting a PDF again (a retry, a worker that died half-way) never makes a page twice.
             models.UniqueConstraint(fields=["source", "page_number"], name="note_unique_page_of_source"),

@@ -8,9 +8,12 @@ except ImportError:
 from .services import pdf_splitting, recognition
 
 
-@task(queue_name="ocr")
-def recognize_note_task(note_id: int) -> str:
-    return recognition.recognize_note(note_id)
+@task(queue_name="ocr", takes_context=True)
+def recognize_note_task(context, note_id: int) -> dict:
+    # Queued for ``note_id``, it recognises the fairest queued note, which may be another
+    # (services/claims.py); the result says which.
+    recognised, outcome = recognition.recognize_next_note(str(context.task_result.id))
+    return {"note": recognised, "outcome": outcome}
 
 
 @task(queue_name="ocr")

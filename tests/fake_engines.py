@@ -72,3 +72,39 @@ class FixedReadingEngine(_FakeEngine):
 
     def recognize(self, image, language="en"):
         return self.fixed_reading()
+
+
+class RecordingEngine(_FakeEngine):
+    """Tells the order in which notes are recognised, and lets a test hold a worker.
+
+    A note's image carries its number in its first pixel (``numbered_image``). The
+    engine appends ``number worker-pid`` to ``log`` in the folder named by
+    ``INKDEX_TEST_ENGINE_DIR``, then waits until that folder holds ``go-all`` or
+    ``go-<worker pid>`` (the worker is this process's parent): a closed gate keeps
+    that worker on this note until the test opens it.
+    """
+
+    name = "recording"
+    DIR_VARIABLE = "INKDEX_TEST_ENGINE_DIR"
+
+    def recognize(self, image, language="en"):
+        folder = os.environ[self.DIR_VARIABLE]
+        number = note_number(image)
+        worker = os.getppid()
+        with open(os.path.join(folder, "log"), "a") as log:
+            log.write(f"{number} {worker}\n")
+        while not any(os.path.exists(os.path.join(folder, gate)) for gate in ("go-all", f"go-{worker}")):
+            time.sleep(0.02)
+        line = RecognizedLine(f"note {number}", 99.0, Box(0, 0, 10, 10))
+        return Recognition([line], engine_name=self.name, engine_version=self.version)
+
+
+def numbered_image(number: int):
+    from PIL import Image
+
+    return Image.new("RGB", (32, 32), (number // 256, number % 256, 7))
+
+
+def note_number(image) -> int:
+    r, g, _ = image.getpixel((0, 0))
+    return r * 256 + g

@@ -35,7 +35,7 @@ from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage
 from ..models import Note, NoteStatus
 from .database import with_retries
-from .recognition import _Heartbeat
+from .recognition import Heartbeat
 from .uploads import create_note
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def split_pdf(note_id: int) -> str:
         return "skipped"
     note = Note.objects.select_related("owner").get(pk=note_id)
     try:
-        with _Heartbeat(note_id, token):
+        with Heartbeat(note_id, token):
             _split(note, token)
     except SplitFailed as exc:
         logger.warning("PDF note %s cannot be split: %s", note_id, exc)

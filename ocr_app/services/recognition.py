@@ -5,7 +5,8 @@ queued note by writing a fresh ``run_token``; only the holder of the current
 token may store results, so a duplicate task, a reprocess request made
 mid-run, or a worker presumed dead and later revived can never write stale
 lines. A worker that dies stops its heartbeat, and ``recover_stale_notes``
-(run periodically by every worker) queues the note again.
+(run periodically by every worker) queues the note again. Which queued note a
+worker takes next, fairly across owners, is decided in ``claims``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
 from ..search.vocabulary import forget_words, line_texts, record_words
+from .claims import claim_next_note, claim_note
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -40,13 +42,17 @@ def inkdex_setting(name: str):
 # --- scheduling -------------------------------------------------------------------
 
 
-def schedule_recognition(note_id: int, *, delay_seconds: float = 0) -> str:
-    """Put a recognition task for the note on the queue; returns the task id."""
+def schedule_recognition(note_id: int, *, run_after=None) -> str:
+    """Put a recognition task for the note on the queue; returns the task id.
+
+    The worker that runs it recognises the fairest queued note (``claims``), which
+    is this one or another; either way the queue holds a task per queued note.
+    """
     from ..tasks import recognize_note_task
 
     task = recognize_note_task
-    if delay_seconds > 0:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    if run_after is not None:
+        task = task.using(run_after=run_after)
     result = task.enqueue(note_id)
     Note.objects.filter(pk=note_id).update(task_id=str(result.id))
     return str(result.id)
@@ -61,6 +67,7 @@ def request_recognition(note: Note, *, engine: str | None = None, language: str 
             error="",
             run_token="",
             queued_at=timezone.now(),
+            retry_at=None,
             requested_engine=engine or "",
         )
         if language:
@@ -73,7 +80,7 @@ def request_recognition(note: Note, *, engine: str | None = None, language: str 
 # --- the task body ----------------------------------------------------------------
 
 
-class _Heartbeat:
+class Heartbeat:
     """Refreshes the note's heartbeat from a thread while the engine runs."""
 
     def __init__(self, note_id: int, token: str) -> None:
@@ -92,27 +99,13 @@ class _Heartbeat:
         finally:
             connection.close()
 
-    def __enter__(self) -> "_Heartbeat":
+    def __enter__(self) -> "Heartbeat":
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def _claim(note_id: int) -> str | None:
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = Note.objects.filter(pk=note_id, status=NoteStatus.QUEUED).update(
-        status=NoteStatus.PROCESSING,
-        run_token=token,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        heartbeat_at=now,
-        finished_at=None,
-    )
-    return token if claimed else None
 
 
 def _save_renditions(note: Note, image, token: str) -> None:
@@ -252,32 +245,54 @@ def _retry_or_fail(note_id: int, token: str, message: str) -> str:
     if note.attempts >= max_attempts:
         _fail(note_id, token, f"Recognition failed after {note.attempts} attempts. {message}")
         return "failed"
-    delay = inkdex_setting("RETRY_BACKOFF_SECONDS") * 2 ** (note.attempts - 1)
+    now = timezone.now()
+    # The note and its task wait until the same moment: no worker takes the note before.
+    retry_at = now + timedelta(seconds=inkdex_setting("RETRY_BACKOFF_SECONDS") * 2 ** (note.attempts - 1))
     requeued = Note.objects.filter(pk=note_id, run_token=token).update(
         status=NoteStatus.QUEUED,
         run_token="",
         heartbeat_at=None,
-        queued_at=timezone.now(),
+        queued_at=now,
+        retry_at=retry_at,
         error=f"Attempt {note.attempts} of {max_attempts} failed. {message} Trying again shortly.",
     )
     if requeued:
-        schedule_recognition(note_id, delay_seconds=delay)
+        schedule_recognition(note_id, run_after=retry_at)
     return "retrying"
 
 
+def recognize_next_note(task_id: str | None = None) -> tuple[int | None, str]:
+    """Recognise the fairest queued note (what a worker's task does); ``task_id`` is
+    the running task's, which the claimed note then names as its own.
+
+    Returns the note's id and what happened (as ``recognize_note``), or
+    ``(None, "idle")`` when no note was waiting.
+    """
+    claimed = with_retries(lambda: claim_next_note(task_id), what="Claiming the next note")
+    if claimed is None:
+        return None, "idle"
+    note_id, token = claimed
+    return note_id, _recognize_claimed(note_id, token)
+
+
 def recognize_note(note_id: int) -> str:
-    """Recognise one note; safe to call any number of times for the same note.
+    """Recognise this note now, if it is queued; safe to call any number of times.
 
     Returns what happened: ``done``, ``failed``, ``retrying``, ``skipped``
-    (someone else holds the note, or it is not queued) or ``discarded``.
+    (someone else holds the note, it is not queued, or it waits for its retry) or
+    ``discarded``.
     """
-    token = with_retries(lambda: _claim(note_id), what=f"Claiming note {note_id}")
+    token = with_retries(lambda: claim_note(note_id), what=f"Claiming note {note_id}")
     if token is None:
         return "skipped"
+    return _recognize_claimed(note_id, token)
+
+
+def _recognize_claimed(note_id: int, token: str) -> str:
     note = Note.objects.get(pk=note_id)
     started = time.monotonic()
     try:
-        with _Heartbeat(note_id, token):
+        with Heartbeat(note_id, token):
             image, recognition = run_engine_on_note(note)
             _save_renditions(note, image, token)
     except (InvalidImage, EngineError, FileNotFoundError) as exc:
