@@ -224,7 +224,7 @@ def test_list_is_paginated_newest_first_with_counts(api, user, other_user):
 
 
 @pytest.mark.django_db
-def test_search_with_the_search_page_filters_and_pages(api, user, other_user):
+def test_search_with_the_search_page_filters_and_pages(api, user, other_user, alice_client):
     plumber = make_note(user, ["Call the plumber on Monday", "Buy milk"], review={0},
                         uploaded_at=datetime(2026, 10, 3, tzinfo=timezone.utc))
     budget = make_note(user, ["Email Sarah about the budget"])
@@ -247,6 +247,9 @@ def test_search_with_the_search_page_filters_and_pages(api, user, other_user):
     assert api.get(SEARCH, {"q": "plumber", "from": "2026-10-04"}).json()["results"] == []
     assert len(api.get(SEARCH, {"q": "plumber", "to": "2026-10-03"}).json()["results"]) == 1
     assert api.get(SEARCH, {"q": ""}).json()["results"] == []
+    # A NUL (which the schema allows in any string) separates words as a hyphen does, as on the page.
+    assert [r["note"]["id"] for r in api.get(SEARCH, {"q": "plumber\x00on"}).json()["results"]] == [plumber.pk]
+    assert alice_client.get(reverse("ocr_app:search"), {"q": "plumber\x00on"}).status_code == 200
     assert_error(api.get(SEARCH, {"q": "plumber", "from": "2026-13-45"}), 400, "bad_query")
     assert_error(api.get(SEARCH, {"q": "plumber", "page": "two"}), 400, "bad_query")
 

@@ -316,12 +316,13 @@ def test_two_workers_process_twenty_notes_each_exactly_once(user, worker_process
     ids = [note.pk for note in notes]
     wait_for(lambda: Note.objects.filter(pk__in=ids, status="done").count() == 20, 180, 0.3,
              "20 notes done; logs:\n" + "\n".join(w.log()[-2000:] for w in workers))
-    # Each note claimed once (one attempt), each task run once, by one worker; both worked.
+    # Each note claimed once (one attempt), each task run once, by one worker. (Whether
+    # both workers got some depends on how fast each started; that both take notes side
+    # by side is shown with held workers in test_fair_queue.)
     assert set(Note.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
     results = DBTaskResult.objects.filter(status="SUCCESSFUL")
     assert results.count() == 20
     assert all(len(result.worker_ids) == 1 for result in results)
-    assert len({result.worker_ids[0] for result in results}) == 2
     for note in notes:
         assert list(note.lines.values_list("order", flat=True)) == [0]
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
@@ -242,9 +243,19 @@ class DayField(serializers.DateField):
         self.fail("invalid", format="YYYY-MM-DD")
 
 
+class QueryField(serializers.CharField):
+    """Any text, as the schema says of a string: characters that are not parts of
+    words (a NUL too) separate words, as on the search page, instead of making the
+    request invalid."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
 # "from" is a Python keyword, hence the class made by type().
 SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
-    "q": serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+    "q": QueryField(required=False, allow_blank=True, trim_whitespace=False,
                                help_text='Words, "a phrase", prefix*, -excluded, a OR b (the first 500 characters count).'),
     "from": DayField(required=False, help_text="Uploaded on or after this day."),
     "to": DayField(required=False, help_text="Uploaded on or before this day."),
