@@ -14,6 +14,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from ocr_app.models import SignInLimit
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "alice-password-1"
@@ -100,6 +102,15 @@ def test_a_success_clears_the_accounts_failures(user, clock):
     for _ in range(4):
         assert is_wrong_password(sign_in(client, "alice", "guess"))
     assert sign_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_a_blocked_address_makes_no_counters_for_the_names_it_tries(user, clock):
+    for i in range(20):
+        sign_in(Client(), f"user{i}", "guess", address="192.0.2.9")
+    rows = SignInLimit.objects.count()
+    for i in range(50):
+        assert refused(sign_in(Client(), f"made-up-{i}", "guess", address="192.0.2.9"), "15 minutes")
+    assert SignInLimit.objects.count() == rows
 
 
 def test_one_address_guessing_many_accounts_is_blocked_for_a_while(user, other_user, clock):
@@ -214,8 +225,6 @@ def test_failures_are_forgotten_after_a_quiet_day(user, clock):
     clock.advance(24 * 3600)
     for _ in range(4):
         assert is_wrong_password(sign_in(Client(), "alice", "guess"))
-    from ocr_app.models import SignInLimit
-
     assert SignInLimit.objects.get(scope="account_address").failures == 4
 
 

@@ -165,6 +165,15 @@ def begin_attempt(username: str, address: str) -> Attempt:
     """
     now = timezone.now()
     account = account_key(username)
+    # A blocked address is refused before any counter is made for the name it tries:
+    # it cannot fill the table with rows for made-up names. (Checked again under lock.)
+    address_free_at = (
+        SignInLimit.objects.filter(scope=Scope.ADDRESS, account="", address=address, blocked_until__gt=now)
+        .values_list("blocked_until", flat=True)
+        .first()
+    )
+    if address_free_at is not None:
+        return Attempt(account, address, wait=math.ceil((address_free_at - now).total_seconds()))
     keys = _keys(account, address)
     with _locked_rows(keys, now) as rows:
         for row in rows.values():
