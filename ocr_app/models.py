@@ -320,8 +320,10 @@ class Tag(models.Model):
     """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=64)
-    key = models.CharField(max_length=64)
+    # Text: at most 64 characters as typed (tag_names.MAX_TAG_LENGTH), which
+    # Unicode normalisation and case folding may lengthen.
+    name = models.TextField()
+    key = models.TextField()
     notes = models.ManyToManyField(Note, through="NoteTag", related_name="tags")
 
     class Meta:

@@ -57,9 +57,9 @@ def search_from_request(request: HttpRequest) -> SearchRequest:
         )
     except ValueError as exc:
         raise BadSearch("'to' must be a date like 2026-11-24.") from exc  # the calendar's last day
-    tag = request.GET.get("tag", "")
+    tag = tag_key(request.GET.get("tag", ""))
     if tag:
-        filters = filters.with_tags([tag_key(tag)])
+        filters = filters.with_tags([tag])
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError as exc:

@@ -27,6 +27,7 @@ from django.db import connection
 from django.utils.safestring import SafeString
 
 from ..models import Line, Note, NoteTag
+from ..services.tags import tag_names_of
 from .backends import backend_for
 from .backends.base import UPLOADED, Filters, NoteMatch, SearchBackend
 from .documents import NoteDocument
@@ -182,10 +183,7 @@ def search_notes(
 
 def _with_tag_names(results: list[NoteResult]) -> list[NoteResult]:
     """Each result's note gets ``tag_names`` (one query for the page)."""
-    names: dict[int, list[str]] = {}
-    rows = NoteTag.objects.filter(note_id__in=[r.note.pk for r in results]).order_by("tag__key")
-    for note_id, name in rows.values_list("note_id", "tag__name"):
-        names.setdefault(note_id, []).append(name)
+    names = tag_names_of(r.note.pk for r in results)
     for result in results:
         result.note.tag_names = names.get(result.note.pk, [])
     return results

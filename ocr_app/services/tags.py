@@ -19,8 +19,8 @@ from ..models import Note, NoteTag, Tag
 from ..tag_names import InvalidTag, clean_tag_name, parse_tag_names, tag_key
 
 __all__ = ["InvalidTag", "TagNotFound", "clean_tag_name", "parse_tag_names", "tag_key", "user_tags", "owned_tag",
-           "get_or_create_tags", "add_tags", "remove_tag", "set_note_tags", "rename_tag", "delete_tag", "tag_notes",
-           "tag_names_of"]
+           "get_or_create_tags", "add_tags", "remove_tag", "set_note_tags", "rename_tag", "delete_tag",
+           "tag_names_of", "link_tags", "copy_tags"]
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
@@ -71,9 +71,13 @@ def owned_notes(owner, note_ids: Iterable[int]) -> list[Note]:
     return notes
 
 
-def _link(owner, notes: list[Note], tags: list[Tag]) -> None:
+def link_tags(owner, notes: list[Note], tags: list[Tag]) -> None:
+    """Put the tags on the notes (those already there stay once)."""
     # Both sides are the owner's: the one place a note and a tag are linked.
-    assert all(n.owner_id == owner.pk for n in notes) and all(t.owner_id == owner.pk for t in tags)
+    if not notes or not tags:
+        return
+    if any(n.owner_id != owner.pk for n in notes) or any(t.owner_id != owner.pk for t in tags):
+        raise ValueError("A note and a tag of different users are never linked.")
     NoteTag.objects.bulk_create(
         [NoteTag(note=note, tag=tag, owner=owner) for note in notes for tag in tags], ignore_conflicts=True
     )
@@ -81,10 +85,11 @@ def _link(owner, notes: list[Note], tags: list[Tag]) -> None:
 
 @transaction.atomic
 def add_tags(owner, note_ids: Iterable[int], names: Iterable[str]) -> list[Tag]:
-    """Give the named tags (made where missing) to the owner's notes."""
+    """Give the named tags (made where missing) to the owner's notes: one note
+    (its page), or several (the notes list's bulk bar). All or nothing."""
     notes = owned_notes(owner, note_ids)
     tags = get_or_create_tags(owner, parse_tag_names(names))
-    _link(owner, notes, tags)
+    link_tags(owner, notes, tags)
     return tags
 
 
@@ -99,10 +104,9 @@ def remove_tag(owner, note_id: int, tag_id) -> None:
 @transaction.atomic
 def set_note_tags(owner, note: Note, names: Iterable[str]) -> list[Tag]:
     """Make the note's tags exactly these (the API's PATCH)."""
-    assert note.owner_id == owner.pk
     tags = get_or_create_tags(owner, parse_tag_names(names))
     NoteTag.objects.filter(note=note).exclude(tag__in=tags).delete()
-    _link(owner, [note], tags)
+    link_tags(owner, [note], tags)
     return tags
 
 
@@ -134,17 +138,10 @@ def delete_tag(owner, tag_id) -> None:
     owned_tag(owner, tag_id).delete()
 
 
-@transaction.atomic
-def tag_notes(owner, note_ids: Iterable[int], names: Iterable[str]) -> int:
-    """Several notes at once (the notes list's bulk bar); how many notes."""
-    notes = owned_notes(owner, note_ids)
-    _link(owner, notes, get_or_create_tags(owner, parse_tag_names(names)))
-    return len(notes)
-
-
-def note_ids_tagged(owner, key: str):
-    """Ids of the owner's notes with the tag whose key is ``key`` (a queryset)."""
-    return NoteTag.objects.filter(owner=owner, tag__key=tag_key(key)).values("note_id")
+def copy_tags(source: Note, note: Note) -> None:
+    """Give ``note`` the tags of ``source`` (a PDF's page: the PDF's), both one owner's."""
+    tags = list(Tag.objects.filter(owner_id=note.owner_id, note_tags__note=source))
+    link_tags(note.owner, [note], tags)
 
 
 def tag_names_of(note_ids: Iterable[int]) -> dict[int, list[str]]:
