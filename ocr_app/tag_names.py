@@ -11,10 +11,9 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_TAG_LENGTH = 64
-# What a value holding tags may contain (the API's schema says the same): no
-# control characters, no lone surrogates (JSON can carry them; no database stores them).
-TAG_VALUE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff]*$"
-_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters and lone surrogates (JSON can carry them; no database stores
+# them) count as spaces, as the search box treats them: any text is a usable tag.
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -23,15 +22,13 @@ class InvalidTag(ValueError):
 
 
 def clean_tag_name(raw: str) -> str:
-    """The name as stored: spaces trimmed and collapsed, NFC. InvalidTag when
-    nothing is left, it is longer than MAX_TAG_LENGTH characters (as typed), or
-    it holds control characters or a comma (commas separate tags where several
-    are typed in one field)."""
+    """The name as stored: spaces (and control characters) trimmed and collapsed,
+    NFC. InvalidTag when nothing is left, it is longer than MAX_TAG_LENGTH
+    characters (as typed), or it holds a comma (commas separate tags where
+    several are typed in one field)."""
     if not isinstance(raw, str):
         raise InvalidTag("A tag must be text.")
-    if _REFUSED.search(raw):
-        raise InvalidTag("A tag cannot contain control characters.")
-    name = _SPACES.sub(" ", raw).strip()
+    name = _SPACES.sub(" ", _NOT_TEXT.sub(" ", raw)).strip()
     if not name:
         raise InvalidTag("A tag cannot be empty.")
     if len(name) > MAX_TAG_LENGTH:
@@ -42,10 +39,9 @@ def clean_tag_name(raw: str) -> str:
 
 
 def tag_key(name: str) -> str:
-    """What makes two names the same tag: case-insensitive, spaces collapsed.
-    (Control characters, which no name holds, count as spaces: a key made of a
-    query is always one a database can compare.)"""
-    folded = unicodedata.normalize("NFC", _REFUSED.sub(" ", name)).casefold()
+    """What makes two names the same tag: case-insensitive, spaces (and control
+    characters) collapsed."""
+    folded = unicodedata.normalize("NFC", _NOT_TEXT.sub(" ", name)).casefold()
     return _SPACES.sub(" ", folded).strip()
 
 
@@ -57,7 +53,7 @@ def parse_tag_names(values: Iterable[str]) -> list[str]:
         if not isinstance(value, str):
             raise InvalidTag("A tag must be text.")
         for part in value.split(","):
-            if not part.strip():
+            if not _NOT_TEXT.sub(" ", part).strip():
                 continue
             name = clean_tag_name(part)
             if tag_key(name) not in seen:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +16,7 @@ from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import Line, Note
 from ..search import MAX_PAGE, SORTS
-from ..tag_names import MAX_TAG_LENGTH, TAG_VALUE_PATTERN, InvalidTag, parse_tag_names
+from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
@@ -172,17 +172,18 @@ def upload_description() -> str:
 
 TAGS_HELP = (
     f"Tag names; several in one value are separated by commas. Case and repeated spaces do not make "
-    f"a tag different (Work and work are one tag); blank names are skipped. Each name at most "
-    f"{MAX_TAG_LENGTH} characters, no control characters."
+    f"a tag different (Work and work are one tag); blank names are skipped. Each value at most "
+    f"{MAX_TAG_LENGTH} characters; control characters count as spaces."
 )
 
 
 class TagValueField(serializers.CharField):
-    """One value of a tags field: a name, or names separated by commas (empty names are skipped)."""
+    """One value of a tags field: a name, or names separated by commas (empty names
+    are skipped); control characters (a NUL too) count as spaces, as in a query."""
 
     def __init__(self, **kwargs):
-        super().__init__(trim_whitespace=False, max_length=MAX_TAG_LENGTH,
-                         validators=[RegexValidator(TAG_VALUE_PATTERN)], **kwargs)
+        super().__init__(trim_whitespace=False, max_length=MAX_TAG_LENGTH, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class TagsField(serializers.ListField):
