@@ -9,10 +9,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from PIL import Image
 
 from ocr_app.models import Note
 from ocr_app.services import tags
 from tests.factories import make_note
+from tests.notegen import encode
 from tests.test_browser import note_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,12 +22,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DAY = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
+def note_with_image(owner, text: str, name: str, days: int = 0) -> Note:
+    """A recognised note with a stored image (lists show its thumbnail)."""
+    picture = encode(Image.new("RGB", (300 + 10 * days, 200), "white"))
+    return make_note(owner, [text], name=name, uploaded_at=DAY + timedelta(days=days), image=picture)
+
+
 def names(note: Note) -> list[str]:
     return sorted((t.name for t in note.tags.all()), key=str.casefold)
 
 
 def test_tagging_a_batch_at_upload(browsing, user, tmp_path):
-    tags.add_tags(user, [make_note(user, ["earlier"]).pk], ["Receipts"])
+    tags.add_tags(user, [note_with_image(user, "earlier", "earlier").pk], ["Receipts"])
     page = browsing.sign_in()  # lands on the upload page
     # Completion offers the user's own tags.
     assert page.locator("#user-tags option").evaluate_all("(os) => os.map((o) => o.value)") == ["Receipts"]
@@ -43,11 +51,11 @@ def test_tagging_a_batch_at_upload(browsing, user, tmp_path):
 
 
 def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing, user, other_user):
-    plan = make_note(user, ["project plan"], name="plan.jpg", uploaded_at=DAY)
-    shop = make_note(user, ["buy milk"], name="shop.jpg", uploaded_at=DAY + timedelta(days=1))
-    call = make_note(user, ["call the plumber"], name="call.jpg", uploaded_at=DAY + timedelta(days=2))
+    plan = note_with_image(user, "project plan", "plan.jpg", 0)
+    shop = note_with_image(user, "buy milk", "shop.jpg", 1)
+    call = note_with_image(user, "call the plumber", "call.jpg", 2)
     tags.add_tags(user, [plan.pk, call.pk], ["Work"])
-    tags.add_tags(other_user, [make_note(other_user, ["bob's"], name="bobs.jpg").pk], ["work", "secret"])
+    tags.add_tags(other_user, [note_with_image(other_user, "bob's", "bobs.jpg", 3).pk], ["work", "secret"])
     page = browsing.sign_in()
     page.goto("/")
     options = page.locator("#tag-filter-select option").all_inner_texts()
@@ -81,9 +89,9 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
 
 
 def test_a_notes_tags_on_its_page(browsing, user):
-    note = make_note(user, ["call the plumber"], name="call.jpg")
+    note = note_with_image(user, "call the plumber", "call.jpg", 0)
     tags.add_tags(user, [note.pk], ["Home"])
-    tags.add_tags(user, [make_note(user, ["other"]).pk], ["<i>odd</i>"])
+    tags.add_tags(user, [note_with_image(user, "other", "other.jpg", 1).pk], ["<i>odd</i>"])
     page = browsing.sign_in()
     page.goto(f"/notes/{note.pk}/")
     page.fill("#add-tag-input", "To do, <i>ODD</i>")
