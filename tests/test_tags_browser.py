@@ -69,10 +69,10 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
 
     # Keyboard only: tick the plan, type a tag, Enter tags the selected notes.
     page.goto("/")
-    box = page.get_by_label("Select plan.jpg")
+    box = page.get_by_role("checkbox", name="Select plan.jpg")
     box.focus()
     page.keyboard.press("Space")
-    page.get_by_label("Select shop.jpg").focus()
+    page.get_by_role("checkbox", name="Select shop.jpg").focus()
     page.keyboard.press("Space")
     page.focus("#bulk-tags")
     page.keyboard.type("Q4")
