@@ -223,6 +223,7 @@ def test_upload_page_tags_the_whole_batch_and_a_pdfs_pages_inherit(alice_client,
     listed = Note.objects.owned_by(user).listed()
     assert listed.count() == 4  # two images and the PDF's two pages
     assert all(names(note) == ["receipts", "Trip"] for note in listed)
+    assert [t.note_count for t in tags.user_tags(user)] == [4, 4]  # as listed: the split PDF is its pages
     bad = alice_client.post(reverse("ocr_app:upload"), {"images": [image_upload("c.jpg")], "tags": "x" * 70},
                             HTTP_ACCEPT="application/json")
     assert bad.status_code == 400 and "64 characters" in bad.json()["error"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from ..models import Note, NoteTag, Tag
+from ..models import Note, NoteStatus, NoteTag, Tag
 from ..tag_names import InvalidTag, clean_tag_name, parse_tag_names, tag_key
 
 __all__ = ["InvalidTag", "TagNotFound", "clean_tag_name", "parse_tag_names", "tag_key", "user_tags", "owned_tag",
@@ -30,8 +30,10 @@ class TagNotFound(LookupError):
 
 
 def user_tags(owner):
-    """The owner's tags, by name, each with ``note_count``."""
-    return Tag.objects.filter(owner=owner).annotate(note_count=Count("note_tags")).order_by("key", "pk")
+    """The owner's tags, by name, each with ``note_count``: the notes lists show
+    (a split PDF is shown as its pages, which have its tags)."""
+    listed = Count("note_tags", filter=~Q(note_tags__note__status=NoteStatus.SPLIT))
+    return Tag.objects.filter(owner=owner).annotate(note_count=listed).order_by("key", "pk")
 
 
 def owned_tag(owner, tag_id) -> Tag:
