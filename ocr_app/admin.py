@@ -1,14 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import ApiToken, Line, Note, ReviewEvent, SignInLimit
-from .services import review, signin, tokens
+from .models import ApiToken, Line, Note, ReviewEvent, SignInLimit, Tag
+from .services import review, signin, tags, tokens
 from .signin_views import AdminSignInForm
+from .tag_names import InvalidTag, clean_tag_name
 
 admin.site.site_header = "Inkdex administration"
 # A try refused by the sign-in limits says how long to wait, as on the sign-in page.
@@ -284,3 +285,48 @@ class SignInLimitAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class TagAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name"]
+
+    def clean_name(self):
+        try:
+            return clean_tag_name(self.cleaned_data["name"])
+        except InvalidTag as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Everyone's tags. A new name goes through ``services.tags.rename_tag``, so a
+    name the owner already has merges the two tags, as on the owner's tags page.
+    Tags are made by using them (pages, API), not here."""
+
+    form = TagAdminForm
+    list_display = ["name", "owner", "note_count"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = ["owner", "key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(note_count=Count("note_tags"))
+
+    @admin.display(ordering="note_count", description="notes")
+    def note_count(self, tag):
+        return tag.note_count
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        kept = tags.rename_tag(obj.owner, obj.pk, form.cleaned_data["name"])
+        if kept.pk != obj.pk:
+            messages.info(request, f"{obj.owner} already had the tag {kept.name}: the two are merged.")
+
+    def response_change(self, request, obj):
+        if not type(obj).objects.filter(pk=obj.pk).exists():  # merged into another tag
+            return HttpResponseRedirect(reverse("admin:ocr_app_tag_changelist"))
+        return super().response_change(request, obj)

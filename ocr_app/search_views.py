@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from .services.tags import user_tags
+from .tag_names import tag_key
 from .search import MAX_PAGE, RELEVANCE, SORTS, Filters, SearchResults, search_notes, suggest
 
 
@@ -55,6 +57,9 @@ def search_from_request(request: HttpRequest) -> SearchRequest:
         )
     except ValueError as exc:
         raise BadSearch("'to' must be a date like 2026-11-24.") from exc  # the calendar's last day
+    tag = tag_key(request.GET.get("tag", ""))
+    if tag:
+        filters = filters.with_tags([tag])
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError as exc:
@@ -78,7 +83,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     try:
         search = search_from_request(request)
         query, sort = search.query, search.sort
-        if query:
+        if query or search.filters.has_tags:
             results = search.run(request.user)
             for result in results.notes:
                 result.link = _note_link(result.note.pk, query)
@@ -95,6 +100,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "error": error,
             "sort": sort,
             "base_params": params.urlencode(),
+            "tags": user_tags(request.user),
+            "tag": request.GET.get("tag", ""),
+            "tag_key": tag_key(request.GET.get("tag", "")),
         },
     )
 
@@ -115,6 +123,7 @@ def results_payload(results: SearchResults) -> dict:
                 "name": r.note.title,
                 "url": _note_link(r.note.pk, results.query),
                 "uploaded_at": r.note.uploaded_at.isoformat(),
+                "tags": r.note.tag_names,
                 "score": round(r.score, 4),
                 "approximate": r.fuzzy,
                 "matching_lines": r.match_count,

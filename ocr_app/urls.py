@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, search_views, token_views, views
+from . import review_views, search_views, tag_views, token_views, views
 
 app_name = "ocr_app"
 
@@ -18,6 +18,12 @@ urlpatterns = [
     path("notes/<int:pk>/image/<str:variant>/", views.note_image, name="note_image"),
     path("notes/<int:pk>/reprocess/", views.note_reprocess, name="note_reprocess"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("notes/<int:pk>/tags/", tag_views.note_tags_add, name="note_tags_add"),
+    path("notes/<int:pk>/tags/<int:tag_id>/remove/", tag_views.note_tag_remove, name="note_tag_remove"),
+    path("notes/selected/", tag_views.bulk_notes, name="bulk_notes"),
+    path("tags/", tag_views.tag_list, name="tags"),
+    path("tags/<int:tag_id>/rename/", tag_views.tag_rename, name="tag_rename"),
+    path("tags/<int:tag_id>/delete/", tag_views.tag_delete, name="tag_delete"),
     path("settings/tokens/", token_views.tokens, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
     path("review/", review_views.queue, name="review_queue"),

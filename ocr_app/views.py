@@ -12,16 +12,19 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import languages
 from .engines import available_engines, engine_languages
 from .models import Note
-from .search import lines_matching
+from .search import Filters, filtered_notes, lines_matching
 from .services.export import export_notes
 from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload, process_again
+from .services.tags import tag_names_of, user_tags
 from .services.uploads import InvalidUpload, clean_language, create_notes
+from .tag_names import InvalidTag, parse_tag_names, tag_key
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
@@ -39,8 +42,17 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
     notes = Note.objects.owned_by(request.user).listed().with_line_counts()
+    tag = request.GET.get("tag", "").strip()
+    if tag:
+        notes = filtered_notes(notes, Filters(tags=(tag_key(tag),)))
     page = Paginator(notes, 24).get_page(request.GET.get("page"))
-    return render(request, "ocr_app/note_list.html", {"page": page, "notes": page.object_list})
+    names = tag_names_of(note.pk for note in page.object_list)
+    for note in page.object_list:
+        note.tag_names = names.get(note.pk, [])
+    return render(request, "ocr_app/note_list.html", {
+        "page": page, "notes": page.object_list, "tag": tag, "tag_key": tag_key(tag), "tags": user_tags(request.user),
+        "page_params": urlencode({"tag": tag}) + "&" if tag else "",
+    })
 
 
 @login_required
@@ -70,6 +82,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
                 "languages": languages.choices(engine_languages()),
                 "default_language": settings.INKDEX["DEFAULT_LANGUAGE"],
+                "tags": user_tags(request.user),
             },
         )
     files = request.FILES.getlist("images")
@@ -77,12 +90,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         if not files:
             raise InvalidUpload("Choose at least one image to upload.")
         language = clean_language(request.POST.get("language"))
-    except InvalidUpload as exc:
+        tags = parse_tag_names(request.POST.getlist("tags"))
+    except (InvalidUpload, InvalidTag) as exc:
         if _wants_json(request):
             return JsonResponse({"error": str(exc), "results": []}, status=400)
         messages.error(request, str(exc))
         return redirect("ocr_app:upload")
-    outcomes = create_notes(owner=request.user, files=files, language=language)
+    outcomes = create_notes(owner=request.user, files=files, language=language, tags=tags)
     if _wants_json(request):
         results = [
             {"name": o.name, "ok": o.ok, "error": o.error,
@@ -139,6 +153,8 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_note_body_context(request, note),
             "engines": available_engines(),
             "languages": languages.choices(engine_languages(note.requested_engine or None)),
+            "note_tags": note.tags.all(),
+            "tags": user_tags(request.user),
         },
     )
 

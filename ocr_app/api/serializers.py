@@ -16,6 +16,7 @@ from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import Line, Note
 from ..search import MAX_PAGE, SORTS
+from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
@@ -95,13 +96,18 @@ class NoteSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField(
         help_text="The original image, from the API: send the same Authorization header (or session)."
     )
+    tags = serializers.SerializerMethodField(help_text="The note's tags (yours only), by name.")
 
     class Meta:
         model = Note
         fields = ["id", "name", "kind", "status", "status_display", "pending", "error", "attempts", "language",
                   "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
-                  "page_number", "page_count", "source_pdf", "url", "page_url", "image_url"]
+                  "page_number", "page_count", "source_pdf", "url", "page_url", "image_url", "tags"]
         read_only_fields = fields
+
+    def get_tags(self, note: Note) -> list[str]:
+        names = getattr(note, "tag_names", None)  # search results bring them along
+        return names if names is not None else [tag.name for tag in note.tags.all()]
 
     @extend_schema_field(serializers.ChoiceField(choices=["image", "pdf"]))
     def get_kind(self, note: Note) -> str:
@@ -164,10 +170,41 @@ def upload_description() -> str:
     )
 
 
+TAGS_HELP = (
+    f"Tag names; several in one value are separated by commas. Case and repeated spaces do not make "
+    f"a tag different (Work and work are one tag); blank names are skipped. Each value at most "
+    f"{MAX_TAG_LENGTH} characters; control characters count as spaces."
+)
+
+
+class TagValueField(serializers.CharField):
+    """One value of a tags field: a name, or names separated by commas (empty names
+    are skipped); control characters (a NUL too) count as spaces, as in a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, max_length=MAX_TAG_LENGTH, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class TagsField(serializers.ListField):
+    """Tag names as ``tag_names.parse_tag_names`` takes them, refused with validation_error."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=TagValueField(), help_text=TAGS_HELP, **kwargs)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        try:
+            return parse_tag_names(values)
+        except InvalidTag as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
 class UploadRequestSerializer(serializers.Serializer):
     images = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
     )
+    tags = TagsField(required=False)
     language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
 
     def __init__(self, *args, **kwargs):
@@ -191,6 +228,14 @@ class UploadResponseSerializer(serializers.Serializer):
 class UploadFailedSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
     results = UploadResultSerializer(many=True, required=False, help_text="When files were sent: each one's result.")
+
+
+class NoteUpdateSerializer(serializers.Serializer):
+    tags = TagsField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].help_text = TAGS_HELP + " Given: the note's tags become exactly these."
 
 
 class ReprocessRequestSerializer(serializers.Serializer):
@@ -256,12 +301,16 @@ class QueryField(serializers.CharField):
 # "from" is a Python keyword, hence the class made by type().
 SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
     "q": QueryField(required=False, allow_blank=True, trim_whitespace=False,
-                               help_text='Words, "a phrase", prefix*, -excluded, a OR b (the first 500 characters count).'),
+                               help_text='Words, "a phrase", prefix*, -excluded, a OR b, tag:work, tag:"to do", -tag:work '
+                               "(the first 500 characters count). A query of tag: terms only lists the notes so "
+                               "tagged, newest first."),
     "from": DayField(required=False, help_text="Uploaded on or after this day."),
     "to": DayField(required=False, help_text="Uploaded on or before this day."),
     "review": serializers.ChoiceField(choices=["1", "true", "on"], required=False,
                                       help_text="Only notes with lines that need review."),
     "page": serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
+    "tag": QueryField(required=False, allow_blank=True, trim_whitespace=False,
+                      help_text="Only notes with this tag (any case); the same as tag:NAME in q."),
     "sort": serializers.ChoiceField(choices=list(SORTS), required=False,
                                     help_text="relevance (the default): best match first; date: newest upload first."),
 })

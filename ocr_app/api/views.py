@@ -19,7 +19,9 @@ from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
+from ..services.tags import set_note_tags
 from ..services.uploads import InvalidUpload, clean_language, create_notes
+from ..tag_names import tag_key
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
 from .pagination import NotePagination
@@ -39,7 +41,7 @@ def errors(*codes: int) -> dict:
 
 
 def owned_notes(request):
-    return Note.objects.owned_by(request.user).with_line_counts()
+    return Note.objects.owned_by(request.user).with_line_counts().prefetch_related("tags")
 
 
 def owned_note(request, pk: int) -> Note:
@@ -75,7 +77,8 @@ class NoteCollectionView(generics.GenericAPIView):
     @extend_schema(
         operation_id="notes_upload",
         summary="Upload images; each becomes a note queued for recognition",
-        description="multipart/form-data with one or more `images` fields. Each file gets its own result: "
+        description="multipart/form-data with one or more `images` fields, and optional `tags` fields for every "
+        "note of the batch. Each file gets its own result: "
         "a PDF is one note with status splitting until the worker has made a note of each page; "
         "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
         "stored; 400 with code invalid_image when none was.",
@@ -90,7 +93,8 @@ class NoteCollectionView(generics.GenericAPIView):
         form = s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         language = checked_language(form.validated_data.get("language"))
-        outcomes = create_notes(owner=request.user, files=form.validated_data["images"], language=language)
+        outcomes = create_notes(owner=request.user, files=form.validated_data["images"], language=language,
+                                tags=form.validated_data.get("tags", []))
         stored = {o.note.pk for o in outcomes if o.ok}
         notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
         results = [
@@ -114,12 +118,25 @@ class NoteCollectionView(generics.GenericAPIView):
 
 class NoteDetailView(generics.GenericAPIView):
     serializer_class = s.NoteDetailSerializer
+    # PATCH takes JSON only, as reprocess does.
+    parser_classes = [JSONParser]
 
     @extend_schema(operation_id="notes_retrieve", summary="A note: its status and recognised lines",
                    responses={200: s.NoteDetailSerializer, **errors(404)})
     def get(self, request, pk: int):
         note = owned_note(request, pk)
         return Response(self.get_serializer(note).data)
+
+    @extend_schema(operation_id="notes_partial_update", summary="Change a note: its tags",
+                   request={"application/json": s.NoteUpdateSerializer},
+                   responses={200: s.NoteDetailSerializer, **errors(400, 404, 415)})
+    def patch(self, request, pk: int):
+        note = owned_note(request, pk)
+        form = s.NoteUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if "tags" in form.validated_data:
+            set_note_tags(request.user, note, form.validated_data["tags"])
+        return Response(self.get_serializer(owned_note(request, pk)).data)
 
     @extend_schema(operation_id="notes_destroy",
                    summary="Delete a note, its lines and its images (a PDF: the PDF; its pages stay)",
@@ -198,6 +215,8 @@ def search_request(request) -> SearchRequest:
         # Up to the calendar's last day is up to any day.
         uploaded_to=None if last_day == date.max else last_day,
     )
+    if tag_key(found.get("tag", "")):
+        filters = filters.with_tags([tag_key(found["tag"])])
     return SearchRequest(found.get("q", "").strip()[:500], filters, found.get("page", 1), found.get("sort") or RELEVANCE)
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils.safestring import SafeString
 
-from ..models import Line, Note
+from ..models import Line, Note, NoteTag
+from ..services.tags import tag_names_of
 from .backends import backend_for
 from .backends.base import UPLOADED, Filters, NoteMatch, SearchBackend
 from .documents import NoteDocument
@@ -152,7 +153,10 @@ def search_notes(
     parsed = parse(text)
     page = min(max(1, page), MAX_PAGE)
     sort = sort if sort in SORTS else RELEVANCE
+    filters = filters.with_tags(parsed.tags, parsed.excluded_tags)
     if parsed.is_empty:
+        if filters.has_tags:
+            return tagged_notes(user, text, parsed, filters=filters, page=page, per_page=per_page)
         return SearchResults(text, parsed, [], {}, page, False, sort)
     backend = backend_for(connection)
     wanted = page * per_page + 1  # one more than the page tells whether a next page exists
@@ -172,9 +176,44 @@ def search_notes(
     listed = [(match, tier) for tier in tiers for match in tier.matches]
     start = (page - 1) * per_page
     return SearchResults(
-        text, parsed, _page(backend, user, listed[start : start + per_page], tiers, parsed, expansions), expansions,
-        page, len(listed) > start + per_page, sort, exact.count, exact.capped, approximate_count,
+        text, parsed, _with_tag_names(_page(backend, user, listed[start : start + per_page], tiers, parsed, expansions)),
+        expansions, page, len(listed) > start + per_page, sort, exact.count, exact.capped, approximate_count,
     )
+
+
+def _with_tag_names(results: list[NoteResult]) -> list[NoteResult]:
+    """Each result's note gets ``tag_names`` (one query for the page)."""
+    names = tag_names_of(r.note.pk for r in results)
+    for result in results:
+        result.note.tag_names = names.get(result.note.pk, [])
+    return results
+
+
+def tagged_notes(user, text: str, parsed: ParsedQuery, *, filters: Filters, page: int, per_page: int) -> SearchResults:
+    """A query of tag terms only (or none, with a tag filter): the notes with
+    those tags, newest first, whatever their lines (a note still being read too)."""
+    notes = filtered_notes(Note.objects.owned_by(user).listed(), filters)
+    start = (page - 1) * per_page
+    listed = list(notes.order_by("-uploaded_at", "-pk")[start : start + per_page + 1])
+    count = notes.count()
+    results = _with_tag_names([NoteResult(note=note, score=0.0, fuzzy=False) for note in listed[:per_page]])
+    return SearchResults(text, parsed, results, {}, page, len(listed) > per_page, DATE, count)
+
+
+def filtered_notes(notes, filters: Filters):
+    """``notes`` narrowed by ``filters``, as the backends narrow matches (for lists without words)."""
+    if filters.needs_review is not None:
+        flagged = Line.objects.filter(needs_review=True).values("note_id")
+        notes = notes.filter(pk__in=flagged) if filters.needs_review else notes.exclude(pk__in=flagged)
+    if filters.uploaded_from:
+        notes = notes.filter(uploaded_at__gte=filters.uploaded_from)
+    if filters.uploaded_before:
+        notes = notes.filter(uploaded_at__lt=filters.uploaded_before)
+    for key in filters.tags:
+        notes = notes.filter(pk__in=NoteTag.objects.filter(tag__key=key).values("note_id"))
+    for key in filters.without_tags:
+        notes = notes.exclude(pk__in=NoteTag.objects.filter(tag__key=key).values("note_id"))
+    return notes
 
 
 @dataclass

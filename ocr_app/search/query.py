@@ -5,6 +5,10 @@
     plumb*             words starting with "plumb"
     -coffee            lines without "coffee"
     milk OR cream      either word
+    tag:work           notes tagged "work" (tag:"to do" for a tag with spaces)
+    -tag:work          notes not tagged "work"
+
+Tag terms are filters, not words: a query of tag terms only lists the tagged notes.
 
 Words are split and folded exactly as the database indexes split and fold line
 text (letters and digits; everything else separates), so a query word always
@@ -17,11 +21,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..tag_names import tag_key
+
 MAX_TERMS = 12
 MAX_WORD_LENGTH = 64
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# tag:word, tag:"two words", -tag:...; an unclosed quote runs to the end.
+_TAG = re.compile(r'(?<!\S)(-?)tag:(?:"([^"]*)"?|([^\s"]+))', re.IGNORECASE)
 
 
 def words_of(text: str) -> list[str]:
@@ -52,6 +60,13 @@ class Clause:
 @dataclass(frozen=True)
 class ParsedQuery:
     clauses: tuple[Clause, ...] = field(default_factory=tuple)
+    # Tag keys (see tag_names.tag_key) the notes must have, and must not have.
+    tags: tuple[str, ...] = ()
+    excluded_tags: tuple[str, ...] = ()
+
+    @property
+    def has_tags(self) -> bool:
+        return bool(self.tags or self.excluded_tags)
 
     @property
     def positive(self) -> tuple[Clause, ...]:
@@ -73,10 +88,28 @@ class ParsedQuery:
         return {t.words[-1] for c in self.positive for t in c.terms if t.prefix}
 
 
+def _tag_terms(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The text without its tag terms, and the tags it asks for and excludes."""
+    tags: list[str] = []
+    excluded: list[str] = []
+
+    def take(match: re.Match) -> str:
+        negated, quoted, bare = match.groups()
+        key = tag_key(quoted if quoted is not None else bare)
+        wanted = excluded if negated else tags
+        if key and key not in wanted and len(tags) + len(excluded) < MAX_TERMS:
+            wanted.append(key)
+        return " "
+
+    rest = _TAG.sub(take, text or "")
+    return rest, tuple(tags), tuple(excluded)
+
+
 def parse(text: str) -> ParsedQuery:
+    text, tags, excluded_tags = _tag_terms(text)
     clauses: list[Clause] = []
     join_next = False
-    for match in _TOKEN.finditer(text or ""):
+    for match in _TOKEN.finditer(text):
         negated_phrase, phrase, bare = match.groups()
         if bare is not None and bare == "OR":
             join_next = bool(clauses) and not clauses[-1].negated
@@ -103,4 +136,4 @@ def parse(text: str) -> ParsedQuery:
         join_next = False
         if len(clauses) >= MAX_TERMS:
             break
-    return ParsedQuery(tuple(clauses))
+    return ParsedQuery(tuple(clauses), tags, excluded_tags)

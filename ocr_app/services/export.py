@@ -2,7 +2,9 @@
 
 The zip holds ``inkdex-export.json`` (every note with its lines, their engine
 readings, corrections and review history), the original images under
-``images/``, and each note's text as plain text under ``text/``. Importing it
+``images/``, and each note's text as plain text under ``text/``. Each note's
+tags travel by name; importing gives them to the importing user (made where
+they have no tag of that name). Importing it
 recreates the notes as recognised, with their corrections, without running OCR
 again; notes the user already has (same image content) are skipped.
 
@@ -28,7 +30,9 @@ from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
+from ..tag_names import InvalidTag, parse_tag_names
 from .pdf_splitting import request_split
+from .tags import get_or_create_tags, link_tags
 from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
@@ -93,6 +97,7 @@ def _note_record(note: Note, number: int) -> dict:
             for line in note.lines.select_related("reviewed_by").order_by("order")
         ],
         "review_events": events_by_line,
+        "tags": [tag.name for tag in note.tags.all()],
     }
 
 
@@ -191,6 +196,7 @@ def import_notes(user, source) -> ImportReport:
                 report.skipped += 1
                 continue
             _checked_file(record, image)
+            _tags_of(record)
             digests.add(digest)
             wanted.append((record, digest))
         # Review actions of the exporting owner become the importing owner's; names of
@@ -209,12 +215,25 @@ def import_notes(user, source) -> ImportReport:
                 ) from exc
             raise
         report.imported = len(imported)
+        for note, (record, _) in zip(imported, wanted):
+            link_tags(user, [note], get_or_create_tags(user, _tags_of(record)))
     # Only now, with the pages the zip has: PDFs the export had not finished splitting.
     # (Should the import stop before, recovery releases them: see ``_import_pdf``.)
     for note in imported:
         if note.is_pdf and note.status == NoteStatus.SPLITTING:
             request_split(note)
     return report
+
+
+def _tags_of(record: dict) -> list[str]:
+    """The note's tag names (exports made before tags have none)."""
+    names = record.get("tags") or []
+    try:
+        if not isinstance(names, list):
+            raise InvalidTag("not a list")
+        return parse_tag_names(names)
+    except InvalidTag as exc:
+        raise ExportError(f"The export's tags of {record.get('original_name')!r} are damaged: {exc}") from exc
 
 
 def _checked_file(record: dict, data: ContentFile):

@@ -20,6 +20,7 @@ from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
 from ..upload_limits import RefusedUpload
 from .database import with_retries
+from .tags import copy_tags, get_or_create_tags, link_tags
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,10 @@ def create_note(
         language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
         status=NoteStatus.QUEUED,
     )
-    return store_note(note, File(uploaded_file), info.extension)
+    stored = store_note(note, File(uploaded_file), info.extension)
+    if source is not None:
+        copy_tags(source, stored)  # a page keeps the tags its PDF was given
+    return stored
 
 
 def create_pdf_note(*, owner, uploaded_file, language: str | None = None) -> Note:
@@ -178,9 +182,11 @@ def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
     return note
 
 
-def create_notes(*, owner, files, language: str | None = None) -> list[UploadOutcome]:
+def create_notes(*, owner, files, language: str | None = None, tags: list[str] = ()) -> list[UploadOutcome]:
     """Store each file as its own note (a PDF as one, that the worker splits
-    into a note per page); one bad file never costs the others."""
+    into a note per page); one bad file never costs the others. Each stored
+    note gets the ``tags`` (names, cleaned: ``tag_names.parse_tag_names``)."""
+    batch_tags = get_or_create_tags(owner, tags) if tags else []
     outcomes = []
     for uploaded_file in files:
         name = display_name(getattr(uploaded_file, "name", ""))
@@ -188,7 +194,9 @@ def create_notes(*, owner, files, language: str | None = None) -> list[UploadOut
             if isinstance(uploaded_file, RefusedUpload):  # over a size limit: not kept while reading
                 raise InvalidImage(uploaded_file.reason)
             store = create_pdf_note if is_pdf(uploaded_file) else create_note
-            outcomes.append(UploadOutcome(name, note=store(owner=owner, uploaded_file=uploaded_file, language=language)))
+            note = store(owner=owner, uploaded_file=uploaded_file, language=language)
+            link_tags(owner, [note], batch_tags)
+            outcomes.append(UploadOutcome(name, note=note))
         except InvalidImage as exc:
             outcomes.append(UploadOutcome(name, error=str(exc), code="invalid_image"))
         except Exception:

@@ -43,6 +43,8 @@
     body.append("images", file, file.name);
     const language = document.getElementById("language");
     if (language) body.append("language", language.value);
+    const tags = document.getElementById("upload-tags");
+    if (tags && tags.value.trim()) body.append("tags", tags.value);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -113,7 +115,8 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     uploadAll(Array.from(input.files).concat(Array.from(camera.files)));
-    form.reset();
+    input.value = "";
+    camera.value = ""; // the tags and language stay for the next files
   });
   for (const picker of [input, camera]) {
     picker.addEventListener("change", () => {

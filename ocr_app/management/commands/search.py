@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ocr_app.management.users import user_named
 from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS, Filters, search_notes
 from ocr_app.search_views import results_payload
+from ocr_app.tag_names import tag_key
 
 
 def _day(value: str) -> date:
@@ -26,11 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--from", type=_day, dest="from_day", help="Uploaded on or after this day (YYYY-MM-DD).")
         parser.add_argument("--to", type=_day, dest="to_day", help="Uploaded on or before this day (YYYY-MM-DD).")
         parser.add_argument("--review", action="store_true", help="Only notes with lines waiting for review.")
+        parser.add_argument("--tag", action="append", default=[],
+                            help='Only notes with this tag (repeat for several); also tag:NAME in the query.')
         parser.add_argument("--sort", choices=SORTS, default=RELEVANCE,
                             help=f"{RELEVANCE}: best match first (default); {DATE}: newest upload first.")
 
     def handle(self, *args, query: str, owner: str, as_json: bool, page: int, from_day, to_day, review: bool,
-               sort: str, **options) -> None:
+               sort: str, tag: list[str], **options) -> None:
         user = user_named(owner)
         if not 1 <= page <= MAX_PAGE:
             raise CommandError(f"--page must be between 1 and {MAX_PAGE}.")
@@ -38,6 +41,7 @@ class Command(BaseCommand):
             filters = Filters.for_days(needs_review=True if review else None, uploaded_from=from_day, uploaded_to=to_day)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        filters = filters.with_tags([tag_key(name) for name in tag if tag_key(name)])
         results = search_notes(user, query, filters=filters, page=page, sort=sort)
         if as_json:
             self.stdout.write(json.dumps(results_payload(results), ensure_ascii=False, indent=2))

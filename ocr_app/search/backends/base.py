@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -36,6 +36,18 @@ class Filters:
     needs_review: bool | None = None
     uploaded_from: datetime | None = None
     uploaded_before: datetime | None = None
+    # Tag keys (tag_names.tag_key): the note has every one of ``tags`` and none of ``without_tags``.
+    tags: tuple[str, ...] = ()
+    without_tags: tuple[str, ...] = ()
+
+    def with_tags(self, tags=(), without_tags=()) -> "Filters":
+        """These filters and the tags (of a query's tag: terms) too."""
+        return replace(self, tags=tuple(dict.fromkeys(self.tags + tuple(tags))),
+                       without_tags=tuple(dict.fromkeys(self.without_tags + tuple(without_tags))))
+
+    @property
+    def has_tags(self) -> bool:
+        return bool(self.tags or self.without_tags)
 
     @classmethod
     def for_days(cls, *, uploaded_from: date | None = None, uploaded_to: date | None = None,
@@ -71,6 +83,15 @@ class Filters:
         if self.uploaded_before:
             where.append("n.uploaded_at < %s")
             params.append(adapt(self.uploaded_before))
+        # The note is its owner's, and so are its tags: the key alone names the tag.
+        tagged = ("EXISTS (SELECT 1 FROM ocr_app_notetag nt JOIN ocr_app_tag t ON t.id = nt.tag_id"
+                  f" WHERE nt.note_id = {note_id} AND t.key = %s)")
+        for key in self.tags:
+            where.append(tagged)
+            params.append(key)
+        for key in self.without_tags:
+            where.append(f"NOT {tagged}")
+            params.append(key)
         return where, params, bool(self.uploaded_from or self.uploaded_before)
 
 
