@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from ocr_app.models import PDF_CONTENT_TYPE, Note, NoteStatus
 from ocr_app.services.review import correct_line
+from ocr_app.services.tags import add_tags
 from ocr_app.services.tokens import create_token
 from tests.browsing import PASSWORD
 from tests.factories import make_note
@@ -70,9 +71,12 @@ def pages(owner):
         page = drawn_note(owner, [f"Receipt {number}"], name=pdf.original_name)
         Note.objects.filter(pk=page.pk).update(source=pdf, page_number=number, page_count=2)
     create_token(owner, "scanner script on the office computer")
+    add_tags(owner, [note.pk, reviewed.pk], ["work", "to do at home this weekend"])
 
     return {
         "notes": reverse("ocr_app:note_list"),
+        "notes with a tag": reverse("ocr_app:note_list") + "?tag=work",
+        "tags": reverse("ocr_app:tags"),
         "upload": reverse("ocr_app:upload"),
         "note": reverse("ocr_app:note_detail", args=[note.pk]),
         "note with a search": reverse("ocr_app:note_detail", args=[note.pk]) + "?q=plumber",
