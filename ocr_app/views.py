@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import languages
@@ -21,7 +22,7 @@ from .search import lines_matching
 from .services.export import export_notes
 from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload, process_again
-from .services.uploads import InvalidUpload, clean_language, create_notes
+from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
@@ -82,22 +83,38 @@ def upload(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"error": str(exc), "results": []}, status=400)
         messages.error(request, str(exc))
         return redirect("ocr_app:upload")
-    outcomes = create_notes(owner=request.user, files=files, language=language)
+    allow_duplicates = request.POST.get("allow_duplicates") in {"1", "true", "on"}
+    outcomes = create_notes(owner=request.user, files=files, language=language, allow_duplicates=allow_duplicates)
     if _wants_json(request):
-        results = [
-            {"name": o.name, "ok": o.ok, "error": o.error,
-             **({"note": note_status_payload(o.note)} if o.ok else {})}
-            for o in outcomes
-        ]
-        status = 201 if any(o.ok for o in outcomes) else 400
-        return JsonResponse({"results": results}, status=status)
+        results = [_upload_result(o) for o in outcomes]
+        return JsonResponse({"results": results}, status=upload_status(outcomes))
     for outcome in outcomes:
         if outcome.ok:
             queued = "splitting into pages" if outcome.note.is_pdf else "recognition queued"
             messages.success(request, f"{outcome.name}: uploaded, {queued}.")
+        elif outcome.duplicate_of is not None:
+            messages.warning(
+                request, f"{outcome.name}: {outcome.error} To store it again, tick “Upload files I already have”."
+            )
         else:
             messages.error(request, f"{outcome.name}: {outcome.error}")
     return redirect("ocr_app:note_list")
+
+
+def _upload_result(outcome) -> dict:
+    result = {"name": outcome.name, "ok": outcome.ok, "error": outcome.error, "code": outcome.code}
+    if outcome.ok:
+        result["note"] = note_status_payload(outcome.note)
+    if outcome.duplicate_of is not None:
+        existing = outcome.duplicate_of
+        result["duplicate_of"] = {
+            "id": existing.pk,
+            "name": existing.title,
+            "url": existing.get_absolute_url(),
+            "uploaded_at": existing.uploaded_at.isoformat(),
+            "uploaded_display": date_format(timezone.localtime(existing.uploaded_at), "j M Y"),
+        }
+    return result
 
 
 def _note_body_context(request: HttpRequest, note: Note) -> dict:

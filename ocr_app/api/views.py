@@ -19,7 +19,7 @@ from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
-from ..services.uploads import InvalidUpload, clean_language, create_notes
+from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
 from .pagination import NotePagination
@@ -77,39 +77,57 @@ class NoteCollectionView(generics.GenericAPIView):
         summary="Upload images; each becomes a note queued for recognition",
         description="multipart/form-data with one or more `images` fields. Each file gets its own result: "
         "a PDF is one note with status splitting until the worker has made a note of each page; "
-        "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
-        "stored; 400 with code invalid_image when none was.",
+        "a bad file is refused with a reason and never costs the others. A file you already have a note of "
+        "(same content) is not stored again unless allow_duplicates is true: its result has code duplicate and "
+        "the existing note's id. 201 when at least one file was stored; 200 when every file was a duplicate "
+        "(nothing was stored); 400 with code invalid_image when none was stored and some file was refused.",
         request={"multipart/form-data": OpenApiRequest(
             s.UploadRequestSerializer,
             # Each file part says its type; clients (and schema-driven tools) know what to send.
             encoding={"images": {"contentType": ", ".join(s.UPLOAD_CONTENT_TYPES)}},
         )},
-        responses={201: s.UploadResponseSerializer, 400: s.UploadFailedSerializer, **errors()},
+        responses={
+            201: s.UploadResponseSerializer,
+            200: OpenApiResponse(s.UploadResponseSerializer, description="Every file was a duplicate: nothing stored."),
+            400: s.UploadFailedSerializer,
+            **errors(),
+        },
     )
     def post(self, request):
         form = s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         language = checked_language(form.validated_data.get("language"))
-        outcomes = create_notes(owner=request.user, files=form.validated_data["images"], language=language)
+        outcomes = create_notes(
+            owner=request.user, files=form.validated_data["images"], language=language,
+            allow_duplicates=form.validated_data["allow_duplicates"],
+        )
         stored = {o.note.pk for o in outcomes if o.ok}
         notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
         results = [
             {
                 "name": o.name,
                 "ok": o.ok,
-                "error": None if o.ok else {"code": o.code or "invalid_image", "message": o.error},
+                "error": None if o.ok else upload_error(o),
                 "note": s.NoteSerializer(notes[o.note.pk], context={"request": request}).data if o.ok else None,
             }
             for o in outcomes
         ]
-        if stored:
-            return Response({"results": results}, status=status.HTTP_201_CREATED)
-        codes = {o.code for o in outcomes}
+        answer = upload_status(outcomes)
+        if answer != status.HTTP_400_BAD_REQUEST:
+            return Response({"results": results}, status=answer)
+        codes = {o.code for o in outcomes if o.code != "duplicate"}
         code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
         return Response(
             {**error_body(code, "None of the files could be stored."), "results": results},
             status=status.HTTP_400_BAD_REQUEST,
         )
+
+
+def upload_error(outcome) -> dict:
+    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
+    if outcome.duplicate_of is not None:
+        error["note"] = outcome.duplicate_of.pk
+    return error
 
 
 class NoteDetailView(generics.GenericAPIView):

@@ -37,12 +37,34 @@
     row.dataset.status = status;
   }
 
-  function uploadOne(file) {
-    const row = addRow(file);
+  // A file the user already has: say when it was uploaded, link to that note, and
+  // offer to send this one file again, stored anyway.
+  function showDuplicate(row, file, existing) {
+    setStatus(row, "duplicate", "Already uploaded on " + existing.uploaded_display + ": ");
+    const status = row.querySelector(".status");
+    const link = el("a", "duplicate-link", existing.name);
+    link.href = existing.url;
+    status.appendChild(link);
+    const again = el("button", "upload-anyway", "Upload anyway");
+    again.type = "button";
+    again.setAttribute("aria-label", "Upload " + file.name + " anyway");
+    again.addEventListener("click", () => {
+      again.remove();
+      row.querySelector("progress").value = 0;
+      setStatus(row, "uploading", "uploading");
+      uploadOne(file, { row: row, allowDuplicates: true });
+    });
+    row.appendChild(again);
+  }
+
+  function uploadOne(file, options) {
+    const row = (options && options.row) || addRow(file);
     const body = new FormData();
     body.append("images", file, file.name);
     const language = document.getElementById("language");
     if (language) body.append("language", language.value);
+    const anyway = document.getElementById("allow-duplicates");
+    if ((options && options.allowDuplicates) || (anyway && anyway.checked)) body.append("allow_duplicates", "1");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -64,6 +86,8 @@
         row.replaceChild(link, row.querySelector(".name"));
         setStatus(row, note.status, note.status_display);
         schedulePoll();
+      } else if (result && result.duplicate_of) {
+        showDuplicate(row, file, result.duplicate_of);
       } else {
         const message = (result && result.error) || (data && data.error) ||
           (xhr.status === 413 ? "This file is too large." : "Upload failed (HTTP " + xhr.status + ").");
