@@ -1,5 +1,6 @@
-// Drag-and-drop upload: each file goes up on its own request with its own
-// progress bar, then its recognition status is followed live.
+// Drag-and-drop upload: each file goes up on its own request (one after the
+// other) with its own progress bar, then its recognition status is followed live.
+// A file the user already has is not stored again unless they say so.
 (function () {
   "use strict";
   const statusUrl = document.currentScript.dataset.statusUrl;
@@ -65,6 +66,13 @@
     if (language) body.append("language", language.value);
     const anyway = document.getElementById("allow-duplicates");
     if ((options && options.allowDuplicates) || (anyway && anyway.checked)) body.append("allow_duplicates", "1");
+    // One request at a time: the same file twice in one batch is then recognised
+    // as a duplicate of the first (two requests at once could both store it).
+    sending = sending.then(() => new Promise((done) => send(file, row, body, done)));
+  }
+
+  let sending = Promise.resolve();
+  function send(file, row, body, done) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -95,6 +103,7 @@
       }
     });
     xhr.addEventListener("error", () => setStatus(row, "failed", "Network error: the file was not uploaded."));
+    xhr.addEventListener("loadend", () => done());
     xhr.send(body);
   }
 
