@@ -20,6 +20,7 @@ from .engines import available_engines, engine_languages
 from .models import Note
 from .search import lines_matching
 from .services.export import export_notes
+from .services.listing import SORTS, STATUSES, NoteListOptions, add_line_counts
 from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload, process_again
 from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
@@ -39,9 +40,22 @@ def _wants_json(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
-    notes = Note.objects.owned_by(request.user).listed().with_line_counts()
+    options = NoteListOptions.from_query(request.GET)
+    notes = options.apply(Note.objects.owned_by(request.user).listed())
     page = Paginator(notes, 24).get_page(request.GET.get("page"))
-    return render(request, "ocr_app/note_list.html", {"page": page, "notes": page.object_list})
+    page.object_list = add_line_counts(list(page.object_list))
+    return render(
+        request,
+        "ocr_app/note_list.html",
+        {
+            "page": page,
+            "notes": page.object_list,
+            "options": options,
+            "query": options.query_string(),
+            "sorts": SORTS,
+            "statuses": STATUSES,
+        },
+    )
 
 
 @login_required
