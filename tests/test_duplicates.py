@@ -15,8 +15,9 @@ from PIL import Image
 
 from ocr_app.models import Note, NoteStatus
 from ocr_app.services import uploads
+from ocr_app.services.tokens import create_token
 from tests.conftest import image_upload
-from tests.test_api import NOTES, api  # noqa: F401  (fixture)
+from tests.test_api import NOTES, bearer
 from tests.test_pdf import coloured_pdf
 from tests.test_uploads import post_files, stored_files
 
@@ -127,13 +128,18 @@ def test_a_pdf_counts_by_its_own_content_and_its_pages_count_for_nothing(alice_c
 # --- API -------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def api(user):
+    return bearer(create_token(user, "tests")[1])
+
+
 def api_upload(api, *files, **fields):
     images = [image_upload(f"file{i}.jpg", content) for i, content in enumerate(files)]
     return api.post(NOTES, {"images": images, **fields}, format="multipart")
 
 
 @pytest.mark.django_db
-def test_api_answers_duplicate_per_file_with_the_notes_id(api, user):  # noqa: F811
+def test_api_answers_duplicate_per_file_with_the_notes_id(api, user):
     created = api_upload(api, RED, BLUE)
     assert created.status_code == 201
     red_id, blue_id = [r["note"]["id"] for r in created.json()["results"]]
@@ -160,7 +166,7 @@ def test_api_answers_duplicate_per_file_with_the_notes_id(api, user):  # noqa: F
 
 
 @pytest.mark.django_db
-def test_api_schema_declares_allow_duplicates_and_the_200(api):  # noqa: F811
+def test_api_schema_declares_allow_duplicates_and_the_200(api):
     schema = api.get("/api/schema/?format=json").json()
     upload = schema["paths"][NOTES]["post"]
     form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
