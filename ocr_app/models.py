@@ -36,6 +36,12 @@ class NoteQuerySet(models.QuerySet):
         """Notes recognised without a single line found: status done and no lines."""
         return self.filter(status=NoteStatus.DONE).exclude(Exists(Line.objects.filter(note=OuterRef("pk"))))
 
+    def uploaded_more_than_once(self) -> "NoteQuerySet":
+        """Uploaded notes whose owner has another with the same content (stored anyway,
+        with ``allow_duplicates``); notes made of PDF pages do not count, as for uploads."""
+        same = Note.objects.filter(owner=OuterRef("owner"), sha256=OuterRef("sha256"), page_number__isnull=True)
+        return self.filter(page_number__isnull=True).filter(Exists(same.exclude(pk=OuterRef("pk"))))
+
     def with_line_counts(self) -> "NoteQuerySet":
         counted = self.annotate(
             line_count=Count("lines", distinct=True),

@@ -176,3 +176,17 @@ def test_api_schema_declares_allow_duplicates_and_the_200(api):
     error = schema["components"]["schemas"]["UploadError"]
     assert error["properties"]["code"]["enum"] == ["invalid_image", "storage_failed", "duplicate"]
     assert error["properties"]["note"]["type"] == "integer"
+
+
+@pytest.mark.django_db
+def test_admin_lists_the_notes_uploaded_more_than_once(alice_client, admin_client, other_user):
+    post_files(alice_client, [("board.jpg", RED), ("list.jpg", BLUE)])
+    post_files(alice_client, [("board again.jpg", RED)], fields={"allow_duplicates": "1"})
+    bob = Client()
+    bob.force_login(other_user)
+    post_files(bob, [("bob's board.jpg", RED)])  # another owner's: no duplicate of Alice's
+    page = admin_client.get(reverse("admin:ocr_app_note_changelist") + "?duplicate=yes")
+    assert page.status_code == 200
+    shown = {note.original_name for note in page.context["cl"].result_list}
+    assert shown == {"board.jpg", "board again.jpg"}
+    assert b"Uploaded more than once" in admin_client.get(reverse("admin:ocr_app_note_changelist")).content
