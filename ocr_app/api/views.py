@@ -17,6 +17,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ..models import Note
 from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
+from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
 from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
@@ -63,13 +64,14 @@ class NoteCollectionView(generics.GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        # A PDF once split shows as its pages (it stays reachable by its id).
-        return owned_notes(self.request).listed()
+        # A PDF once split shows as its pages (it stays reachable by its id). Line counts
+        # are added to the page's notes only: counting every note's lines would cost a scan.
+        return Note.objects.owned_by(self.request.user).listed()
 
     @extend_schema(operation_id="notes_list", summary="Your notes, newest first",
                    responses={200: s.NoteSerializer(many=True), **errors(400, 404)})
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = add_line_counts(list(self.paginate_queryset(self.get_queryset())))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
