@@ -7,7 +7,6 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from .engines import available_engines, engine_languages
 from .models import Note
 from .search import lines_matching
 from .services.export import export_notes
-from .services.listing import SORTS, STATUSES, NoteListOptions, add_line_counts
+from .services.listing import SORTS, STATUSES, NoteListOptions, page_of
 from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload, process_again
 from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
@@ -41,15 +40,13 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
     options = NoteListOptions.from_query(request.GET)
-    notes = options.apply(Note.objects.owned_by(request.user).listed())
-    page = Paginator(notes, 24).get_page(request.GET.get("page"))
-    page.object_list = add_line_counts(list(page.object_list))
+    page = page_of(options.apply(Note.objects.owned_by(request.user).listed()), request.GET.get("page"))
     return render(
         request,
         "ocr_app/note_list.html",
         {
             "page": page,
-            "notes": page.object_list,
+            "notes": page.notes,
             "options": options,
             "query": options.query_string(),
             "sorts": SORTS,
