@@ -28,10 +28,21 @@ class LineInline(admin.TabularInline):
         return False
 
 
+class DuplicateFilter(admin.SimpleListFilter):
+    title = "content"
+    parameter_name = "duplicate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Uploaded more than once")]
+
+    def queryset(self, request, queryset):
+        return queryset.uploaded_more_than_once() if self.value() == "yes" else queryset
+
+
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
     list_display = ("original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
-    list_filter = ("status", "engine_name", "partial_result")
+    list_filter = ("status", "engine_name", "partial_result", DuplicateFilter)
     search_fields = ("original_name", "sha256", "owner__username")
     # Owner and status are kept read-only: a note's lines, search document and words
     # belong to its owner, and its status is the worker's; a hand edit would split them.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +27,20 @@ class NoteQuerySet(models.QuerySet):
     def listed(self) -> "NoteQuerySet":
         """What lists show: a PDF once split is shown as its pages, not itself."""
         return self.exclude(status=NoteStatus.SPLIT)
+
+    def needing_review(self) -> "NoteQuerySet":
+        """Notes with any line waiting for review (as search's *needs review* filter)."""
+        return self.filter(Exists(Line.objects.filter(note=OuterRef("pk"), needs_review=True)))
+
+    def nothing_read(self) -> "NoteQuerySet":
+        """Notes recognised without a single line found: status done and no lines."""
+        return self.filter(status=NoteStatus.DONE).exclude(Exists(Line.objects.filter(note=OuterRef("pk"))))
+
+    def uploaded_more_than_once(self) -> "NoteQuerySet":
+        """Uploaded notes whose owner has another with the same content (stored anyway,
+        with ``allow_duplicates``); notes made of PDF pages do not count, as for uploads."""
+        same = Note.objects.filter(owner=OuterRef("owner"), sha256=OuterRef("sha256"), page_number__isnull=True)
+        return self.filter(page_number__isnull=True).filter(Exists(same.exclude(pk=OuterRef("pk"))))
 
     def with_line_counts(self) -> "NoteQuerySet":
         counted = self.annotate(
@@ -104,6 +118,9 @@ class Note(models.Model):
                 fields=["owner", "queued_at", "id"], condition=Q(status="queued"), name="note_owner_queued_idx"
             ),
             models.Index(fields=["owner", "started_at"], name="note_owner_started_idx"),
+            # The notes list (services/listing.py): counting an owner's listed notes, the
+            # status filter and the status sort, without reading the table.
+            models.Index(fields=["owner", "status", "-uploaded_at"], name="note_owner_status_uploaded_idx"),
         ]
         constraints = [
             # Splitting a PDF again (a retry, a worker that died half-way) never makes a page twice.
@@ -168,6 +185,10 @@ class Line(models.Model):
         ordering = ["note", "order"]
         # Given in the admin's user and group pages; what it allows is in services.review.
         permissions = [("review_line", "Can review other users' lines waiting for review")]
+        indexes = [
+            # The notes list's "needs review" filter asks of each note whether it has such a line.
+            models.Index(fields=["note"], condition=Q(needs_review=True), name="line_note_flagged_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["note", "order"], name="line_unique_order_in_note"),
             models.CheckConstraint(

@@ -7,23 +7,23 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import languages
 from .engines import available_engines, engine_languages
 from .models import Note
-from .search import Filters, filtered_notes, lines_matching
+from .search import lines_matching
 from .services.export import export_notes
+from .services.listing import SORTS, STATUSES, NoteListOptions, page_of
 from .services.note_images import ImageUnavailable, image_response, open_note_image
 from .services.notes import delete_note, note_status_payload, process_again
 from .services.tags import tag_names_of, user_tags
-from .services.uploads import InvalidUpload, clean_language, create_notes
+from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from .tag_names import InvalidTag, parse_tag_names, tag_key
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
@@ -41,18 +41,25 @@ def _wants_json(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def note_list(request: HttpRequest) -> HttpResponse:
-    notes = Note.objects.owned_by(request.user).listed().with_line_counts()
-    tag = request.GET.get("tag", "").strip()
-    if tag:
-        notes = filtered_notes(notes, Filters(tags=(tag_key(tag),)))
-    page = Paginator(notes, 24).get_page(request.GET.get("page"))
-    names = tag_names_of(note.pk for note in page.object_list)
-    for note in page.object_list:
+    options = NoteListOptions.from_query(request.GET)
+    page = page_of(options.apply(Note.objects.owned_by(request.user).listed()), request.GET.get("page"))
+    names = tag_names_of(note.pk for note in page.notes)
+    for note in page.notes:
         note.tag_names = names.get(note.pk, [])
-    return render(request, "ocr_app/note_list.html", {
-        "page": page, "notes": page.object_list, "tag": tag, "tag_key": tag_key(tag), "tags": user_tags(request.user),
-        "page_params": urlencode({"tag": tag}) + "&" if tag else "",
-    })
+    return render(
+        request,
+        "ocr_app/note_list.html",
+        {
+            "page": page,
+            "notes": page.notes,
+            "options": options,
+            "query": options.query_string(),
+            "sorts": SORTS,
+            "statuses": STATUSES,
+            "tags": user_tags(request.user),
+            "tag_key": tag_key(options.tag),
+        },
+    )
 
 
 @login_required
@@ -96,22 +103,40 @@ def upload(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"error": str(exc), "results": []}, status=400)
         messages.error(request, str(exc))
         return redirect("ocr_app:upload")
-    outcomes = create_notes(owner=request.user, files=files, language=language, tags=tags)
+    allow_duplicates = request.POST.get("allow_duplicates") in {"1", "true", "on"}
+    outcomes = create_notes(
+        owner=request.user, files=files, language=language, tags=tags, allow_duplicates=allow_duplicates
+    )
     if _wants_json(request):
-        results = [
-            {"name": o.name, "ok": o.ok, "error": o.error,
-             **({"note": note_status_payload(o.note)} if o.ok else {})}
-            for o in outcomes
-        ]
-        status = 201 if any(o.ok for o in outcomes) else 400
-        return JsonResponse({"results": results}, status=status)
+        results = [_upload_result(o) for o in outcomes]
+        return JsonResponse({"results": results}, status=upload_status(outcomes))
     for outcome in outcomes:
         if outcome.ok:
             queued = "splitting into pages" if outcome.note.is_pdf else "recognition queued"
             messages.success(request, f"{outcome.name}: uploaded, {queued}.")
+        elif outcome.duplicate_of is not None:
+            messages.warning(
+                request, f"{outcome.name}: {outcome.error} To store it again, tick “Upload files I already have”."
+            )
         else:
             messages.error(request, f"{outcome.name}: {outcome.error}")
     return redirect("ocr_app:note_list")
+
+
+def _upload_result(outcome) -> dict:
+    result = {"name": outcome.name, "ok": outcome.ok, "error": outcome.error, "code": outcome.code}
+    if outcome.ok:
+        result["note"] = note_status_payload(outcome.note)
+    if outcome.duplicate_of is not None:
+        existing = outcome.duplicate_of
+        result["duplicate_of"] = {
+            "id": existing.pk,
+            "name": existing.title,
+            "url": existing.get_absolute_url(),
+            "uploaded_at": existing.uploaded_at.isoformat(),
+            "uploaded_display": date_format(timezone.localtime(existing.uploaded_at), "j M Y"),
+        }
+    return result
 
 
 def _note_body_context(request: HttpRequest, note: Note) -> dict:

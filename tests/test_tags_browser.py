@@ -62,8 +62,8 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
     assert options == ["All notes", "Work (2)"]  # never Bob's tags
 
     page.select_option("#tag-filter-select", "Work")
-    page.click("#tag-filter button[type=submit]")
-    page.wait_for_url(re.compile(r"\?tag=Work$"))
+    page.click("#list-options button[type=submit]")
+    page.wait_for_url(re.compile(r"[?&]tag=Work$"))
     cards = page.locator("#note-grid .note-card .name")
     assert cards.all_inner_texts() == ["call.jpg", "plan.jpg"]
 

@@ -413,7 +413,11 @@ def test_storage_failure_for_one_file_leaves_no_stray_file(alice_client, user, m
         return real_save(self, *args, **kwargs)
 
     monkeypatch.setattr(Note, "save", save_failing_second)
-    response = post_files(alice_client, [("first.jpg", good_jpeg()), ("second.jpg", good_jpeg()), ("third.jpg", webp())])
+    # The same picture twice: stored twice on request (else the second is a duplicate, never saved).
+    response = post_files(
+        alice_client, [("first.jpg", good_jpeg()), ("second.jpg", good_jpeg()), ("third.jpg", webp())],
+        fields={"allow_duplicates": "1"},
+    )
     assert response.status_code == 201
     results = response.json()["results"]
     assert [r["ok"] for r in results] == [True, False, True]
@@ -518,7 +522,8 @@ NAMES = [
 @pytest.mark.django_db
 def test_client_file_names_are_kept_only_as_safe_display_names(alice_client, user):
     names = [name for name, _ in NAMES] + [LONG_NAME]
-    response = post_files(alice_client, [(name, good_jpeg()) for name in names])
+    # One picture under every name: stored each time on request (else all but the first are duplicates).
+    response = post_files(alice_client, [(name, good_jpeg()) for name in names], fields={"allow_duplicates": "1"})
     assert response.status_code == 201
     results = response.json()["results"]
     assert all(r["ok"] for r in results), results

@@ -27,6 +27,8 @@ def _note_links(id_expression: str) -> dict:
 # (path, method, status) -> the JSON pointer of a note id in that response.
 NOTE_ID_IN = {
     (NOTES, "post", "201"): "$response.body#/results/0/note/id",
+    # Every file was a duplicate: each result names the note that already has it.
+    (NOTES, "post", "200"): "$response.body#/results/0/error/note",
     (NOTES, "get", "200"): "$response.body#/results/0/id",
     (NOTE, "get", "200"): "$response.body#/id",
     (NOTE, "patch", "200"): "$response.body#/id",

@@ -206,6 +206,11 @@ class UploadRequestSerializer(serializers.Serializer):
     )
     tags = TagsField(required=False)
     language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
+    allow_duplicates = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Store files even when you already have a note with the same content (for a PDF, the PDF's "
+        "own content). Without it such a file is not stored: its result has code duplicate and the note's id.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,10 +219,23 @@ class UploadRequestSerializer(serializers.Serializer):
         self.fields["images"].help_text = upload_description()
 
 
+UPLOAD_ERROR_CODES = ["invalid_image", "storage_failed", "duplicate"]
+
+
+class UploadErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=UPLOAD_ERROR_CODES,
+        help_text="invalid_image: not a usable image or PDF; storage_failed: try again; "
+        "duplicate: you already have a note with this content (send allow_duplicates to store it anyway).",
+    )
+    message = serializers.CharField(help_text="For people.")
+    note = serializers.IntegerField(required=False, help_text="duplicate only: the id of the note you already have.")
+
+
 class UploadResultSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The file's name as sent.")
     ok = serializers.BooleanField()
-    error = ErrorDetailSerializer(allow_null=True, help_text="Why this file was refused (the others are kept).")
+    error = UploadErrorSerializer(allow_null=True, help_text="Why this file was not stored (the others are kept).")
     note = NoteSerializer(allow_null=True)
 
 

@@ -17,10 +17,11 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ..models import Note
 from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
+from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
 from ..services.tags import set_note_tags
-from ..services.uploads import InvalidUpload, clean_language, create_notes
+from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from ..tag_names import tag_key
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
@@ -65,13 +66,14 @@ class NoteCollectionView(generics.GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        # A PDF once split shows as its pages (it stays reachable by its id).
-        return owned_notes(self.request).listed()
+        # A PDF once split shows as its pages (it stays reachable by its id). Line counts
+        # are added to the page's notes only: counting every note's lines would cost a scan.
+        return Note.objects.owned_by(self.request.user).listed()
 
     @extend_schema(operation_id="notes_list", summary="Your notes, newest first",
                    responses={200: s.NoteSerializer(many=True), **errors(400, 404)})
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = add_line_counts(list(self.paginate_queryset(self.get_queryset())))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -80,40 +82,57 @@ class NoteCollectionView(generics.GenericAPIView):
         description="multipart/form-data with one or more `images` fields, and optional `tags` fields for every "
         "note of the batch. Each file gets its own result: "
         "a PDF is one note with status splitting until the worker has made a note of each page; "
-        "a bad file is refused with a reason and never costs the others. 201 when at least one file was "
-        "stored; 400 with code invalid_image when none was.",
+        "a bad file is refused with a reason and never costs the others. A file you already have a note of "
+        "(same content) is not stored again unless allow_duplicates is true: its result has code duplicate and "
+        "the existing note's id. 201 when at least one file was stored; 200 when every file was a duplicate "
+        "(nothing was stored); 400 with code invalid_image when none was stored and some file was refused.",
         request={"multipart/form-data": OpenApiRequest(
             s.UploadRequestSerializer,
             # Each file part says its type; clients (and schema-driven tools) know what to send.
             encoding={"images": {"contentType": ", ".join(s.UPLOAD_CONTENT_TYPES)}},
         )},
-        responses={201: s.UploadResponseSerializer, 400: s.UploadFailedSerializer, **errors()},
+        responses={
+            201: s.UploadResponseSerializer,
+            200: OpenApiResponse(s.UploadResponseSerializer, description="Every file was a duplicate: nothing stored."),
+            400: s.UploadFailedSerializer,
+            **errors(),
+        },
     )
     def post(self, request):
         form = s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         language = checked_language(form.validated_data.get("language"))
-        outcomes = create_notes(owner=request.user, files=form.validated_data["images"], language=language,
-                                tags=form.validated_data.get("tags", []))
+        outcomes = create_notes(
+            owner=request.user, files=form.validated_data["images"], language=language,
+            tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
+        )
         stored = {o.note.pk for o in outcomes if o.ok}
         notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
         results = [
             {
                 "name": o.name,
                 "ok": o.ok,
-                "error": None if o.ok else {"code": o.code or "invalid_image", "message": o.error},
+                "error": None if o.ok else upload_error(o),
                 "note": s.NoteSerializer(notes[o.note.pk], context={"request": request}).data if o.ok else None,
             }
             for o in outcomes
         ]
-        if stored:
-            return Response({"results": results}, status=status.HTTP_201_CREATED)
-        codes = {o.code for o in outcomes}
+        answer = upload_status(outcomes)
+        if answer != status.HTTP_400_BAD_REQUEST:
+            return Response({"results": results}, status=answer)
+        codes = {o.code for o in outcomes if o.code != "duplicate"}
         code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
         return Response(
             {**error_body(code, "None of the files could be stored."), "results": results},
             status=status.HTTP_400_BAD_REQUEST,
         )
+
+
+def upload_error(outcome) -> dict:
+    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
+    if outcome.duplicate_of is not None:
+        error["note"] = outcome.duplicate_of.pk
+    return error
 
 
 class NoteDetailView(generics.GenericAPIView):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
 from .. import languages
 from ..engines import engine_languages
@@ -32,8 +34,10 @@ class UploadOutcome:
     name: str
     note: Note | None = None
     error: str | None = None
-    # Machine-readable kind of ``error``: "invalid_image" or "storage_failed".
+    # Machine-readable kind of ``error``: "invalid_image", "storage_failed" or "duplicate".
     code: str | None = None
+    # A duplicate: the owner's note that already holds this content (nothing was stored).
+    duplicate_of: Note | None = None
 
     @property
     def ok(self) -> bool:
@@ -78,9 +82,22 @@ def display_name(client_name: str | None) -> str:
     return name
 
 
-def already_stored(owner, fileobj) -> bool:
-    """Whether ``owner`` has a note with exactly this file's content."""
-    return Note.objects.filter(owner=owner, sha256=_sha256(fileobj)).exists()
+def find_duplicate(owner, fileobj) -> Note | None:
+    """The note of ``owner`` that already holds exactly this file's content (the
+    first uploaded), or None. A PDF counts by its own content; the notes made of a
+    PDF's pages hold images Inkdex rendered, never a file the owner uploaded, so
+    they count for nothing (even once their PDF is deleted)."""
+    return (
+        Note.objects.owned_by(owner)
+        .filter(sha256=_sha256(fileobj), page_number__isnull=True)
+        .order_by("uploaded_at", "pk")
+        .first()
+    )
+
+
+def duplicate_message(note: Note) -> str:
+    uploaded = format_date(timezone.localtime(note.uploaded_at), "j M Y")
+    return f"Already uploaded on {uploaded} as {note.title}; not uploaded again."
 
 
 def _sha256(fileobj) -> str:
@@ -182,10 +199,16 @@ def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
     return note
 
 
-def create_notes(*, owner, files, language: str | None = None, tags: list[str] = ()) -> list[UploadOutcome]:
+def create_notes(
+    *, owner, files, language: str | None = None, tags: list[str] = (), allow_duplicates: bool = False
+) -> list[UploadOutcome]:
     """Store each file as its own note (a PDF as one, that the worker splits
     into a note per page); one bad file never costs the others. Each stored
-    note gets the ``tags`` (names, cleaned: ``tag_names.parse_tag_names``)."""
+    note gets the ``tags`` (names, cleaned: ``tag_names.parse_tag_names``).
+
+    A file whose content the owner already has (uploaded before, or earlier in
+    ``files``) is not stored again unless ``allow_duplicates``: its outcome
+    names the note that has it."""
     batch_tags = get_or_create_tags(owner, tags) if tags else []
     outcomes = []
     for uploaded_file in files:
@@ -193,6 +216,13 @@ def create_notes(*, owner, files, language: str | None = None, tags: list[str] =
         try:
             if isinstance(uploaded_file, RefusedUpload):  # over a size limit: not kept while reading
                 raise InvalidImage(uploaded_file.reason)
+            # Files are stored one by one, so an earlier file of this batch is found here too.
+            existing = None if allow_duplicates else find_duplicate(owner, uploaded_file)
+            if existing is not None:
+                outcomes.append(
+                    UploadOutcome(name, error=duplicate_message(existing), code="duplicate", duplicate_of=existing)
+                )
+                continue
             store = create_pdf_note if is_pdf(uploaded_file) else create_note
             note = store(owner=owner, uploaded_file=uploaded_file, language=language)
             link_tags(owner, [note], batch_tags)
@@ -205,3 +235,14 @@ def create_notes(*, owner, files, language: str | None = None, tags: list[str] =
                 UploadOutcome(name, error="Inkdex could not store this file. Please try again.", code="storage_failed")
             )
     return outcomes
+
+
+def upload_status(outcomes: list[UploadOutcome]) -> int:
+    """The HTTP status of an upload's answer: 201 when a note was made, 200 when
+    every file was one the owner already has (nothing to do, nothing wrong), 400
+    when nothing was stored and some file was refused."""
+    if any(o.ok for o in outcomes):
+        return 201
+    if all(o.code == "duplicate" for o in outcomes):
+        return 200
+    return 400

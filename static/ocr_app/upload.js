@@ -1,5 +1,6 @@
-// Drag-and-drop upload: each file goes up on its own request with its own
-// progress bar, then its recognition status is followed live.
+// Drag-and-drop upload: each file goes up on its own request (one after the
+// other) with its own progress bar, then its recognition status is followed live.
+// A file the user already has is not stored again unless they say so.
 (function () {
   "use strict";
   const statusUrl = document.currentScript.dataset.statusUrl;
@@ -37,14 +38,43 @@
     row.dataset.status = status;
   }
 
-  function uploadOne(file) {
-    const row = addRow(file);
+  // A file the user already has: say when it was uploaded, link to that note, and
+  // offer to send this one file again, stored anyway.
+  function showDuplicate(row, file, existing) {
+    setStatus(row, "duplicate", "Already uploaded on " + existing.uploaded_display + ": ");
+    const status = row.querySelector(".status");
+    const link = el("a", "duplicate-link", existing.name);
+    link.href = existing.url;
+    status.appendChild(link);
+    const again = el("button", "upload-anyway", "Upload anyway");
+    again.type = "button";
+    again.setAttribute("aria-label", "Upload " + file.name + " anyway");
+    again.addEventListener("click", () => {
+      again.remove();
+      row.querySelector("progress").value = 0;
+      setStatus(row, "uploading", "uploading");
+      uploadOne(file, { row: row, allowDuplicates: true });
+    });
+    row.appendChild(again);
+  }
+
+  function uploadOne(file, options) {
+    const row = (options && options.row) || addRow(file);
     const body = new FormData();
     body.append("images", file, file.name);
     const language = document.getElementById("language");
     if (language) body.append("language", language.value);
     const tags = document.getElementById("upload-tags");
     if (tags && tags.value.trim()) body.append("tags", tags.value);
+    const anyway = document.getElementById("allow-duplicates");
+    if ((options && options.allowDuplicates) || (anyway && anyway.checked)) body.append("allow_duplicates", "1");
+    // One request at a time: the same file twice in one batch is then recognised
+    // as a duplicate of the first (two requests at once could both store it).
+    sending = sending.then(() => new Promise((done) => send(file, row, body, done)));
+  }
+
+  let sending = Promise.resolve();
+  function send(file, row, body, done) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -66,6 +96,8 @@
         row.replaceChild(link, row.querySelector(".name"));
         setStatus(row, note.status, note.status_display);
         schedulePoll();
+      } else if (result && result.duplicate_of) {
+        showDuplicate(row, file, result.duplicate_of);
       } else {
         const message = (result && result.error) || (data && data.error) ||
           (xhr.status === 413 ? "This file is too large." : "Upload failed (HTTP " + xhr.status + ").");
@@ -73,6 +105,7 @@
       }
     });
     xhr.addEventListener("error", () => setStatus(row, "failed", "Network error: the file was not uploaded."));
+    xhr.addEventListener("loadend", () => done());
     xhr.send(body);
   }
 

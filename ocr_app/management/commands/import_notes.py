@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ocr_app.images import ACCEPTED_FORMATS
 from ocr_app.management.progress import Progress
 from ocr_app.management.users import user_named
-from ocr_app.services.uploads import InvalidUpload, already_stored, clean_language, create_notes
+from ocr_app.services.uploads import InvalidUpload, clean_language, create_notes
 
 IMAGE_SUFFIXES = {f".{ext}" for ext, _, _ in ACCEPTED_FORMATS.values()} | {".jpeg", ".tif", ".heif"}
 # Scanners write PDFs: the worker splits each into a note per page, as for uploads.
@@ -52,12 +52,12 @@ class Command(BaseCommand):
         for path in paths:
             with path.open("rb") as handle:
                 # Importing a folder again (after adding a few scans) adds only the new files.
-                if not allow_duplicates and already_stored(user, handle):
-                    duplicates += 1
-                    progress.step(path.name)
-                    continue
-                [outcome] = create_notes(owner=user, files=[File(handle, name=path.name)], language=language)
-            if outcome.ok and outcome.note.is_pdf:
+                [outcome] = create_notes(
+                    owner=user, files=[File(handle, name=path.name)], language=language, allow_duplicates=allow_duplicates
+                )
+            if outcome.code == "duplicate":
+                duplicates += 1
+            elif outcome.ok and outcome.note.is_pdf:
                 pdfs += 1
             elif outcome.ok:
                 imported += 1
