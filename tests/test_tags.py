@@ -22,7 +22,7 @@ from ocr_app.services.tokens import create_token
 from ocr_app.tag_names import InvalidTag, parse_tag_names, tag_key
 from tests.conftest import image_upload, run_worker_until_idle
 from tests.factories import make_note
-from tests.notegen import encode
+from tests.notegen import encode, note_bytes
 from tests.test_pdf import coloured_pdf, fake_renderer  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -214,7 +214,7 @@ def test_tags_page_renames_merges_and_deletes(alice_client, user, notes):
 @pytest.mark.usefixtures("fake_renderer")
 def test_upload_page_tags_the_whole_batch_and_a_pdfs_pages_inherit(alice_client, user):
     # The real worker splits the PDF (with the tests' renderer and an engine that reads at once).
-    files = [image_upload("a.jpg"), image_upload("b.jpg"), image_upload("two.pdf", coloured_pdf("white", "white"),
+    files = [image_upload("a.jpg"), image_upload("b.jpg", note_bytes(["Another note"])), image_upload("two.pdf", coloured_pdf("white", "white"),
                                                                           "application/pdf")]
     response = alice_client.post(reverse("ocr_app:upload"), {"images": files, "tags": ["Trip, receipts"]},
                                  HTTP_ACCEPT="application/json")
