@@ -1,0 +1,137 @@
+"""The owner corrects, deletes and adds lines of their own note, and types the text
+of a note the engine read nothing on: recorded like a reviewer's correction,
+searchable at once, out of the review queue; other people's notes are a 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from ocr_app.models import DeletedLine, Line, Note, ReviewAction, ReviewEvent
+from ocr_app.search import search_notes
+from ocr_app.services import owner_edits, review
+from ocr_app.services.notes import note_status_payload
+from tests.factories import make_note
+
+pytestmark = pytest.mark.django_db
+
+
+def found(user, query: str) -> list[int]:
+    return [r.note.pk for r in search_notes(user, query).notes if not r.fuzzy]
+
+
+@pytest.fixture
+def note(user):
+    return make_note(user, ["Call the plumbcr", "Buy milk", "~~ smudge ~~"], confidences=[60.0, 95.0, 40.0])
+
+
+@pytest.fixture
+def nothing(user):
+    return make_note(user, [], name="pencil list.jpg")
+
+
+def test_the_owner_corrects_a_line_on_the_note_page_like_a_reviewer(alice_client, user, note):
+    line = note.lines.get(order=0)
+    assert line.pk in review.pending_lines().values_list("pk", flat=True)
+    response = alice_client.post(reverse("ocr_app:line_edit", args=[note.pk, line.pk]), {"text": "Call the  plumber "})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.text, line.reviewed_by, line.needs_review, line.is_corrected) == ("Call the plumber", user, False, True)
+    event = line.events.get()
+    assert (event.action, event.reviewer, event.old_text, event.new_text) == (
+        ReviewAction.CORRECT, user, "Call the plumbcr", "Call the plumber")
+    assert found(user, "plumber") == [note.pk]
+    assert line.pk not in review.pending_lines().values_list("pk", flat=True)
+    # History and restore for the owner, without the review permission.
+    history = reverse("ocr_app:line_history", args=[note.pk, line.pk])
+    page = alice_client.get(history).content.decode()
+    assert "Call the plumbcr" in page and "Corrected" in page
+    alice_client.post(history, {"text": "Call the plumbcr"})
+    line.refresh_from_db()
+    assert line.text == "Call the plumbcr"
+    assert [e.action for e in line.events.order_by("created_at", "pk")] == [ReviewAction.CORRECT, ReviewAction.RESTORE]
+
+
+def test_an_empty_or_too_long_correction_is_refused_and_nothing_changes(alice_client, note):
+    line = note.lines.get(order=1)
+    for text in ("   ", "x" * 2001):
+        response = alice_client.post(reverse("ocr_app:line_edit", args=[note.pk, line.pk]), {"text": text}, follow=True)
+        assert "line" in response.content.decode()
+    line.refresh_from_db()
+    assert (line.text, line.reviewed_at) == ("Buy milk", None)
+    assert not ReviewEvent.objects.exists()
+
+
+def test_deleting_a_line_hides_it_from_page_and_search_and_put_back_restores_it_with_history(alice_client, user, note):
+    line = note.lines.get(order=2)
+    owner_edits.correct_own_line(line.pk, user, "~~ smudge ~~")  # accepted first: some history
+    alice_client.post(reverse("ocr_app:line_edit", args=[note.pk, line.pk]), {"action": "delete"})
+    assert not Line.objects.filter(pk=line.pk).exists()
+    assert found(user, "smudge") == []
+    page = alice_client.get(note.get_absolute_url()).content.decode()
+    assert 'id="line-2"' not in page and "Deleted lines" in page
+    deleted = DeletedLine.objects.get(note=note)
+    assert ReviewEvent.objects.filter(note=note, action=ReviewAction.DELETE, reviewer=user).count() == 1
+    alice_client.post(reverse("ocr_app:line_undelete", args=[note.pk, deleted.pk]))
+    back = note.lines.get(text="~~ smudge ~~")
+    assert back.order == 2
+    assert [e.action for e in back.events.order_by("created_at", "pk")] == [
+        ReviewAction.ACCEPT, ReviewAction.DELETE, ReviewAction.UNDELETE]
+    assert found(user, "smudge") == [note.pk]
+    assert not DeletedLine.objects.exists()
+
+
+def test_adding_a_line_with_a_box_puts_it_in_reading_order_and_without_one_last(alice_client, user, note):
+    url = reverse("ocr_app:line_add", args=[note.pk])
+    alice_client.post(url, {"text": "and the electrician", "x": "10", "y": "72", "width": "400", "height": "36"})
+    alice_client.post(url, {"text": "water plants"})
+    lines = list(note.lines.order_by("order"))
+    assert [li.text for li in lines] == [
+        "Call the plumbcr", "and the electrician", "Buy milk", "~~ smudge ~~", "water plants"]
+    added = lines[1]
+    assert (added.x, added.y, added.width, added.height) == (10, 72, 400, 36)
+    assert added.is_added and added.reviewed_by == user and not added.needs_review
+    assert (lines[4].width, lines[4].height) == (0, 0)
+    assert ReviewEvent.objects.filter(note=note, action=ReviewAction.ADD).count() == 2
+    assert found(user, "electrician") == [note.pk]
+
+
+def test_other_peoples_notes_and_lines_are_a_404(client, other_user, note):
+    client.force_login(other_user)
+    line = note.lines.get(order=0)
+    urls = [
+        reverse("ocr_app:line_edit", args=[note.pk, line.pk]),
+        reverse("ocr_app:line_add", args=[note.pk]),
+        reverse("ocr_app:note_type_text", args=[note.pk]),
+        reverse("ocr_app:line_history", args=[note.pk, line.pk]),
+    ]
+    for url in urls:
+        assert client.post(url, {"text": "mine now", "action": "delete"}).status_code == 404
+    mine = make_note(other_user, ["my own line"])
+    # Another note's line through one's own note's URL is missing too.
+    assert client.post(reverse("ocr_app:line_edit", args=[mine.pk, line.pk]), {"text": "x"}).status_code == 404
+    with pytest.raises(Line.DoesNotExist):
+        owner_edits.correct_own_line(line.pk, other_user, "mine now")
+    line.refresh_from_db()
+    assert line.text == "Call the plumbcr" and not ReviewEvent.objects.exists()
+
+
+def test_a_note_with_nothing_read_is_marked_and_the_owner_types_its_text(alice_client, user, nothing, note):
+    assert list(Note.objects.nothing_read()) == [nothing]
+    listing = alice_client.get(reverse("ocr_app:note_list")).content.decode()
+    assert listing.count("Nothing read") == 1
+    page = alice_client.get(nothing.get_absolute_url()).content.decode()
+    assert "Nothing read" in page and "Reprocess" in page and 'id="type-text-form"' in page
+    payload = note_status_payload(Note.objects.with_line_counts().get(pk=nothing.pk))
+    assert payload["nothing_read"] is True
+    alice_client.post(reverse("ocr_app:note_type_text", args=[nothing.pk]), {"text": "COSTCO\n\n 3 bananas \nbread\n"})
+    assert [li.text for li in nothing.lines.order_by("order")] == ["COSTCO", "3 bananas", "bread"]
+    assert ReviewEvent.objects.filter(note=nothing, action=ReviewAction.ADD, reviewer=user).count() == 3
+    assert not Note.objects.nothing_read().exists()
+    assert found(user, "bananas") == [nothing.pk]
+
+
+def test_typing_nothing_is_refused(alice_client, nothing):
+    response = alice_client.post(reverse("ocr_app:note_type_text", args=[nothing.pk]), {"text": " \n "}, follow=True)
+    assert "one line per line" in response.content.decode()
+    assert not nothing.lines.exists()
