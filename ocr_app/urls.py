@@ -30,4 +30,6 @@ urlpatterns = [
     path("review/lines/<int:pk>/", review_views.act, name="review_act"),
     path("review/lines/<int:pk>/crop.jpg", review_views.crop, name="review_crop"),
     path("review/lines/<int:pk>/history/", review_views.history, name="review_history"),
+    path("review/notes/<int:pk>/", review_views.type_note, name="review_type_note"),
+    path("review/notes/<int:pk>/photo.jpg", review_views.note_photo, name="review_note_photo"),
 ]

@@ -135,3 +135,39 @@ def test_typing_nothing_is_refused(alice_client, nothing):
     response = alice_client.post(reverse("ocr_app:note_type_text", args=[nothing.pk]), {"text": " \n "}, follow=True)
     assert "one line per line" in response.content.decode()
     assert not nothing.lines.exists()
+
+
+# --- nothing read, in the review queue ------------------------------------------------------
+
+
+def test_a_note_with_nothing_read_is_a_whole_note_item_in_the_review_queue(client, user, other_user, staff_user):
+    from django.contrib.auth.models import Permission
+    from PIL import Image
+
+    from tests.notegen import encode
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="review_line"))
+    blank = encode(Image.new("RGB", (400, 300), "white"))
+    empty = make_note(other_user, [], name="pencil list.jpg", image=blank)
+    with_text = make_note(other_user, ["Dentist at 4pm"], image=blank)
+    client.force_login(staff_user)
+    page = client.get(reverse("ocr_app:review_queue")).content.decode()
+    assert 'id="review-note"' in page and "pencil list.jpg" in page and "Nothing read" in page
+    photo = client.get(reverse("ocr_app:review_note_photo", args=[empty.pk]))
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    # Only notes with nothing read are reachable that way.
+    assert client.get(reverse("ocr_app:review_note_photo", args=[with_text.pk])).status_code == 404
+    client.post(reverse("ocr_app:review_type_note", args=[empty.pk]), {"action": "save", "text": "milk\neggs"})
+    assert [li.text for li in empty.lines.order_by("order")] == ["milk", "eggs"]
+    assert set(ReviewEvent.objects.filter(note=empty).values_list("reviewer", "action")) == {(staff_user.pk, "add")}
+    assert [r.note.pk for r in search_notes(other_user, "eggs").notes] == [empty.pk]
+    # Once it has text, a reviewer can no longer add to someone else's note.
+    response = client.post(reverse("ocr_app:review_type_note", args=[empty.pk]), {"action": "save", "text": "more"}, follow=True)
+    assert "has text now" in response.content.decode()
+    assert client.post(reverse("ocr_app:review_type_note", args=[with_text.pk]), {"text": "x"}).status_code == 302
+    assert with_text.lines.count() == 1
+    assert 'id="review-note"' not in client.get(reverse("ocr_app:review_queue")).content.decode()
+    # Without the review permission: 403.
+    client.force_login(user)
+    assert client.get(reverse("ocr_app:review_note_photo", args=[empty.pk])).status_code == 403
+    assert client.post(reverse("ocr_app:review_type_note", args=[empty.pk]), {"text": "x"}).status_code == 403
