@@ -171,3 +171,36 @@ def test_a_note_with_nothing_read_is_a_whole_note_item_in_the_review_queue(clien
     client.force_login(user)
     assert client.get(reverse("ocr_app:review_note_photo", args=[empty.pk])).status_code == 403
     assert client.post(reverse("ocr_app:review_type_note", args=[empty.pk]), {"text": "x"}).status_code == 403
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other_user, note, nothing):
+    from ocr_app.services.recognition import request_recognition
+    from ocr_app.services.tokens import create_token
+    from tests.test_api import assert_error, bearer
+
+    api = bearer(create_token(user, "tests")[1])
+    listed = {n["id"]: n for n in api.get("/api/v1/notes/").json()["results"]}
+    assert (listed[nothing.pk]["nothing_read"], listed[note.pk]["nothing_read"]) == (True, False)
+    assert api.get(f"/api/v1/notes/{nothing.pk}/").json()["nothing_read"] is True
+
+    line = note.lines.get(order=0)
+    url = f"/api/v1/notes/{note.pk}/lines/{line.pk}/"
+    response = api.patch(url, {"text": "Call the  plumber"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["text"], response.json()["review_state"]) == ("Call the plumber", "corrected")
+    assert line.events.get().reviewer == user
+    assert found(user, "plumber") == [note.pk]
+    assert_error(api.patch(url, {"text": "   "}, format="json"), 400, "validation_error")
+    assert_error(api.patch(url, {}, format="json"), 400, "validation_error")
+    # Another user's line, or a line through another note, is missing.
+    other = bearer(create_token(other_user, "tests")[1])
+    assert_error(other.patch(url, {"text": "mine"}, format="json"), 404, "not_found")
+    assert_error(api.patch(f"/api/v1/notes/{nothing.pk}/lines/{line.pk}/", {"text": "x"}, format="json"), 404, "not_found")
+    # While the note is recognised again its lines are about to be replaced.
+    request_recognition(note)
+    assert_error(api.patch(url, {"text": "later"}, format="json"), 409, "note_busy")
+    line.refresh_from_db()
+    assert line.text == "Call the plumber"
