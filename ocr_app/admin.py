@@ -92,7 +92,7 @@ class ReviewedFilter(admin.SimpleListFilter):
     parameter_name = "reviewed"
 
     def lookups(self, request, model_admin):
-        return [("no", "Not reviewed"), ("yes", "Reviewed"), ("corrected", "Corrected")]
+        return [("no", "Not reviewed"), ("yes", "Reviewed"), ("corrected", "Corrected"), ("added", "Added by a person")]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -100,7 +100,9 @@ class ReviewedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(reviewed_at__isnull=False)
         if self.value() == "corrected":
-            return queryset.filter(reviewed_at__isnull=False).filter(~Q(text=F("ocr_text")))
+            return queryset.filter(reviewed_at__isnull=False).filter(~Q(text=F("ocr_text"))).exclude(ocr_text="")
+        if self.value() == "added":
+            return queryset.filter(reviewed_at__isnull=False, ocr_text="")
         return queryset
 
 

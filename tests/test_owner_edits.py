@@ -204,3 +204,14 @@ def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other
     assert_error(api.patch(url, {"text": "later"}, format="json"), 409, "note_busy")
     line.refresh_from_db()
     assert line.text == "Call the plumber"
+
+
+def test_the_admin_shows_nothing_read_notes_added_and_deleted_lines(admin_client, user, note, nothing):
+    owner_edits.add_own_line(note.pk, user, "water plants")
+    owner_edits.delete_own_line(note.lines.get(order=2).pk, user)
+    listing = admin_client.get(reverse("admin:ocr_app_note_changelist"), {"nothing_read": "yes"}).content.decode()
+    assert "pencil list.jpg" in listing and "Call the plumbcr" not in listing
+    page = admin_client.get(reverse("admin:ocr_app_note_change", args=[note.pk])).content.decode()
+    assert "~~ smudge ~~" in page and "deleted by alice" in page
+    added = admin_client.get(reverse("admin:ocr_app_line_changelist"), {"reviewed": "added"}).content.decode()
+    assert "water plants" in added and "Buy milk" not in added

@@ -24,7 +24,14 @@ MAX_TYPED_LINES = 500
 
 
 def _own_line(line_id: int, owner) -> Line:
-    line = Line.objects.select_for_update().select_related("note").get(pk=line_id, note__owner=owner)
+    note_id = Line.objects.filter(pk=line_id, note__owner=owner).values_list("note_id", flat=True).first()
+    if note_id is None:
+        raise Line.DoesNotExist
+    # The note first, as a worker storing a new recognition locks it: an edit and a
+    # store never interleave (the store reads the lines after the edit, or the edit
+    # finds the new lines).
+    Note.objects.select_for_update().filter(pk=note_id).first()
+    line = Line.objects.select_for_update().select_related("note").get(pk=line_id, note_id=note_id)
     if line.note.status != NoteStatus.DONE:
         raise ReviewError("This note is being recognised; its lines will be replaced.")
     return line
