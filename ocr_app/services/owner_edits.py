@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..models import DeletedLine, Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, line_texts, record_words
-from .review import MAX_LINE_LENGTH, ReviewError, _set_text, clean_text
+from .review import ReviewError, _set_text, clean_text
 
 MAX_TYPED_LINES = 500
 
@@ -70,7 +70,7 @@ def delete_own_line(line_id: int, owner) -> DeletedLine:
         note_id=line.note_id, text=line.text, ocr_text=line.ocr_text, confidence=line.confidence,
         order=line.order, x=line.x, y=line.y, width=line.width, height=line.height,
         alternatives=line.alternatives, deleted_by=owner, deleted_at=now,
-        event_ids=list(line.events.values_list("pk", flat=True)) or [event.pk],
+        event_ids=[*line.events.exclude(pk=event.pk).values_list("pk", flat=True), event.pk],
     )
     forget_words(line.owner_id, line_texts([line]))
     line.delete()
@@ -189,9 +189,3 @@ def type_note_text(note_id: int, person, text: str, *, as_reviewer: bool = False
         raise ReviewError("This note has text now: someone typed it or it was read again.")
     first = _next_order(note.pk)
     return [_add(note, person, line, first + index) for index, line in enumerate(lines)]
-
-
-__all__ = [
-    "MAX_LINE_LENGTH", "ReviewError", "add_own_line", "correct_own_line", "delete_own_line",
-    "type_note_text", "undelete_own_line",
-]
