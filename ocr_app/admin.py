@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import ApiToken, Line, Note, ReviewEvent, SignInLimit, Tag
 from .services import review, signin, tags, tokens
@@ -39,10 +39,21 @@ class DuplicateFilter(admin.SimpleListFilter):
         return queryset.uploaded_more_than_once() if self.value() == "yes" else queryset
 
 
+class NothingReadFilter(admin.SimpleListFilter):
+    title = "text found"
+    parameter_name = "nothing_read"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Nothing read")]
+
+    def queryset(self, request, queryset):
+        return queryset.nothing_read() if self.value() == "yes" else queryset
+
+
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
     list_display = ("original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
-    list_filter = ("status", "engine_name", "partial_result", DuplicateFilter)
+    list_filter = ("status", NothingReadFilter, "engine_name", "partial_result", DuplicateFilter)
     search_fields = ("original_name", "sha256", "owner__username")
     # Owner and status are kept read-only: a note's lines, search document and words
     # belong to its owner, and its status is the worker's; a hand edit would split them.
@@ -52,8 +63,21 @@ class NoteAdmin(admin.ModelAdmin):
         "run_token", "task_id", "engine_name", "engine_version", "partial_result", "processing_seconds",
         # Read-only: as a form field it would list every note to choose from.
         "source", "page_number", "page_count",
+        # The worker's count of people's lines the last recognition kept.
+        "carried_corrections", "deleted_lines_list",
     )
     inlines = [LineInline]
+
+    @admin.display(description="deleted lines")
+    def deleted_lines_list(self, note):
+        """Lines people deleted (kept so that a reprocess does not bring them back); shown, not a form."""
+        deleted = list(note.deleted_lines.select_related("deleted_by"))
+        if not deleted:
+            return "—"
+        return format_html_join(
+            "", "<div>{} <span class=\"help\">(line {}, deleted by {} on {})</span></div>",
+            ((d.text, d.order + 1, d.deleted_by or "someone", f"{d.deleted_at:%Y-%m-%d %H:%M}") for d in deleted),
+        )
 
     def has_add_permission(self, request):
         # Notes come from uploads (checked, stored, queued), never from a bare form.
@@ -80,7 +104,7 @@ class ReviewedFilter(admin.SimpleListFilter):
     parameter_name = "reviewed"
 
     def lookups(self, request, model_admin):
-        return [("no", "Not reviewed"), ("yes", "Reviewed"), ("corrected", "Corrected")]
+        return [("no", "Not reviewed"), ("yes", "Reviewed"), ("corrected", "Corrected"), ("added", "Added by a person")]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -88,7 +112,9 @@ class ReviewedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(reviewed_at__isnull=False)
         if self.value() == "corrected":
-            return queryset.filter(reviewed_at__isnull=False).filter(~Q(text=F("ocr_text")))
+            return queryset.filter(reviewed_at__isnull=False).filter(~Q(text=F("ocr_text"))).exclude(ocr_text="")
+        if self.value() == "added":
+            return queryset.filter(reviewed_at__isnull=False, ocr_text="")
         return queryset
 
 

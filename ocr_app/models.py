@@ -32,10 +32,6 @@ class NoteQuerySet(models.QuerySet):
         """Notes with any line waiting for review (as search's *needs review* filter)."""
         return self.filter(Exists(Line.objects.filter(note=OuterRef("pk"), needs_review=True)))
 
-    def nothing_read(self) -> "NoteQuerySet":
-        """Notes recognised without a single line found: status done and no lines."""
-        return self.filter(status=NoteStatus.DONE).exclude(Exists(Line.objects.filter(note=OuterRef("pk"))))
-
     def uploaded_more_than_once(self) -> "NoteQuerySet":
         """Uploaded notes whose owner has another with the same content (stored anyway,
         with ``allow_duplicates``); notes made of PDF pages do not count, as for uploads."""
@@ -49,6 +45,13 @@ class NoteQuerySet(models.QuerySet):
         )
         # Django leaves Meta.ordering out of GROUP BY queries: keep lists newest first.
         return counted if self.query.order_by else counted.order_by(*self.model._meta.ordering)
+
+    def nothing_read(self) -> "NoteQuerySet":
+        """Notes recognised without a single line: the engine found no text (or the
+        owner deleted every line). Pages flag them; reviewers may type their text."""
+        return self.filter(status=NoteStatus.DONE).exclude(content_type=PDF_CONTENT_TYPE).exclude(
+            Exists(Line.objects.filter(note=OuterRef("pk")))
+        )
 
 
 class Note(models.Model):
@@ -105,6 +108,9 @@ class Note(models.Model):
         default=False, help_text="The engine ran in a restricted mode and returned only part of the text."
     )
     processing_seconds = models.FloatField(null=True, blank=True)
+    # How many lines people had corrected, accepted or added that the last
+    # recognition kept (services/carry_over.py); the note page says so.
+    carried_corrections = models.PositiveIntegerField(default=0)
 
     objects = NoteQuerySet.as_manager()
 
@@ -203,11 +209,25 @@ class Line(models.Model):
     def is_corrected(self) -> bool:
         return self.reviewed_at is not None and self.text != self.ocr_text
 
+    @property
+    def is_added(self) -> bool:
+        """Typed by a person: a line the engine missed (it has no reading of its own)."""
+        return self.reviewed_at is not None and not self.ocr_text
+
+    @property
+    def has_box(self) -> bool:
+        return bool(self.width and self.height)
+
 
 class ReviewAction(models.TextChoices):
     ACCEPT = "accept", "Accepted"
     CORRECT = "correct", "Corrected"
     RESTORE = "restore", "Restored"
+    # The owner (or a reviewer) removed a line that was noise, or put one back.
+    DELETE = "delete", "Deleted"
+    UNDELETE = "undelete", "Put back"
+    # A line the engine missed, typed by a person.
+    ADD = "add", "Added"
 
 
 class ReviewEvent(models.Model):
@@ -232,6 +252,36 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} line {self.line_order + 1} of note {self.note_id}"
+
+
+class DeletedLine(models.Model):
+    """A line a person deleted from a note: what it said and where it was.
+
+    The line itself is gone (so search and pages never see it); this record lets
+    the owner put it back, and keeps a new recognition from bringing back a line
+    over the same place (services/carry_over.py).
+    """
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="deleted_lines")
+    text = models.TextField()
+    ocr_text = models.TextField(blank=True)
+    confidence = models.FloatField(default=0)
+    order = models.PositiveIntegerField()
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    alternatives = models.JSONField(default=list, blank=True)
+    # The line's review events (kept, line unset), relinked when it is put back.
+    event_ids = models.JSONField(default=list, blank=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["note", "order"]
+
+    def __str__(self) -> str:
+        return f"deleted line {self.order + 1} of note {self.note_id}: {self.text}"
 
 
 class Word(models.Model):

@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .images import InvalidImage
-from .services import accuracy, review
+from .models import Note
+from .services import accuracy, owner_edits, review
 
 SKIPPED_SESSION_KEY = "review_skipped"
+SKIPPED_NOTES_SESSION_KEY = "review_skipped_notes"
 
 
 def reviewer_required(view):
@@ -41,8 +43,12 @@ def _skipped(request: HttpRequest) -> list[int]:
 def queue(request: HttpRequest) -> HttpResponse:
     if "restart" in request.GET:
         request.session[SKIPPED_SESSION_KEY] = []
+        request.session[SKIPPED_NOTES_SESSION_KEY] = []
         return redirect("ocr_app:review_queue")
     line = review.claim_next_line(request.user, skipped=_skipped(request))
+    # With no line waiting, a whole note with nothing read (its text to be typed).
+    empty_note = None if line is not None else review.next_nothing_read_note(
+        request.user, skipped=request.session.get(SKIPPED_NOTES_SESSION_KEY, []))
     neighbours = {}
     if line is not None:
         around = line.note.lines.filter(order__in=[line.order - 1, line.order + 1])
@@ -52,6 +58,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "ocr_app/review.html",
         {
             "line": line,
+            "empty_note": empty_note,
+            "nothing_read_count": review.nothing_read_notes(request.user).count(),
             "before": neighbours.get(-1),
             "after": neighbours.get(1),
             "counts": review.queue_counts(request.user),
@@ -135,3 +143,34 @@ def accuracy_report(request: HttpRequest) -> HttpResponse:
             "reviewed": len(lines),
         },
     )
+
+
+@reviewer_required
+@require_POST
+def type_note(request: HttpRequest, pk: int) -> HttpResponse:
+    """The text of a note with nothing read, typed by a reviewer (``action=save``) or skipped."""
+    if request.POST.get("action") == "skip":
+        request.session[SKIPPED_NOTES_SESSION_KEY] = [*request.session.get(SKIPPED_NOTES_SESSION_KEY, []), pk][-500:]
+        return redirect("ocr_app:review_queue")
+    try:
+        lines = owner_edits.type_note_text(pk, request.user, request.POST.get("text", ""), as_reviewer=True)
+        messages.success(request, f"Saved {len(lines)} line{'s' if len(lines) != 1 else ''} of that note.")
+    except Note.DoesNotExist as exc:
+        raise Http404("No such note.") from exc
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect("ocr_app:review_queue")
+
+
+@reviewer_required
+@require_GET
+def note_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """The photo of a note waiting for its text to be typed (of anyone's; no other note)."""
+    note = get_object_or_404(review.nothing_read_notes(request.user), pk=pk)
+    try:
+        data = review.note_preview(note)
+    except (InvalidImage, FileNotFoundError) as exc:
+        raise Http404("The image of this note cannot be shown.") from exc
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=600"
+    return response

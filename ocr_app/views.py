@@ -16,12 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import languages
 from .engines import available_engines, engine_languages
-from .models import Note
+from .models import DeletedLine, Line, Note, NoteStatus
 from .search import lines_matching
 from .services.export import export_notes
 from .services.listing import SORTS, STATUSES, NoteListOptions, page_of
 from .services.note_images import ImageUnavailable, image_response, open_note_image
+from .services import owner_edits
 from .services.notes import delete_note, note_status_payload, process_again
+from .services.review import ReviewError, earlier_texts, restore_text
 from .services.tags import tag_names_of, user_tags
 from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from .tag_names import InvalidTag, parse_tag_names, tag_key
@@ -164,6 +166,11 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
         "hit_count": sum(row["hit"] for row in rows),
         "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
         "body_template": "ocr_app/_note_body.html",
+        # The owner corrects, deletes and adds lines once the note has been read.
+        "editable": note.status == NoteStatus.DONE,
+        "nothing_read": note.status == NoteStatus.DONE and not lines,
+        "deleted_lines": list(note.deleted_lines.all()) if note.status == NoteStatus.DONE else [],
+        "engines": available_engines(),
     }
 
 
@@ -250,3 +257,80 @@ def export_zip(request: HttpRequest) -> FileResponse:
     archive.seek(0)
     name = f"inkdex-{request.user.get_username()}-{timezone.localdate():%Y-%m-%d}.zip"
     return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
+
+
+# --- the owner's own changes to lines (services/owner_edits.py) -------------------------
+
+
+def _owner_edit(request: HttpRequest, note: Note, change, done: str, anchor: str = "line-list") -> HttpResponse:
+    """Run one owner change; its outcome is a message on the note page."""
+    try:
+        change()
+    except (Line.DoesNotExist, DeletedLine.DoesNotExist) as exc:
+        raise Http404("No such line on this note.") from exc
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect(f"{note.get_absolute_url()}#{anchor}")
+
+
+@login_required
+@require_POST
+def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """Correct (``action=save``, the default) or delete (``action=delete``) one of the owner's lines."""
+    note = _owned_note(request, pk)
+    get_object_or_404(note.lines, pk=line_pk)
+    if request.POST.get("action") == "delete":
+        return _owner_edit(request, note, lambda: owner_edits.delete_own_line(line_pk, request.user),
+                           "Line deleted. You can put it back below the lines.", "deleted-lines")
+    return _owner_edit(request, note, lambda: owner_edits.correct_own_line(line_pk, request.user, request.POST.get("text", "")),
+                       "Line saved.")
+
+
+@login_required
+@require_POST
+def line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A line the engine missed, with the box drawn on the photo if any."""
+    note = _owned_note(request, pk)
+    box = [request.POST.get(name, "") for name in ("x", "y", "width", "height")]
+    box = box if all(box) else None
+    return _owner_edit(request, note, lambda: owner_edits.add_own_line(note.pk, request.user, request.POST.get("text", ""), box),
+                       "Line added.")
+
+
+@login_required
+@require_POST
+def line_undelete(request: HttpRequest, pk: int, deleted_pk: int) -> HttpResponse:
+    note = _owned_note(request, pk)
+    return _owner_edit(request, note, lambda: owner_edits.undelete_own_line(deleted_pk, request.user), "Line put back.")
+
+
+@login_required
+@require_POST
+def note_type_text(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner types the text of a note the engine read nothing on, one line per line."""
+    note = _owned_note(request, pk)
+    return _owner_edit(request, note, lambda: owner_edits.type_note_text(note.pk, request.user, request.POST.get("text", "")),
+                       "Text saved as lines.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def line_history(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """The owner's view of one of their lines' history, where any earlier text can be restored."""
+    note = _owned_note(request, pk)
+    line = get_object_or_404(note.lines.select_related("note", "note__owner", "reviewed_by"), pk=line_pk)
+    if request.method == "POST":
+        try:
+            restore_text(line.pk, request.user, request.POST.get("text", ""))
+            messages.success(request, "Earlier text restored.")
+        except ReviewError as exc:
+            messages.error(request, str(exc))
+        return redirect("ocr_app:line_history", pk=note.pk, line_pk=line.pk)
+    return render(
+        request,
+        "ocr_app/review_history.html",
+        {"line": line, "events": line.events.select_related("reviewer"), "earlier_texts": earlier_texts(line),
+         "owner_view": True},
+    )

@@ -213,3 +213,38 @@ def test_pdfs_and_their_pages_survive_export_and_import(user, settings, tmp_path
     half.refresh_from_db()
     assert half.status == NoteStatus.SPLIT and pages_of(half) == [(1, 2, "half.pdf"), (2, 2, "half.pdf")]
     assert half.pages.get(page_number=1).pk == imported_page.pk
+
+
+def test_owner_edits_deleted_lines_nothing_read_and_moved_corrections_survive_export_and_import(user, tmp_path):
+    """Added lines, deleted lines (with their history, so they can be put back), an
+    owner's correction that a reprocess moved to another place in the note, and a note
+    with nothing read (which stays done, not queued for OCR again)."""
+    from ocr_app.models import DeletedLine
+    from ocr_app.services import owner_edits
+
+    picture = encode(Image.new("RGB", (600, 400), (250, 248, 240)))
+    note = make_note(user, ["COSTCO LIST", "3 bananss", "smudge"], image=picture, name="costco.jpg")
+    make_note(user, [], image=encode(Image.new("RGB", (300, 200), "white")), name="pencil.jpg")
+    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "3 bananas")
+    owner_edits.delete_own_line(note.lines.get(order=2).pk, user)
+    owner_edits.add_own_line(note.pk, user, "eggs", (10, 5, 100, 40))  # above everything: order 0
+    corrected = Line.objects.get(note=note, text="3 bananas")
+    assert corrected.order == 2 and corrected.events.get().line_order == 1  # moved since its correction
+    Note.objects.filter(pk=note.pk).update(carried_corrections=2)
+    before = content(user)
+    archive = tmp_path / "alice.zip"
+    export_notes(user, archive)
+
+    Note.objects.all().delete()
+    call_command("import_export", str(archive), "--owner", "alice", stdout=io.StringIO())
+    assert content(user) == before
+    note = Note.objects.get(original_name="costco.jpg")
+    assert note.carried_corrections == 2
+    assert [e.action for e in Line.objects.get(note=note, text="3 bananas").events.all()] == ["correct"]
+    assert Line.objects.get(note=note, text="eggs").is_added
+    deleted = DeletedLine.objects.get(note=note)
+    assert (deleted.text, deleted.deleted_by, deleted.x) == ("smudge", user, 10)
+    back = owner_edits.undelete_own_line(deleted.pk, user)
+    assert [e.action for e in back.events.order_by("created_at", "pk")] == ["delete", "undelete"]
+    empty = Note.objects.get(original_name="pencil.jpg")
+    assert empty.status == "done" and list(Note.objects.nothing_read()) == [empty]

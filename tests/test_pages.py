@@ -82,7 +82,7 @@ def alices_note(user):
 
 
 def test_anonymous_is_sent_to_login_from_every_app_url(client, alices_note):
-    values = {"pk": alices_note.pk, "variant": "original", "tag_id": 1}
+    values = {"pk": alices_note.pk, "variant": "original", "tag_id": 1, "line_pk": 1, "deleted_pk": 1}
     seen = set()
     for pattern in app_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)

@@ -358,6 +358,9 @@ def review_urls(line_id: int):
         ("get", reverse("ocr_app:review_crop", args=[line_id]), {}),
         ("get", reverse("ocr_app:review_history", args=[line_id]), {}),
         ("post", reverse("ocr_app:review_history", args=[line_id]), {"text": "x"}),
+        # A note with nothing read (the id is a line's here: a door is refused before any lookup).
+        ("post", reverse("ocr_app:review_type_note", args=[line_id]), {"text": "x"}),
+        ("get", reverse("ocr_app:review_note_photo", args=[line_id]), {}),
     ]
 
 
@@ -371,7 +374,8 @@ def test_every_review_url_needs_the_review_permission(queue_notes, user, staff_u
 
     review_names = {p.name for p in urls.urlpatterns if p.name.startswith("review_")}
     assert review_names == {
-        "review_queue", "review_accuracy", "review_act", "review_crop", "review_history"
+        "review_queue", "review_accuracy", "review_act", "review_crop", "review_history",
+        "review_type_note", "review_note_photo",
     }
 
     anonymous = Client()

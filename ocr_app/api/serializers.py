@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
-from ..models import Line, Note
+from ..models import Line, Note, NoteStatus
 from ..search import MAX_PAGE, SORTS
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
@@ -46,14 +46,15 @@ def _box(line: Line) -> dict:
     return {"x": line.x, "y": line.y, "width": line.width, "height": line.height}
 
 
-REVIEW_STATES = ["confident", "needs_review", "accepted", "corrected"]
+REVIEW_STATES = ["confident", "needs_review", "accepted", "corrected", "added"]
 
 
 class LineSerializer(serializers.ModelSerializer):
     box = serializers.SerializerMethodField(help_text="In pixels of the upright image (see the note's width and height).")
     review_state = serializers.SerializerMethodField(
         help_text="confident: above the threshold; needs_review: waiting for a reviewer; "
-        "accepted: a reviewer kept the text; corrected: a reviewer changed it."
+        "accepted: a reviewer (or the owner) kept the text; corrected: they changed it; "
+        "added: typed by a person, a line the engine did not read (ocr_text is empty)."
     )
 
     class Meta:
@@ -67,6 +68,8 @@ class LineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=REVIEW_STATES))
     def get_review_state(self, line: Line) -> str:
+        if line.is_added:
+            return "added"
         if line.reviewed_at is not None:
             return "corrected" if line.is_corrected else "accepted"
         return "needs_review" if line.needs_review else "confident"
@@ -91,6 +94,13 @@ class NoteSerializer(serializers.ModelSerializer):
     )
     line_count = serializers.IntegerField(read_only=True, allow_null=True)
     flagged_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="Lines that need review.")
+    nothing_read = serializers.SerializerMethodField(
+        help_text="Recognised, but without a single line: the engine found no text. Reprocess with another "
+        "language or engine, or type the text on the note's page (it is in the review queue too)."
+    )
+    carried_corrections = serializers.IntegerField(
+        read_only=True, help_text="Lines people corrected, accepted or added that the last recognition kept."
+    )
     url = serializers.SerializerMethodField(help_text="The API address of the note.")
     page_url = serializers.SerializerMethodField(help_text="The note's page in the web app.")
     image_url = serializers.SerializerMethodField(
@@ -102,12 +112,19 @@ class NoteSerializer(serializers.ModelSerializer):
         model = Note
         fields = ["id", "name", "kind", "status", "status_display", "pending", "error", "attempts", "language",
                   "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
-                  "page_number", "page_count", "source_pdf", "url", "page_url", "image_url", "tags"]
+                  "page_number", "page_count", "source_pdf", "url", "page_url", "image_url", "tags",
+                  "nothing_read", "carried_corrections"]
         read_only_fields = fields
 
     def get_tags(self, note: Note) -> list[str]:
         names = getattr(note, "tag_names", None)  # search results bring them along
         return names if names is not None else [tag.name for tag in note.tags.all()]
+
+    def get_nothing_read(self, note: Note) -> bool:
+        if note.status != NoteStatus.DONE or note.is_pdf:
+            return False
+        count = getattr(note, "line_count", None)
+        return not note.lines.exists() if count is None else count == 0
 
     @extend_schema_field(serializers.ChoiceField(choices=["image", "pdf"]))
     def get_kind(self, note: Note) -> str:
@@ -380,3 +397,26 @@ class SearchResponseSerializer(serializers.Serializer):
         help_text="For each query word, the close words also searched.",
     )
     results = SearchResultSerializer(many=True)
+
+
+# Some character that is not white space (a line of only spaces is refused), and no NUL.
+LINE_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+class LineCorrectionSerializer(serializers.Serializer):
+    text = serializers.RegexField(
+        LINE_TEXT_PATTERN, max_length=2000, trim_whitespace=False,
+        help_text="The line's text as it should read (runs of white space become one space). "
+        "Not blank, at most 2000 characters, no NUL.",
+    )
+
+
+class LineCorrectionScheme(OpenApiSerializerExtension):
+    """``text`` is required, although the call is a PATCH (which would make every field optional)."""
+
+    target_class = LineCorrectionSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["required"] = ["text"]
+        return schema

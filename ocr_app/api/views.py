@@ -20,11 +20,13 @@ from ..search_views import SearchRequest
 from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
+from ..services.owner_edits import correct_own_line
+from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from ..tag_names import tag_key
 from . import serializers as s
-from .errors import BadSearch, UnsupportedLanguage, error_body
+from .errors import ApiError, BadSearch, UnsupportedLanguage, error_body
 from .pagination import NotePagination
 
 ERRORS = {
@@ -270,3 +272,31 @@ class NoteImageView(generics.GenericAPIView):
             return image_response(open_note_image(note, variant))
         except ImageUnavailable as exc:
             raise NotFound(str(exc)) from exc
+
+
+class LineView(generics.GenericAPIView):
+    """The owner's correction of one of their lines, recorded as on the note page."""
+
+    serializer_class = s.LineSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="notes_lines_partial_update",
+        summary="Correct one of your note's lines (recorded like a reviewer's correction; kept through reprocessing)",
+        request={"application/json": s.LineCorrectionSerializer},
+        responses={200: s.LineSerializer, 409: OpenApiResponse(s.ErrorSerializer, description="note_busy: the note is "
+                   "being recognised (its lines will be replaced); try again once it is done"), **errors(400, 404, 415)},
+    )
+    def patch(self, request, pk: int, line_id: int):
+        note = owned_note(request, pk)
+        try:
+            line = get_object_or_404(note.lines, pk=line_id)
+        except OverflowError as exc:
+            raise NotFound("No such line.") from exc
+        form = s.LineCorrectionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            correct_own_line(line.pk, request.user, form.validated_data["text"])
+        except ReviewError as exc:
+            raise ApiError(str(exc), code="note_busy", status_code=status.HTTP_409_CONFLICT) from exc
+        return Response(self.get_serializer(note.lines.get(pk=line.pk)).data)

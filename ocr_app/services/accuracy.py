@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from ..models import ReviewEvent
+from ..models import ReviewAction, ReviewEvent
+
+# Lines added or deleted by a person say nothing of how well a line was read.
+NOT_READINGS = (ReviewAction.ADD, ReviewAction.DELETE, ReviewAction.UNDELETE)
 
 THRESHOLDS_SHOWN = (50, 60, 70, 75, 80, 85, 90, 95)
 
@@ -30,7 +33,7 @@ class ReviewedLine:
 def reviewed_lines() -> list[ReviewedLine]:
     """Each reviewed line once, with the text its last review left."""
     last: dict[tuple, ReviewedLine] = {}
-    events = ReviewEvent.objects.order_by("created_at", "pk").values_list(
+    events = ReviewEvent.objects.exclude(action__in=NOT_READINGS).order_by("created_at", "pk").values_list(
         "note_id", "line_order", "ocr_text", "new_text", "confidence", "engine_name"
     )
     for note_id, order, ocr_text, new_text, confidence, engine in events.iterator(2000):

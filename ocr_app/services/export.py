@@ -1,7 +1,7 @@
 """Exporting a user's notes to a zip file, and importing such a file into any Inkdex.
 
 The zip holds ``inkdex-export.json`` (every note with its lines, their engine
-readings, corrections and review history), the original images under
+readings, corrections and review history, and the lines people deleted), the original images under
 ``images/``, and each note's text as plain text under ``text/``. Each note's
 tags travel by name; importing gives them to the importing user (made where
 they have no tag of that name). Importing it
@@ -27,7 +27,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from ..images import InvalidImage, inspect_image, is_pdf
-from ..models import PDF_CONTENT_TYPE, Line, Note, NoteStatus, ReviewEvent
+from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
 from ..tag_names import InvalidTag, parse_tag_names
@@ -51,10 +51,17 @@ def _when(value: datetime | None) -> str | None:
 
 def _note_record(note: Note, number: int) -> dict:
     extension = note.image.name.rsplit(".", 1)[-1]
+    lines = list(note.lines.select_related("reviewed_by").order_by("order"))
+    deleted = list(note.deleted_lines.select_related("deleted_by").order_by("deleted_at", "pk"))
+    # Which line an event belongs to now (a reprocess may have moved a corrected line).
+    order_of_line = {line.pk: line.order for line in lines}
+    deleted_of_event = {event_id: index for index, record in enumerate(deleted) for event_id in record.event_ids}
     events_by_line: dict[int, list[dict]] = {}
     for event in note.review_events.select_related("reviewer").order_by("created_at", "pk"):
         events_by_line.setdefault(event.line_order, []).append(
             {
+                "line": order_of_line.get(event.line_id),
+                "deleted_line": deleted_of_event.get(event.pk),
                 "action": event.action,
                 "old_text": event.old_text,
                 "new_text": event.new_text,
@@ -94,10 +101,25 @@ def _note_record(note: Note, number: int) -> dict:
                 "reviewed_at": _when(line.reviewed_at),
                 "reviewed_by": line.reviewed_by.get_username() if line.reviewed_by else None,
             }
-            for line in note.lines.select_related("reviewed_by").order_by("order")
+            for line in lines
         ],
         "review_events": events_by_line,
         "tags": [tag.name for tag in note.tags.all()],
+        # Lines people deleted: a reprocess after the import must not bring them back either.
+        "deleted_lines": [
+            {
+                "order": record.order,
+                "text": record.text,
+                "ocr_text": record.ocr_text,
+                "confidence": record.confidence,
+                "box": {"x": record.x, "y": record.y, "width": record.width, "height": record.height},
+                "alternatives": record.alternatives,
+                "deleted_by": record.deleted_by.get_username() if record.deleted_by else None,
+                "deleted_at": _when(record.deleted_at),
+            }
+            for record in deleted
+        ],
+        "carried_corrections": note.carried_corrections,
     }
 
 
@@ -294,6 +316,8 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
     def reviewer(name: str | None):
         return user if name is not None and name == exporter else None
 
+    recognised = bool(record["lines"]) or record.get("status") == NoteStatus.DONE
+
     note = Note(
         owner=user,
         original_name=record["original_name"][:255],
@@ -311,9 +335,11 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
         page_number=record.get("page_number"),
         page_count=record.get("page_count"),
         source=_source_pdf(user, record),
-        # Recognised already: no OCR is scheduled for a note that is not queued.
-        status=NoteStatus.DONE if record["lines"] else NoteStatus.QUEUED,
-        finished_at=timezone.now() if record["lines"] else None,
+        # Recognised already (also when nothing was read on it): no OCR is scheduled
+        # for a note that is not queued.
+        status=NoteStatus.DONE if recognised else NoteStatus.QUEUED,
+        finished_at=timezone.now() if recognised else None,
+        carried_corrections=int(record.get("carried_corrections") or 0),
     )
 
     def add_lines(note: Note) -> None:
@@ -328,15 +354,36 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
             for line in record["lines"]
         )
         by_order = {line.order: line for line in lines}
-        ReviewEvent.objects.bulk_create(
+
+        def line_of(order, event: dict):
+            # Exports before deleted lines name no line: then the event's own order.
+            if "line" in event:
+                return by_order.get(event["line"]) if event["line"] is not None else None
+            return by_order.get(int(order))
+
+        pairs = [(order, event) for order, events in record["review_events"].items() for event in events]
+        events = ReviewEvent.objects.bulk_create(
             ReviewEvent(
-                line=by_order.get(int(order)), note=note, line_order=int(order),
+                line=line_of(order, event), note=note, line_order=int(order),
                 reviewer=reviewer(event["reviewer"]), action=event["action"], old_text=event["old_text"],
                 new_text=event["new_text"], ocr_text=event.get("ocr_text", ""), confidence=event.get("confidence", 0.0),
                 engine_name=event.get("engine_name", ""), created_at=_parse_time(event["created_at"]) or timezone.now(),
             )
-            for order, events in record["review_events"].items()
-            for event in events
+            for order, event in pairs
+        )
+        deleted_events: dict[int, list[int]] = {}
+        for (_, event), stored in zip(pairs, events):
+            if event.get("deleted_line") is not None:
+                deleted_events.setdefault(int(event["deleted_line"]), []).append(stored.pk)
+        DeletedLine.objects.bulk_create(
+            DeletedLine(
+                note=note, order=int(item["order"]), text=item["text"], ocr_text=item.get("ocr_text", ""),
+                confidence=float(item.get("confidence", 0.0)), x=item["box"]["x"], y=item["box"]["y"],
+                width=item["box"]["width"], height=item["box"]["height"], alternatives=item.get("alternatives") or [],
+                deleted_by=reviewer(item.get("deleted_by")), deleted_at=_parse_time(item.get("deleted_at")) or timezone.now(),
+                event_ids=deleted_events.get(index, []),
+            )
+            for index, item in enumerate(record.get("deleted_lines") or [])
         )
         record_words(user.pk, line_texts(lines))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.urls import reverse
 
-from ..models import Note
+from ..models import Note, NoteStatus
 from ..search.vocabulary import forget_words, line_texts
 from .pdf_splitting import request_split
 from .recognition import request_recognition
@@ -25,6 +25,11 @@ def note_status_payload(note: Note) -> dict:
         "attempts": note.attempts,
         "line_count": getattr(note, "line_count", None),
         "flagged_count": getattr(note, "flagged_count", None),
+        # Recognised without a single line (see ``NoteQuerySet.nothing_read``); None when not counted.
+        "nothing_read": (
+            None if getattr(note, "line_count", None) is None
+            else note.status == NoteStatus.DONE and not note.is_pdf and note.line_count == 0
+        ),
         "url": reverse("ocr_app:note_detail", args=[note.pk]),
         "thumbnail_url": reverse("ocr_app:note_image", args=[note.pk, "thumb"]),
     }

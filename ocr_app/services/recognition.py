@@ -26,7 +26,7 @@ from django.utils import timezone
 from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
-from ..search.vocabulary import forget_words, line_texts, record_words
+from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
 from .database import with_retries
 
@@ -186,12 +186,9 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
         if not current.exists():
             logger.info("Note %s was re-queued or recovered meanwhile; discarding this run", note.pk)
             return False
-        old_lines = Line.objects.filter(note=note)
-        forget_words(note.owner_id, line_texts(old_lines))
-        old_lines.delete()
-        rows = Line.objects.bulk_create(_line_rows(note, recognition))
-        record_words(note.owner_id, line_texts(rows))
+        carried = store_lines_keeping_corrections(note, _line_rows(note, recognition))
         current.update(
+            carried_corrections=carried,
             status=NoteStatus.DONE,
             finished_at=timezone.now(),
             heartbeat_at=None,

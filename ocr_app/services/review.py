@@ -28,7 +28,7 @@ from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from ..images import crop_jpeg, open_upright_rgb
-from ..models import Line, NoteStatus, ReviewAction, ReviewEvent
+from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, record_words
 
 MAX_LINE_LENGTH = 2000
@@ -286,3 +286,25 @@ def line_crop(line: Line) -> bytes:
     scale = image.width / note.width
     box = tuple(round(value * scale) for value in (line.x, line.y, line.width, line.height))
     return crop_jpeg(image, box, margin=max(12, round(box[3] * 0.6)))
+
+
+# --- whole notes the engine read nothing on -----------------------------------------------
+# The queue offers them after the lines: a reviewer types the text as lines
+# (``owner_edits.type_note_text``). On other people's notes only while nothing is read.
+
+
+def nothing_read_notes(reviewer) -> QuerySet[Note]:
+    """Notes waiting for someone to type their text, oldest first."""
+    return Note.objects.nothing_read().select_related("owner").order_by("finished_at", "pk")
+
+
+def next_nothing_read_note(reviewer, *, skipped: Collection[int] = ()) -> Note | None:
+    return nothing_read_notes(reviewer).exclude(pk__in=skipped).first()
+
+
+def note_preview(note: Note) -> bytes:
+    """The whole photo of a note, upright and small enough to read from, as JPEG."""
+    stored = note.preview if note.preview.name else note.image
+    with stored.open("rb") as handle:
+        image = open_upright_rgb(handle)
+    return crop_jpeg(image, (0, 0, image.width, image.height), margin=0)

@@ -14,7 +14,8 @@
     status.className = "status status-" + note.status;
     const counts = card.querySelector("[data-role=counts]");
     if (note.status === "done") {
-      counts.textContent = note.line_count + (note.line_count === 1 ? " line" : " lines") +
+      counts.textContent = note.nothing_read ? "Nothing read" :
+        note.line_count + (note.line_count === 1 ? " line" : " lines") +
         (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
       const thumb = card.querySelector(".thumb");
       if (!thumb.querySelector("img")) {
