@@ -119,7 +119,7 @@ def test_other_peoples_notes_and_lines_are_a_404(client, other_user, note):
 def test_a_note_with_nothing_read_is_marked_and_the_owner_types_its_text(alice_client, user, nothing, note):
     assert list(Note.objects.nothing_read()) == [nothing]
     listing = alice_client.get(reverse("ocr_app:note_list")).content.decode()
-    assert listing.count("Nothing read") == 1
+    assert listing.count('class="warning nothing-read">Nothing read') == 1  # its card only (not the other note's)
     page = alice_client.get(nothing.get_absolute_url()).content.decode()
     assert "Nothing read" in page and "Reprocess" in page and 'id="type-text-form"' in page
     payload = note_status_payload(Note.objects.with_line_counts().get(pk=nothing.pk))
