@@ -28,6 +28,7 @@ from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright
 from ..models import Line, Note, NoteStatus
 from ..search.vocabulary import forget_words, line_texts, record_words
 from .claims import claim_next_note, claim_note
+from .titles import update_automatic_title
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
         old_lines.delete()
         rows = Line.objects.bulk_create(_line_rows(note, recognition))
         record_words(note.owner_id, line_texts(rows))
+        update_automatic_title(note, rows)
         current.update(
             status=NoteStatus.DONE,
             finished_at=timezone.now(),
