@@ -29,9 +29,9 @@ class LineInline(admin.TabularInline):
 
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
-    list_filter = ("status", "engine_name", "partial_result")
-    search_fields = ("original_name", "sha256", "owner__username")
+    list_display = ("title", "original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
+    list_filter = ("status", "engine_name", "partial_result", "title_set_by_owner")
+    search_fields = ("title", "original_name", "sha256", "owner__username")
     # Owner and status are kept read-only: a note's lines, search document and words
     # belong to its owner, and its status is the worker's; a hand edit would split them.
     readonly_fields = (
@@ -40,6 +40,8 @@ class NoteAdmin(admin.ModelAdmin):
         "run_token", "task_id", "engine_name", "engine_version", "partial_result", "processing_seconds",
         # Read-only: as a form field it would list every note to choose from.
         "source", "page_number", "page_count",
+        # The owner names their note (on its page or through the API); staff only see the name.
+        "title", "title_set_by_owner",
     )
     inlines = [LineInline]
 

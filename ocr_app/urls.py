@@ -18,6 +18,7 @@ urlpatterns = [
     path("notes/<int:pk>/image/<str:variant>/", views.note_image, name="note_image"),
     path("notes/<int:pk>/reprocess/", views.note_reprocess, name="note_reprocess"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("notes/<int:pk>/title/", views.note_rename, name="note_rename"),
     path("settings/tokens/", token_views.tokens, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
     path("review/", review_views.queue, name="review_queue"),

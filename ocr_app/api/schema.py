@@ -17,6 +17,8 @@ def _note_links(id_expression: str) -> dict:
                           "description": "Recognise the note again."},
         "GetNoteImage": {"operationId": "notes_image", "parameters": {**parameters, "variant": "original"},
                          "description": "The note's original image."},
+        "RenameNote": {"operationId": "notes_rename", "parameters": parameters,
+                       "description": "Rename the note."},
         "DeleteNote": {"operationId": "notes_destroy", "parameters": parameters,
                        "description": "Delete the note."},
     }
@@ -27,6 +29,7 @@ NOTE_ID_IN = {
     (NOTES, "post", "201"): "$response.body#/results/0/note/id",
     (NOTES, "get", "200"): "$response.body#/results/0/id",
     (NOTE, "get", "200"): "$response.body#/id",
+    (NOTE, "patch", "200"): "$response.body#/id",
     (REPROCESS, "post", "202"): "$response.body#/id",
 }
 

@@ -19,6 +19,7 @@ from ..search import RELEVANCE, Filters
 from ..search_views import SearchRequest
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
+from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import InvalidUpload, clean_language, create_notes
 from . import serializers as s
 from .errors import BadSearch, UnsupportedLanguage, error_body
@@ -114,12 +115,28 @@ class NoteCollectionView(generics.GenericAPIView):
 
 class NoteDetailView(generics.GenericAPIView):
     serializer_class = s.NoteDetailSerializer
+    parser_classes = [JSONParser]  # a rename's body
 
     @extend_schema(operation_id="notes_retrieve", summary="A note: its status and recognised lines",
                    responses={200: s.NoteDetailSerializer, **errors(404)})
     def get(self, request, pk: int):
         note = owned_note(request, pk)
         return Response(self.get_serializer(note).data)
+
+    @extend_schema(
+        operation_id="notes_rename", summary="Rename a note (a blank title: chosen automatically again)",
+        request={"application/json": s.RenameRequestSerializer},
+        responses={200: s.NoteDetailSerializer, **errors(400, 404, 415)},
+    )
+    def patch(self, request, pk: int):
+        note = owned_note(request, pk)
+        form = s.RenameRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            rename_note(note, form.validated_data["title"])
+        except InvalidTitle as exc:
+            raise ValidationError({"title": [str(exc)]}) from exc
+        return Response(self.get_serializer(owned_note(request, pk)).data)
 
     @extend_schema(operation_id="notes_destroy",
                    summary="Delete a note, its lines and its images (a PDF: the PDF; its pages stay)",

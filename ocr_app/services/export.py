@@ -29,6 +29,7 @@ from ..models import PDF_CONTENT_TYPE, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
 from .pdf_splitting import request_split
+from .titles import imported_title
 from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
@@ -63,6 +64,8 @@ def _note_record(note: Note, number: int) -> dict:
         )
     return {
         "original_name": note.original_name,
+        "title": note.title,
+        "title_set_by_owner": note.title_set_by_owner,
         "image": f"images/{number}.{extension}",
         "text": f"text/{number}.txt",
         "sha256": note.sha256,
@@ -254,6 +257,7 @@ def _import_pdf(user, record: dict, data: ContentFile, digest: str) -> Note:
         # the held claim goes stale and recovery queues the PDF.
         **({} if finished else {"run_token": "held-by-import", "started_at": now, "heartbeat_at": now}),
     )
+    note.title, note.title_set_by_owner = imported_title(record, note.file_title)
     return store_note(note, data, "pdf")
 
 
@@ -296,6 +300,7 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
         status=NoteStatus.DONE if record["lines"] else NoteStatus.QUEUED,
         finished_at=timezone.now() if record["lines"] else None,
     )
+    note.title, note.title_set_by_owner = imported_title(record, note.file_title)
 
     def add_lines(note: Note) -> None:
         lines = Line.objects.bulk_create(

@@ -71,6 +71,17 @@ def update_automatic_title(note: Note, lines: Iterable[Line]) -> None:
         note.title = title
 
 
+def imported_title(record: dict, file_title: str) -> tuple[str, bool]:
+    """The title (and whether the owner gave it) of a note in an export's description;
+    an export from before notes had titles gets the automatic one from its lines."""
+    title = record.get("title")
+    if isinstance(title, str) and single_line(title):
+        return _shortened(single_line(title)), bool(record.get("title_set_by_owner"))
+    lines = sorted(record.get("lines") or [], key=lambda line: line["order"])
+    return choose_title(((line["text"], float(line["confidence"])) for line in lines), file_title,
+                        review_threshold()), False
+
+
 def rename_note(note: Note, text) -> Note:
     """The owner renames ``note``; blank gives it back its automatic title.
 
