@@ -247,7 +247,10 @@ def test_api_shows_and_renames_titles(alice_client, user, other_user):
     refused = alice_client.patch(url, {"title": "x" * 201}, content_type="application/json")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "validation_error"
     assert "title" in refused.json()["error"]["fields"]
-    assert alice_client.patch(url, {}, content_type="application/json").status_code == 400
+    unchanged = alice_client.patch(url, {}, content_type="application/json")
+    assert unchanged.status_code == 200 and unchanged.json()["title"] == "House jobs"
+    assert alice_client.patch(url, [], content_type="application/json").status_code == 400
+    assert alice_client.patch(url, {"title": 5}, content_type="application/json").status_code == 400
     reset = alice_client.patch(url, {"title": ""}, content_type="application/json").json()
     assert (reset["title"], reset["title_set_by_owner"]) == ("Call the plumber", False)
 

@@ -144,18 +144,26 @@ class NoteDetailSerializer(NoteSerializer):
         return settings.INKDEX["REVIEW_THRESHOLD"]
 
 
-class RenameRequestSerializer(serializers.Serializer):
-    title = serializers.CharField(
-        max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False,
-        help_text="The new title, at most 200 characters: line breaks and runs of spaces become one space and "
-        "it is trimmed. Blank (or only spaces): the title is chosen automatically again.",
-    )
+class TextField(serializers.CharField):
+    """A JSON string and only that (CharField would take 5 or true as "5", "True"):
+    the schema says string. Control characters (NUL too) are left to the service."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Control characters (NUL too) become spaces like line breaks: any string is a title.
-        field = self.fields["title"]
-        field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RenameRequestSerializer(serializers.Serializer):
+    title = TextField(
+        max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, required=False,
+        help_text="The new title, at most 200 characters: line breaks and runs of spaces become one space and "
+        "it is trimmed. Blank (or only spaces): the title is chosen automatically again. Left out: unchanged.",
+    )
 
 
 class LanguageField(serializers.ChoiceField):

@@ -132,10 +132,11 @@ class NoteDetailView(generics.GenericAPIView):
         note = owned_note(request, pk)
         form = s.RenameRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            rename_note(note, form.validated_data["title"])
-        except InvalidTitle as exc:
-            raise ValidationError({"title": [str(exc)]}) from exc
+        if "title" in form.validated_data:
+            try:
+                rename_note(note, form.validated_data["title"])
+            except InvalidTitle as exc:
+                raise ValidationError({"title": [str(exc)]}) from exc
         return Response(self.get_serializer(owned_note(request, pk)).data)
 
     @extend_schema(operation_id="notes_destroy",
