@@ -203,7 +203,7 @@ def test_pages_show_and_rename_titles(alice_client, user, other_user):
 
     theirs = make_note(other_user, ["secret"], name="theirs.jpg")
     response = alice_client.post(reverse("ocr_app:note_rename", args=[theirs.pk]), {"title": "mine now"})
-    assert response.status_code == 404 and Note.objects.get(pk=theirs.pk).title == "theirs.jpg"
+    assert response.status_code == 404 and Note.objects.get(pk=theirs.pk).title == "secret"
 
 
 @pytest.mark.django_db
@@ -235,7 +235,7 @@ def test_api_shows_and_renames_titles(alice_client, user, other_user):
     note = make_note(user, ["Call the plumber"], name="todo.jpg")
     url = f"/api/v1/notes/{note.pk}/"
     body = alice_client.get(url).json()
-    assert (body["title"], body["title_set_by_owner"], body["name"]) == ("todo.jpg", False, "todo.jpg")
+    assert (body["title"], body["title_set_by_owner"], body["name"]) == ("Call the plumber", False, "todo.jpg")
 
     renamed = alice_client.patch(url, {"title": " House\njobs "}, content_type="application/json")
     assert renamed.status_code == 200
@@ -256,7 +256,7 @@ def test_api_shows_and_renames_titles(alice_client, user, other_user):
 
     theirs = make_note(other_user, ["secret"], name="theirs.jpg")
     response = alice_client.patch(f"/api/v1/notes/{theirs.pk}/", {"title": "x"}, content_type="application/json")
-    assert response.status_code == 404 and Note.objects.get(pk=theirs.pk).title == "theirs.jpg"
+    assert response.status_code == 404 and Note.objects.get(pk=theirs.pk).title == "secret"
 
 
 # --- export and import ----------------------------------------------------------------------------
