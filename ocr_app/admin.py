@@ -52,9 +52,9 @@ class NothingReadFilter(admin.SimpleListFilter):
 
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
-    list_filter = ("status", NothingReadFilter, "engine_name", "partial_result", DuplicateFilter)
-    search_fields = ("original_name", "sha256", "owner__username")
+    list_display = ("title", "original_name", "owner", "status", "attempts", "engine_name", "uploaded_at", "processing_seconds")
+    list_filter = ("status", NothingReadFilter, "engine_name", "partial_result", "title_set_by_owner", DuplicateFilter)
+    search_fields = ("title", "original_name", "sha256", "owner__username")
     # Owner and status are kept read-only: a note's lines, search document and words
     # belong to its owner, and its status is the worker's; a hand edit would split them.
     readonly_fields = (
@@ -65,6 +65,8 @@ class NoteAdmin(admin.ModelAdmin):
         "source", "page_number", "page_count",
         # The worker's count of people's lines the last recognition kept.
         "carried_corrections", "deleted_lines_list",
+        # The owner names their note (on its page or through the API); staff only see the name.
+        "title", "title_set_by_owner",
     )
     inlines = [LineInline]
 

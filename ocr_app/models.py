@@ -18,6 +18,7 @@ class NoteStatus(models.TextChoices):
 
 
 PDF_CONTENT_TYPE = "application/pdf"
+TITLE_MAX_LENGTH = 200
 
 
 class NoteQuerySet(models.QuerySet):
@@ -69,6 +70,12 @@ class Note(models.Model):
     preview = models.FileField(max_length=255, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
     original_name = models.CharField(max_length=255)
+    # What pages, the API and search show the note as: set automatically (services.titles)
+    # until the owner renames it; an owner's title is never replaced automatically.
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
+    title_set_by_owner = models.BooleanField(
+        default=False, help_text="The owner chose the title; recognising the note again keeps it."
+    )
     sha256 = models.CharField(max_length=64, db_index=True)
     size_bytes = models.PositiveBigIntegerField()
     # Upright size (after EXIF orientation): line boxes are in these pixels.
@@ -127,6 +134,7 @@ class Note(models.Model):
             # The notes list (services/listing.py): counting an owner's listed notes, the
             # status filter and the status sort, without reading the table.
             models.Index(fields=["owner", "status", "-uploaded_at"], name="note_owner_status_uploaded_idx"),
+            models.Index(fields=["owner", "title"], name="note_owner_title_idx"),
         ]
         constraints = [
             # Splitting a PDF again (a retry, a worker that died half-way) never makes a page twice.
@@ -139,9 +147,15 @@ class Note(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("ocr_app:note_detail", args=[self.pk])
 
+    def save(self, *args, **kwargs):
+        # Every note has a title from the start; recognition may give it a better one.
+        if not self.title:
+            self.title = self.file_title[:TITLE_MAX_LENGTH]
+        super().save(*args, **kwargs)
+
     @property
-    def title(self) -> str:
-        """How pages show the note: its file name, and the page for a page of a PDF."""
+    def file_title(self) -> str:
+        """The note's file name, and the page for a page of a PDF: its title until something better is read."""
         if self.page_number:
             return f"{self.original_name} (page {self.page_number} of {self.page_count})"
         return self.original_name

@@ -120,7 +120,9 @@ def results_payload(results: SearchResults) -> dict:
         "notes": [
             {
                 "id": r.note.pk,
-                "name": r.note.title,
+                "name": r.note.file_title,
+                "title": r.note.title,
+                "title_highlighted_html": str(r.title_html),
                 "url": _note_link(r.note.pk, results.query),
                 "uploaded_at": r.note.uploaded_at.isoformat(),
                 "tags": r.note.tag_names,

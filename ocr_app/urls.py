@@ -29,6 +29,7 @@ urlpatterns = [
     path("notes/<int:pk>/lines/add/", views.line_add, name="line_add"),
     path("notes/<int:pk>/deleted-lines/<int:deleted_pk>/", views.line_undelete, name="line_undelete"),
     path("notes/<int:pk>/type-text/", views.note_type_text, name="note_type_text"),
+    path("notes/<int:pk>/title/", views.note_rename, name="note_rename"),
     path("settings/tokens/", token_views.tokens, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
     path("review/", review_views.queue, name="review_queue"),

@@ -25,6 +25,7 @@ from .services import owner_edits
 from .services.notes import delete_note, note_status_payload, process_again
 from .services.review import ReviewError, earlier_texts, restore_text
 from .services.tags import tag_names_of, user_tags
+from .services.titles import InvalidTitle, rename_note
 from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from .tag_names import InvalidTag, parse_tag_names, tag_key
 
@@ -257,6 +258,25 @@ def export_zip(request: HttpRequest) -> FileResponse:
     archive.seek(0)
     name = f"inkdex-{request.user.get_username()}-{timezone.localdate():%Y-%m-%d}.zip"
     return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
+
+
+@login_required
+@require_POST
+def note_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner renames the note (inline on its page); an empty title gives back the automatic one."""
+    note = _owned_note(request, pk)
+    try:
+        note = rename_note(note, request.POST.get("title", ""))
+    except InvalidTitle as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": str(exc)}, status=400)
+        messages.error(request, str(exc))
+        return redirect(note)
+    if _wants_json(request):
+        return JsonResponse({"title": note.title, "title_set_by_owner": note.title_set_by_owner})
+    messages.success(request, f"Renamed to {note.title}." if note.title_set_by_owner
+                     else f"The title is chosen automatically again: {note.title}.")
+    return redirect(note)
 
 
 # --- the owner's own changes to lines (services/owner_edits.py) -------------------------

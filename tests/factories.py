@@ -12,6 +12,7 @@ from PIL import Image
 
 from ocr_app.models import Line, Note
 from ocr_app.search.vocabulary import record_words
+from ocr_app.services.titles import update_automatic_title
 
 LINE_STEP = 100
 
@@ -49,7 +50,7 @@ def make_note(
     else:
         note.image.save("note.jpg", ContentFile(image), save=False)
     note.save()
-    Line.objects.bulk_create(
+    lines = Line.objects.bulk_create(
         Line(note=note, owner=owner, order=i, text=text, ocr_text=text, confidence=confidences[i],
              x=boxes[i][0], y=boxes[i][1], width=boxes[i][2], height=boxes[i][3],
              needs_review=confidences[i] < 75 or i in review,
@@ -58,6 +59,7 @@ def make_note(
         for i, text in enumerate(texts)
     )
     record_words(owner.pk, texts + [a for alts in (alternatives or {}).values() for a in alts])
+    update_automatic_title(note, lines)  # as recognition would title it
     return note
 
 

@@ -108,3 +108,16 @@ def numbered_image(number: int):
 def note_number(image) -> int:
     r, g, _ = image.getpixel((0, 0))
     return r * 256 + g
+
+
+class TitleLinesEngine(_FakeEngine):
+    """Reads every image as three lines of known confidence (40, 80, 97): which one
+    makes the note's title depends on the review threshold."""
+
+    name = "title-lines"
+    LINES = [("scribble", 40.0), ("Shopping list", 80.0), ("milk and eggs", 97.0)]
+
+    def recognize(self, image, language="en"):
+        lines = [RecognizedLine(text, confidence, Box(0, 20 * i, 10, 10))
+                 for i, (text, confidence) in enumerate(self.LINES)]
+        return Recognition(lines, engine_name=self.name, engine_version=self.version)

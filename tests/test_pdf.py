@@ -254,5 +254,5 @@ def test_deleting_the_pdf_removes_the_stored_file_and_keeps_its_pages(fake_rende
     assert not Note.objects.filter(pk=pdf.pk).exists() and not storage.exists(name)
     for page in pages:
         page.refresh_from_db()
-        assert page.source_id is None and page.title == f"scan.pdf (page {page.page_number} of 2)"
+        assert page.source_id is None and page.file_title == f"scan.pdf (page {page.page_number} of 2)"
         assert storage.exists(page.image.name)

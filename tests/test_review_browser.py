@@ -31,7 +31,7 @@ def unsure_note(user):
     truth = ["Buy fresh eggs", "Meet Priya at noon", "Pay the bills"]
     image, drawn = render_note(truth)
     return make_note(
-        user, ["Buy zqxv eggs", "Meet Prlya at noon", "Pay the bi11s"], confidences=[41.0, 52.0, 63.0],
+        user, ["Buy zqxv eggs", "Meet Prlya at noon", "Pay the bi11s"], confidences=[41.0, 52.0, 63.0], name="eggs.jpg",
         alternatives={2: ["Pay the bills", "Pay the bi1ls"]}, image=encode(image),
         boxes=[line.box for line in drawn],
     )

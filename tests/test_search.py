@@ -343,7 +343,7 @@ def test_documents_follow_every_way_lines_change(user, corpus):
     def stored():
         return backend.documents(connection, [note.pk]).get(note.pk)
 
-    assert stored() == NoteDocument.from_lines(note.pk, note.lines.all())
+    assert stored() == NoteDocument.from_lines(note.pk, note.lines.all(), note.title)
     assert stored().alternatives == ("", "sec0nd ünïcode 2nd")
     Line.objects.filter(note=note, order=0).update(text="changed\x1eline")  # the separator never splits a line
     Line.objects.filter(note=note).update(order=models.F("order") + 10)

@@ -17,8 +17,8 @@ def _note_links(id_expression: str) -> dict:
                           "description": "Recognise the note again."},
         "GetNoteImage": {"operationId": "notes_image", "parameters": {**parameters, "variant": "original"},
                          "description": "The note's original image."},
-        "TagNote": {"operationId": "notes_partial_update", "parameters": parameters,
-                    "description": "Set the note's tags."},
+        "UpdateNote": {"operationId": "notes_partial_update", "parameters": parameters,
+                       "description": "Rename the note, or set its tags."},
         "DeleteNote": {"operationId": "notes_destroy", "parameters": parameters,
                        "description": "Delete the note."},
     }

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
-from ..models import Line, Note, NoteStatus
+from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..search import MAX_PAGE, SORTS
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
@@ -77,6 +77,13 @@ class LineSerializer(serializers.ModelSerializer):
 
 class NoteSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="original_name", read_only=True)
+    title = serializers.CharField(
+        read_only=True, help_text="What the note is called: the owner's title, else its first line read with a "
+        "confidence at or above the review threshold, else its file name (and page)."
+    )
+    title_set_by_owner = serializers.BooleanField(
+        read_only=True, help_text="The owner gave the title; recognising the note again keeps it."
+    )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     pending = serializers.BooleanField(
         source="is_pending", read_only=True, help_text="Queued, being recognised, or (a PDF) being split into pages."
@@ -110,7 +117,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Note
-        fields = ["id", "name", "kind", "status", "status_display", "pending", "error", "attempts", "language",
+        fields = ["id", "name", "title", "title_set_by_owner", "kind", "status", "status_display", "pending", "error", "attempts", "language",
                   "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
                   "page_number", "page_count", "source_pdf", "url", "page_url", "image_url", "tags",
                   "nothing_read", "carried_corrections"]
@@ -158,6 +165,20 @@ class NoteDetailSerializer(NoteSerializer):
 
     def get_review_threshold(self, note: Note) -> float:
         return settings.INKDEX["REVIEW_THRESHOLD"]
+
+
+class TextField(serializers.CharField):
+    """A JSON string and only that (CharField would take 5 or true as "5", "True"):
+    the schema says string. Control characters (NUL too) are left to the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class LanguageField(serializers.ChoiceField):
@@ -266,6 +287,11 @@ class UploadFailedSerializer(serializers.Serializer):
 
 
 class NoteUpdateSerializer(serializers.Serializer):
+    title = TextField(
+        max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, required=False,
+        help_text="The new title, at most 200 characters: line breaks and runs of spaces become one space and "
+        "it is trimmed. Blank (or only spaces): the title is chosen automatically again. Left out: unchanged.",
+    )
     tags = TagsField(required=False)
 
     def __init__(self, *args, **kwargs):

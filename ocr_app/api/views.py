@@ -23,6 +23,7 @@ from ..services.notes import delete_note, process_again
 from ..services.owner_edits import correct_own_line
 from ..services.review import ReviewError
 from ..services.tags import set_note_tags
+from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from ..tag_names import tag_key
 from . import serializers as s
@@ -148,13 +149,21 @@ class NoteDetailView(generics.GenericAPIView):
         note = owned_note(request, pk)
         return Response(self.get_serializer(note).data)
 
-    @extend_schema(operation_id="notes_partial_update", summary="Change a note: its tags",
-                   request={"application/json": s.NoteUpdateSerializer},
-                   responses={200: s.NoteDetailSerializer, **errors(400, 404, 415)})
+    @extend_schema(
+        operation_id="notes_partial_update",
+        summary="Change a note: rename it (a blank title: chosen automatically again), set its tags",
+        request={"application/json": s.NoteUpdateSerializer},
+        responses={200: s.NoteDetailSerializer, **errors(400, 404, 415)},
+    )
     def patch(self, request, pk: int):
         note = owned_note(request, pk)
         form = s.NoteUpdateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        if "title" in form.validated_data:
+            try:
+                rename_note(note, form.validated_data["title"])
+            except InvalidTitle as exc:
+                raise ValidationError({"title": [str(exc)]}) from exc
         if "tags" in form.validated_data:
             set_note_tags(request.user, note, form.validated_data["tags"])
         return Response(self.get_serializer(owned_note(request, pk)).data)

@@ -106,7 +106,7 @@ def _tier(backend: SearchBackend, owner_id: int, parsed: ParsedQuery, *, expansi
                 m.note_id: hit_lines(tier.matcher, tier.documents[m.note_id], SNIPPET_LINES)
                 for m in head if m.note_id in tier.documents
             }
-            head.sort(key=lambda m: (tier.hits[m.note_id].tier if m.note_id in tier.hits else 3, -m.score, -m.note_id))
+            head.sort(key=lambda m: _closeness_key(tier.hits.get(m.note_id), m))
             ranked[: len(head)] = head
         if tier.count >= window and wanted > len(ranked):
             # Past the window: the older matches, newest first.
@@ -116,6 +116,13 @@ def _tier(backend: SearchBackend, owner_id: int, parsed: ParsedQuery, *, expansi
     tier.capped = tier.count >= window
     tier.count -= len(exclude)  # every excluded note (an exact match) matches the expanded query too
     return tier
+
+
+def _closeness_key(hits: NoteHitLines | None, match: NoteMatch) -> tuple:
+    """Words closer together first; as close, a note whose title holds some of them; then by score."""
+    if hits is None:
+        return (3, True, -match.score, -match.note_id)
+    return (hits.tier, not hits.in_title, -match.score, -match.note_id)
 
 
 def _page(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tier], parsed,
@@ -238,7 +245,7 @@ def lines_matching(note: Note, text: str, lines: list[Line] | None = None) -> No
         return NoteHits(set(), Highlighter(set()))
     lines = list(note.lines.all()) if lines is None else lines
     expansions = close_words(note.owner_id, _fuzzy_words(parsed))
-    document = NoteDocument.from_lines(note.pk, lines)
+    document = NoteDocument.from_lines(note.pk, lines, note.title)
     found = hit_lines(QueryMatcher(parsed, expansions), document)
     return NoteHits({document.line_ids[n] for n in found.lines}, _highlighter(parsed, expansions))
 

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 # The migration that installs the index as this code expects it: before it has run
 # (an upgrade, before ``migrate``), an index of an earlier version is no error.
-INDEX_MIGRATION = ("ocr_app", "0008_note_search")
+INDEX_MIGRATION = ("ocr_app", "0018_note_titles")
 
 
 def index_migrated(using: str = "default") -> bool:
@@ -24,7 +24,12 @@ def index_migrated(using: str = "default") -> bool:
 
 
 def install_search_index(apps=None, schema_editor=None) -> None:
-    """Migration step: create the vendor's index structures and fill them."""
+    """Migration step: create the vendor's index structures and fill them.
+
+    The index as this code makes it holds the notes' titles: in a migration before
+    notes had them, it does nothing (``INDEX_MIGRATION`` installs it then)."""
+    if apps is not None and not any(f.name == "title" for f in apps.get_model("ocr_app", "Note")._meta.fields):
+        return
     connection = schema_editor.connection if schema_editor else connections["default"]
     backend_for(connection).install(connection)
 

@@ -6,6 +6,8 @@ the query's words, for the snippets on the results page and the outlines on
 the photo, and how close together they sit, for ranking. It follows the
 indexes' rules: words are split and folded as ``query.words_of`` does, a phrase
 runs on across a line break, and the engine's other readings count as the line's.
+The note's title is one more place a word may be: a clause found in the title
+only counts as near every line (the title heads them all).
 """
 
 from __future__ import annotations
@@ -120,6 +122,11 @@ class QueryMatcher:
             for clause in query.positive
         ]
 
+    def clauses_in_title(self, document: NoteDocument) -> list[bool]:
+        """For each positive clause, whether the note's title holds it."""
+        folded = _fold(document.title)
+        return [next(word_matches(pattern, folded), None) is not None for pattern in self.patterns]
+
     def clause_lines(self, document: NoteDocument) -> list[set[int]]:
         """For each positive clause, the indexes (in reading order) of the lines holding it."""
         found: list[set[int]] = [set() for _ in self.patterns]
@@ -137,11 +144,15 @@ class NoteHitLines:
     """Which lines of one note a query found, and which of them to show."""
 
     lines: frozenset[int]  # indexes of every line holding any clause
-    closeness: Closeness | None
+    closeness: Closeness | None  # of the clauses some line holds
     snippet: tuple[int, ...]  # at most ``limit`` line indexes, in reading order
+    in_title: bool = False  # the title holds some clause
+    only_in_title: bool = False  # no line holds any clause: the title holds them all
 
     @property
     def tier(self) -> int:
+        if self.only_in_title:
+            return 0
         # A note the database matched but whose words could not be placed sorts last.
         return self.closeness.tier if self.closeness else 3
 
@@ -149,6 +160,9 @@ class NoteHitLines:
 def hit_lines(matcher: QueryMatcher, document: NoteDocument, limit: int = 3) -> NoteHitLines:
     by_clause = matcher.clause_lines(document)
     lines = frozenset().union(*by_clause) if by_clause else frozenset()
+    titled = matcher.clauses_in_title(document) if document.title else [False] * len(by_clause)
+    # How close the words sit in the lines, leaving out those only the title holds.
+    by_clause = [clause for clause, in_title in zip(by_clause, titled) if clause or not in_title]
     close = closeness(by_clause)
     # The tightest window first (it shows every word), then the other hits in order.
     chosen: list[int] = []
@@ -162,4 +176,4 @@ def hit_lines(matcher: QueryMatcher, document: NoteDocument, limit: int = 3) -> 
             break
         if line not in chosen:
             chosen.append(line)
-    return NoteHitLines(lines, close, tuple(sorted(chosen)))
+    return NoteHitLines(lines, close, tuple(sorted(chosen)), any(titled), not by_clause and bool(titled))

@@ -53,6 +53,7 @@ class NoteResult:
     fuzzy: bool
     lines: list[LineResult] = field(default_factory=list)
     match_count: int = 0  # lines holding any of the query's words
+    title_html: SafeString = SafeString("")  # the note's title, the query's words marked
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
             fuzzy=f.fuzzy,
             lines=[LineResult(lines[i], highlighter.html(lines[i].text)) for i in f.snippet_line_ids if i in lines],
             match_count=len(f.hits.lines),
+            title_html=highlighter.html(notes[f.match.note_id].title),
         )
         for f in found
         if f.match.note_id in notes  # else deleted meanwhile
@@ -87,7 +89,7 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
 
 # What results show of a note (the page, /search.json, the API's NoteSerializer);
 # the other fields stay deferred, read only if something asks for them.
-NOTE_COLUMNS = ("id", "owner_id", "original_name", "page_number", "page_count", "source_id", "content_type", "status",
+NOTE_COLUMNS = ("id", "owner_id", "title", "title_set_by_owner", "original_name", "page_number", "page_count", "source_id", "content_type", "status",
                 "error", "attempts", "language", "width", "height", "uploaded_at", "finished_at", "engine_name")
 
 

@@ -33,6 +33,7 @@ from .notes import delete_note
 from ..tag_names import InvalidTag, parse_tag_names
 from .pdf_splitting import request_split
 from .tags import get_or_create_tags, link_tags
+from .titles import imported_title
 from .uploads import store_note
 
 FORMAT = "inkdex-export-1"
@@ -74,6 +75,8 @@ def _note_record(note: Note, number: int) -> dict:
         )
     return {
         "original_name": note.original_name,
+        "title": note.title,
+        "title_set_by_owner": note.title_set_by_owner,
         "image": f"images/{number}.{extension}",
         "text": f"text/{number}.txt",
         "sha256": note.sha256,
@@ -295,6 +298,7 @@ def _import_pdf(user, record: dict, data: ContentFile, digest: str) -> Note:
         # the held claim goes stale and recovery queues the PDF.
         **({} if finished else {"run_token": "held-by-import", "started_at": now, "heartbeat_at": now}),
     )
+    note.title, note.title_set_by_owner = imported_title(record, note.file_title)
     return store_note(note, data, "pdf")
 
 
@@ -341,6 +345,7 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
         finished_at=timezone.now() if recognised else None,
         carried_corrections=int(record.get("carried_corrections") or 0),
     )
+    note.title, note.title_set_by_owner = imported_title(record, note.file_title)
 
     def add_lines(note: Note) -> None:
         lines = Line.objects.bulk_create(

@@ -15,7 +15,8 @@ def note_status_payload(note: Note) -> dict:
     """What pages (and scripts) need to follow a note's recognition live."""
     return {
         "id": note.pk,
-        "name": note.title,
+        "name": note.file_title,
+        "title": note.title,
         "status": note.status,
         "status_display": note.get_status_display(),
         "kind": "pdf" if note.is_pdf else "image",

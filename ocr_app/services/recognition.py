@@ -28,6 +28,7 @@ from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright
 from ..models import Line, Note, NoteStatus
 from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
+from .titles import update_automatic_title
 from .database import with_retries
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
             logger.info("Note %s was re-queued or recovered meanwhile; discarding this run", note.pk)
             return False
         carried = store_lines_keeping_corrections(note, _line_rows(note, recognition))
+        update_automatic_title(note, Line.objects.filter(note=note).order_by("order"))
         current.update(
             carried_corrections=carried,
             status=NoteStatus.DONE,

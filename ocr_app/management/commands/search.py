@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self.stderr.write(count)
         for result in results.notes:
             marker = " (approximate)" if result.fuzzy else ""
-            self.stdout.write(self.style.MIGRATE_HEADING(f"#{result.note.pk} {result.note.title}{marker}"))
+            name = "" if result.note.title == result.note.file_title else f" ({result.note.file_title})"
+            self.stdout.write(self.style.MIGRATE_HEADING(f"#{result.note.pk} {result.note.title}{name}{marker}"))
             for hit in result.lines:
                 self.stdout.write(f"  {hit.line.confidence:5.1f}%  {hit.line.text}")

@@ -13,6 +13,9 @@ from ..query import ParsedQuery, Term
 # Index weights: the best reading of a line counts far more than an alternative.
 TEXT_WEIGHT = 10.0
 ALTERNATIVES_WEIGHT = 2.0
+# A word in the note's title counts more than one in its lines: of two notes that
+# match alike, the one whose title holds the words ranks first.
+TITLE_WEIGHT = 20.0
 
 # Orders in which a backend lists matching notes.
 NEWEST = "newest"  # most recently added first (note id): cheap to walk in both indexes
@@ -99,10 +102,11 @@ class SearchBackend(ABC):
     """Full-text index over notes' search documents (``documents``) for one vendor.
 
     A note matches when all the query's positive clauses occur anywhere in its
-    document (its lines' text and other readings) and no negative clause occurs
-    in its lines' text. ``expansions`` maps a query word to the words to accept
-    in its place (fuzzy matching); the backend ORs them in wherever that word
-    stands alone.
+    document (its title, its lines' text and other readings) and no negative
+    clause occurs in its lines' text or its title. A phrase lies within one of
+    those three, never across two. ``expansions`` maps a query word to the words
+    to accept in its place (fuzzy matching); the backend ORs them in wherever that
+    word stands alone.
     """
 
     vendor = ""
@@ -148,7 +152,7 @@ class SearchBackend(ABC):
         with connection.cursor() as cursor:
             # The documents come along for the best only (one statement: one round trip).
             cursor.execute(
-                "SELECT b.note_id, b.score, b.total, t.text, t.alternatives, t.line_ids FROM ("
+                "SELECT b.note_id, b.score, b.total, t.text, t.alternatives, t.line_ids, t.title FROM ("
                 f" SELECT note_id, score, count(*) OVER () AS total FROM ({sql}) w"
                 " ORDER BY score DESC, note_id DESC LIMIT %s"
                 f") b JOIN {TABLE} t ON t.note_id = b.note_id ORDER BY b.score DESC, b.note_id DESC",
@@ -179,7 +183,7 @@ class SearchBackend(ABC):
             return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT note_id, text, alternatives, line_ids FROM {TABLE} "
+                f"SELECT note_id, text, alternatives, line_ids, title FROM {TABLE} "
                 f"WHERE note_id IN ({', '.join(['%s'] * len(note_ids))})",
                 note_ids,
             )

@@ -5,25 +5,29 @@ Statement-level triggers on ``ocr_app_line`` rebuild the documents (see
 bulk insert costs one pass. The ``simple`` configuration neither stems nor drops
 stop words, and text is split on the same characters as SQLite's unicode61
 tokenizer before it is indexed, so the same query finds the same notes on both
-databases. Line text has weight A and other readings weight D; a phrase must lie
-within one of them, as FTS5 keeps a phrase within one column.
+databases. Line text has weight A, the note's title B and other readings D; a
+phrase must lie within one of them, as FTS5 keeps a phrase within one column. A
+row trigger on ``ocr_app_note`` copies a renamed note's title into its document.
 """
 
 from __future__ import annotations
 
 from ..documents import TABLE
 from ..query import ParsedQuery, Term
-from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, SearchBackend
+from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, TITLE_WEIGHT, SearchBackend
 
 INDEX = "ocr_app_note_text_search_gin"
 OWNER_INDEX = "ocr_app_note_text_owner_idx"
-# Weights A (text) and D (alternatives): ts_rank's weight array is {D, C, B, A}.
-RANK_WEIGHTS = f"'{{{ALTERNATIVES_WEIGHT / TEXT_WEIGHT}, 0, 0, 1.0}}'"
+# Weights A (text), B (title) and D (alternatives): ts_rank's weight array is
+# {D, C, B, A}, each at most 1.
+_TOP_WEIGHT = max(TEXT_WEIGHT, TITLE_WEIGHT, ALTERNATIVES_WEIGHT)
+RANK_WEIGHTS = f"'{{{ALTERNATIVES_WEIGHT / _TOP_WEIGHT}, 0, {TITLE_WEIGHT / _TOP_WEIGHT}, {TEXT_WEIGHT / _TOP_WEIGHT}}}'"
 VECTOR_EXPRESSION = (
     "setweight(to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g')), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, regexp_replace(alternatives, '[^[:alnum:]]+', ' ', 'g')), 'D')"
+    "setweight(to_tsvector('simple'::regconfig, regexp_replace(alternatives, '[^[:alnum:]]+', ' ', 'g')), 'D') || "
+    "setweight(to_tsvector('simple'::regconfig, regexp_replace(title, '[^[:alnum:]]+', ' ', 'g')), 'B')"
 )
-DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids"
+DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids, title"
 
 # The documents of the lines ``{where}`` selects, as the lines table holds them now.
 FRESH_DOCUMENTS = r"""
@@ -32,8 +36,9 @@ SELECT l.note_id, max(l.owner_id),
     string_agg(CASE WHEN jsonb_typeof(l.alternatives) = 'array' THEN coalesce(
         (SELECT string_agg(replace(value, E'\x1e', ' '), ' ') FROM jsonb_array_elements_text(l.alternatives)), '')
         ELSE '' END, E'\x1e' ORDER BY l."order", l.id),
-    string_agg(l.id::text, ' ' ORDER BY l."order", l.id)
-FROM ocr_app_line l {where} GROUP BY l.note_id
+    string_agg(l.id::text, ' ' ORDER BY l."order", l.id),
+    coalesce(max(n.title), '')
+FROM ocr_app_line l JOIN ocr_app_note n ON n.id = l.note_id {where} GROUP BY l.note_id
 """
 
 FUNCTIONS = [
@@ -49,9 +54,15 @@ FUNCTIONS = [
         INSERT INTO {TABLE} ({DOCUMENT_COLUMNS})
         {FRESH_DOCUMENTS.format(where="WHERE l.note_id = ANY(note_ids)")}
         ON CONFLICT (note_id) DO UPDATE SET owner_id = excluded.owner_id, text = excluded.text,
-            alternatives = excluded.alternatives, line_ids = excluded.line_ids
-        WHERE ({TABLE}.owner_id, {TABLE}.text, {TABLE}.alternatives, {TABLE}.line_ids)
-            IS DISTINCT FROM (excluded.owner_id, excluded.text, excluded.alternatives, excluded.line_ids);
+            alternatives = excluded.alternatives, line_ids = excluded.line_ids, title = excluded.title
+        WHERE ({TABLE}.owner_id, {TABLE}.text, {TABLE}.alternatives, {TABLE}.line_ids, {TABLE}.title)
+            IS DISTINCT FROM (excluded.owner_id, excluded.text, excluded.alternatives, excluded.line_ids, excluded.title);
+    END $$""",
+    f"""
+    CREATE OR REPLACE FUNCTION ocr_app_note_title_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE {TABLE} SET title = NEW.title WHERE note_id = NEW.id AND title IS DISTINCT FROM NEW.title;
+        RETURN NULL;
     END $$""",
     f"""
     CREATE OR REPLACE FUNCTION ocr_app_line_document_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -78,6 +89,12 @@ TRIGGERS = {
     "ocr_app_line_document_au": "AFTER UPDATE ON ocr_app_line REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines",
     "ocr_app_line_document_at": "AFTER TRUNCATE ON ocr_app_line",
 }
+# A renamed note (the owner, or recognition choosing a title) gets its document's title.
+NOTE_TRIGGER = "ocr_app_note_document_title"
+NOTE_TRIGGER_SQL = (
+    f"CREATE TRIGGER {NOTE_TRIGGER} AFTER UPDATE OF title ON ocr_app_note FOR EACH ROW "
+    "WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION ocr_app_note_title_trigger()"
+)
 # What earlier versions indexed: a generated tsvector column on each line.
 OLD_INDEX = "ocr_app_line_search_gin"
 OLD_COLUMN = "search_vector"
@@ -100,19 +117,19 @@ class PostgresBackend(SearchBackend):
         def term(t: Term, *, text_only: bool = False) -> str:
             words = self.term_words(t, expansions)
             if words is not None:
-                return " | ".join(_lexeme(w, ":A" if text_only else "") for w in words)
+                return " | ".join(_lexeme(w, ":AB" if text_only else "") for w in words)
             if text_only:
-                return phrase(t, "A")
+                return f"{phrase(t, 'A')} | {phrase(t, 'B')}"
             if not t.is_phrase:  # a prefix
                 return _lexeme(t.words[0], ":*")
-            return f"{phrase(t, 'A')} | {phrase(t, 'D')}"
+            return f"{phrase(t, 'A')} | {phrase(t, 'B')} | {phrase(t, 'D')}"
 
         def clause(terms, **options) -> str:
             return "(" + " | ".join(f"({term(t, **options)})" for t in terms) + ")"
 
         expression = " & ".join(clause(c.terms) for c in query.positive)
         for negative in query.negative:
-            # Excluded words count in the lines' text only (weight A).
+            # Excluded words count in the lines' text (weight A) and the title (B) only.
             expression += f" & !{clause(negative.terms, text_only=True)}"
         return expression
 
@@ -141,8 +158,18 @@ class PostgresBackend(SearchBackend):
             cursor.execute(f"DROP INDEX IF EXISTS {OLD_INDEX}")
             cursor.execute(f"ALTER TABLE ocr_app_line DROP COLUMN IF EXISTS {OLD_COLUMN}")
             cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = %s "
+                "AND table_schema = current_schema()), EXISTS (SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = current_schema() AND column_name = 'title')",
+                [TABLE, TABLE],
+            )
+            has_table, has_title = cursor.fetchone()
+            if has_table and not has_title:
+                # Documents made before notes had titles: made again from the lines below.
+                cursor.execute(f"DROP TABLE {TABLE}")
+            cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (note_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
-                "text text NOT NULL, alternatives text NOT NULL, line_ids text NOT NULL, "
+                "text text NOT NULL, alternatives text NOT NULL, line_ids text NOT NULL, title text NOT NULL DEFAULT '', "
                 f"search_vector tsvector GENERATED ALWAYS AS ({VECTOR_EXPRESSION}) STORED)"
             )
             # Matching reads each candidate's vector: keep it in the row (compressed),
@@ -160,6 +187,8 @@ class PostgresBackend(SearchBackend):
                 cursor.execute(
                     f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION ocr_app_line_document_trigger()"
                 )
+            cursor.execute(f"DROP TRIGGER IF EXISTS {NOTE_TRIGGER} ON ocr_app_note")
+            cursor.execute(NOTE_TRIGGER_SQL)
         self.rebuild(connection)
 
     def missing_parts(self, connection) -> list[str]:
@@ -167,11 +196,12 @@ class PostgresBackend(SearchBackend):
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL", [TABLE, INDEX])
             has_table, has_index = cursor.fetchone()
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('ocr_app_line') AND tgname = ANY(%s)",
-                [list(TRIGGERS)],
+                "SELECT tgname FROM pg_trigger WHERE (tgrelid = to_regclass('ocr_app_line') AND tgname = ANY(%s)) "
+                "OR (tgrelid = to_regclass('ocr_app_note') AND tgname = %s)",
+                [list(TRIGGERS), NOTE_TRIGGER],
             )
             triggers = {row[0] for row in cursor.fetchall()}
-        parts = {TABLE: has_table, INDEX: has_index, **{name: name in triggers for name in TRIGGERS}}
+        parts = {TABLE: has_table, INDEX: has_index, **{name: name in triggers for name in [*TRIGGERS, NOTE_TRIGGER]}}
         return [name for name, present in parts.items() if not present]
 
     def rebuild(self, connection) -> None:

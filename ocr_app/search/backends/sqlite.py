@@ -1,9 +1,10 @@
 """SQLite: an FTS5 index over the notes' search documents, all kept in step by triggers.
 
 Triggers on ``ocr_app_line`` rebuild the written note's document in
-``ocr_app_note_text`` (see ``documents``); triggers on that table keep the
+``ocr_app_note_text`` (see ``documents``), and a trigger on ``ocr_app_note``
+copies a renamed note's title into it; triggers on that table keep the
 external-content FTS5 index ``ocr_app_note_fts`` in step with it. The index
-holds each document's text, its alternative readings and its owner's id, so that
+holds each document's text, its alternative readings, its title and its owner's id, so that
 a query is restricted to one user's notes inside the index.
 
 Django rebuilds a SQLite table for some migrations and the triggers on it
@@ -15,16 +16,17 @@ from __future__ import annotations
 
 from ..documents import TABLE
 from ..query import ParsedQuery, Term
-from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, SearchBackend
+from .base import ALTERNATIVES_WEIGHT, NEWEST, TEXT_WEIGHT, TITLE_WEIGHT, SearchBackend
 
 FTS_TABLE = "ocr_app_note_fts"
-DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids"
+DOCUMENT_COLUMNS = "note_id, owner_id, text, alternatives, line_ids, title"
 
 # Every note's document as the lines table holds it now (``{where}`` narrows the
 # lines), in one well-defined order: running group_concat windows are ordered,
 # where a plain group_concat's order is unspecified before SQLite 3.44.
 FRESH_DOCUMENTS = """
-SELECT note_id, owner_id, text, alternatives, line_ids FROM (
+SELECT note_id, owner_id, text, alternatives, line_ids,
+    coalesce((SELECT n.title FROM ocr_app_note n WHERE n.id = note_id), '') AS title FROM (
     SELECT note_id, owner_id,
         -- (group_concat gives NULL, not '', for one empty string)
         coalesce(group_concat(text, char(30)) OVER running, '') AS text,
@@ -49,9 +51,10 @@ def _refresh(note_id: str) -> str:
     return f"""
         INSERT INTO {TABLE} ({DOCUMENT_COLUMNS}) {fresh}
         ON CONFLICT (note_id) DO UPDATE SET owner_id = excluded.owner_id, text = excluded.text,
-            alternatives = excluded.alternatives, line_ids = excluded.line_ids
+            alternatives = excluded.alternatives, line_ids = excluded.line_ids, title = excluded.title
         WHERE {TABLE}.owner_id IS NOT excluded.owner_id OR {TABLE}.text IS NOT excluded.text
-            OR {TABLE}.alternatives IS NOT excluded.alternatives OR {TABLE}.line_ids IS NOT excluded.line_ids;
+            OR {TABLE}.alternatives IS NOT excluded.alternatives OR {TABLE}.line_ids IS NOT excluded.line_ids
+            OR {TABLE}.title IS NOT excluded.title;
         DELETE FROM {TABLE} WHERE note_id = {note_id}
             AND NOT EXISTS (SELECT 1 FROM ocr_app_line WHERE note_id = {note_id});"""
 
@@ -77,23 +80,31 @@ LINE_TRIGGERS = {
             {_refresh("new.note_id")}
         END""",
 }
+# A renamed note (the owner, or recognition choosing a title) gets its document's title.
+NOTE_TRIGGERS = {
+    "ocr_app_note_document_title": f"""
+        CREATE TRIGGER IF NOT EXISTS ocr_app_note_document_title
+        AFTER UPDATE OF title ON ocr_app_note WHEN new.title IS NOT old.title BEGIN
+            UPDATE {TABLE} SET title = new.title WHERE note_id = new.id;
+        END""",
+}
 INDEX_TRIGGERS = {
     "ocr_app_note_text_fts_ai": f"""
         CREATE TRIGGER IF NOT EXISTS ocr_app_note_text_fts_ai AFTER INSERT ON {TABLE} BEGIN
-            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id)
-            VALUES (new.note_id, new.text, new.alternatives, new.owner_id);
+            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id, title)
+            VALUES (new.note_id, new.text, new.alternatives, new.owner_id, new.title);
         END""",
     "ocr_app_note_text_fts_ad": f"""
         CREATE TRIGGER IF NOT EXISTS ocr_app_note_text_fts_ad AFTER DELETE ON {TABLE} BEGIN
-            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id)
-            VALUES ('delete', old.note_id, old.text, old.alternatives, old.owner_id);
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id, title)
+            VALUES ('delete', old.note_id, old.text, old.alternatives, old.owner_id, old.title);
         END""",
     "ocr_app_note_text_fts_au": f"""
         CREATE TRIGGER IF NOT EXISTS ocr_app_note_text_fts_au AFTER UPDATE ON {TABLE} BEGIN
-            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id)
-            VALUES ('delete', old.note_id, old.text, old.alternatives, old.owner_id);
-            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id)
-            VALUES (new.note_id, new.text, new.alternatives, new.owner_id);
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, alternatives, owner_id, title)
+            VALUES ('delete', old.note_id, old.text, old.alternatives, old.owner_id, old.title);
+            INSERT INTO {FTS_TABLE}(rowid, text, alternatives, owner_id, title)
+            VALUES (new.note_id, new.text, new.alternatives, new.owner_id, new.title);
         END""",
 }
 # What earlier versions indexed: one FTS5 row per line.
@@ -125,15 +136,15 @@ class SqliteBackend(SearchBackend):
         def clause(terms) -> str:
             return "(" + " OR ".join(f"({term(t)})" for t in terms) + ")"
 
-        expression = "{text alternatives} : (" + " AND ".join(clause(c.terms) for c in query.positive) + ")"
+        expression = "{text alternatives title} : (" + " AND ".join(clause(c.terms) for c in query.positive) + ")"
         if query.negative:
-            # Excluded words count in the lines' text only: one doubtful reading must not hide a note.
+            # Excluded words count in the lines' text and the title only: one doubtful reading must not hide a note.
             excluded = " OR ".join(clause(c.terms) for c in query.negative)
-            expression = f"({expression}) NOT (text : ({excluded}))"
+            expression = f"({expression}) NOT ({{text title}} : ({excluded}))"
         return expression
 
     def matching_sql(self, connection, *, owner_id, query, expansions, filters, order, limit, offset, scored):
-        score = f"-bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0)" if scored else "0.0"
+        score = f"-bm25({FTS_TABLE}, {TEXT_WEIGHT}, {ALTERNATIVES_WEIGHT}, 0.0, {TITLE_WEIGHT})" if scored else "0.0"
         where, params, join_notes = filters.sql(connection, f"{FTS_TABLE}.rowid")
         sql = [f"SELECT {FTS_TABLE}.rowid AS note_id, {score} AS score FROM {FTS_TABLE}"]
         # The owner inside the MATCH: the index intersects their notes with the words'.
@@ -155,16 +166,25 @@ class SqliteBackend(SearchBackend):
             for name in OLD_PARTS:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(f"DROP TABLE IF EXISTS {OLD_TABLE}")
+            cursor.execute(f"SELECT name FROM pragma_table_info('{TABLE}')")
+            columns = {row[0] for row in cursor.fetchall()}
+            if columns and "title" not in columns:
+                # Documents made before notes had titles: made again from the lines below.
+                cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+                cursor.execute(f"DROP TABLE {TABLE}")
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (note_id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, "
-                "text TEXT NOT NULL, alternatives TEXT NOT NULL, line_ids TEXT NOT NULL)"
+                "text TEXT NOT NULL, alternatives TEXT NOT NULL, line_ids TEXT NOT NULL, title TEXT NOT NULL DEFAULT '')"
             )
             cursor.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-                f"text, alternatives, owner_id, content='{TABLE}', content_rowid='note_id', "
+                f"text, alternatives, owner_id, title, content='{TABLE}', content_rowid='note_id', "
                 "tokenize='unicode61 remove_diacritics 0')"
             )
-            for sql in (*LINE_TRIGGERS.values(), *INDEX_TRIGGERS.values()):
+            # Made again each time: an earlier version's trigger bodies wrote fewer columns.
+            for name in (*LINE_TRIGGERS, *NOTE_TRIGGERS, *INDEX_TRIGGERS):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            for sql in (*LINE_TRIGGERS.values(), *NOTE_TRIGGERS.values(), *INDEX_TRIGGERS.values()):
                 cursor.execute(sql)
         self.rebuild(connection)
 
@@ -174,12 +194,13 @@ class SqliteBackend(SearchBackend):
     def missing_parts(self, connection) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE (type = 'trigger' AND tbl_name IN ('ocr_app_line', %s)) "
+                "SELECT name FROM sqlite_master WHERE (type = 'trigger' AND tbl_name IN ('ocr_app_line', 'ocr_app_note', %s)) "
                 "OR name IN (%s, %s)",
                 [TABLE, TABLE, FTS_TABLE],
             )
             present = {row[0] for row in cursor.fetchall()}
-        return [name for name in [TABLE, FTS_TABLE, *LINE_TRIGGERS, *INDEX_TRIGGERS] if name not in present]
+        return [name for name in [TABLE, FTS_TABLE, *LINE_TRIGGERS, *NOTE_TRIGGERS, *INDEX_TRIGGERS]
+                if name not in present]
 
     def rebuild(self, connection) -> None:
         with connection.cursor() as cursor:
