@@ -186,7 +186,7 @@ def test_pages_show_and_rename_titles(alice_client, user, other_user):
     escaped = "Plumber &lt;img src=x onerror=alert(&quot;t&quot;)&gt;"
     assert f'<h1 class="note-title" id="note-title">{escaped}</h1>' in page and HOSTILE not in page
     listing = alice_client.get(reverse("ocr_app:note_list")).content.decode()
-    assert f'<span class="name">{escaped}</span>' in listing and HOSTILE not in listing
+    assert f'<span class="name" id="note-name-{note.pk}">{escaped}</span>' in listing and HOSTILE not in listing
     results = alice_client.get(reverse("ocr_app:search"), {"q": "onerror"}).content.decode()
     assert "&lt;img src=x <mark>onerror</mark>=alert(&quot;t&quot;)&gt;" in results and HOSTILE not in results
     data = alice_client.get(reverse("ocr_app:search_json"), {"q": "plumber"}).json()
