@@ -65,14 +65,14 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
     page.click("#list-options button[type=submit]")
     page.wait_for_url(re.compile(r"[?&]tag=Work$"))
     cards = page.locator("#note-grid .note-card .name")
-    assert cards.all_inner_texts() == ["call.jpg", "plan.jpg"]
+    assert cards.all_inner_texts() == ["call the plumber", "project plan"]  # titled by their lines
 
     # Keyboard only: tick the plan, type a tag, Enter tags the selected notes.
     page.goto("/")
-    box = page.get_by_role("checkbox", name="Select plan.jpg")
+    box = page.get_by_role("checkbox", name="Select project plan")
     box.focus()
     page.keyboard.press("Space")
-    page.get_by_role("checkbox", name="Select shop.jpg").focus()
+    page.get_by_role("checkbox", name="Select buy milk").focus()
     page.keyboard.press("Space")
     page.focus("#bulk-tags")
     page.keyboard.type("Q4")
@@ -83,9 +83,9 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
     # A tag on a card lists that tag's notes; the search page filters by tag too.
     page.locator(".note-card", has_text="shop.jpg").get_by_role("link", name="Q4").click()
     page.wait_for_url(re.compile(r"\?tag=Q4$"))
-    assert cards.all_inner_texts() == ["shop.jpg", "plan.jpg"]
+    assert cards.all_inner_texts() == ["buy milk", "project plan"]
     page.goto("/search/?q=tag%3Awork+-tag%3AQ4")
-    assert page.locator("#search-results .result-title").all_inner_texts() == ["call.jpg"]
+    assert page.locator("#search-results .result-title").all_inner_texts() == ["call the plumber"]
 
 
 def test_a_notes_tags_on_its_page(browsing, user):

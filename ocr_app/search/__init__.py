@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from ..models import Line, Note, NoteTag
@@ -203,7 +204,9 @@ def tagged_notes(user, text: str, parsed: ParsedQuery, *, filters: Filters, page
     start = (page - 1) * per_page
     listed = list(notes.order_by("-uploaded_at", "-pk")[start : start + per_page + 1])
     count = notes.count()
-    results = _with_tag_names([NoteResult(note=note, score=0.0, fuzzy=False) for note in listed[:per_page]])
+    results = _with_tag_names(
+        [NoteResult(note=note, score=0.0, fuzzy=False, title_html=escape(note.title)) for note in listed[:per_page]]
+    )
     return SearchResults(text, parsed, results, {}, page, len(listed) > per_page, DATE, count)
 
 
