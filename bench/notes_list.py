@@ -28,6 +28,7 @@ KINDS = [
     ("newest first", ""),
     ("oldest first", "?sort=uploaded"),
     ("by status", "?sort=status"),
+    ("by title", "?sort=title"),
     ("page 100, newest first", "?page=100"),
     ("status: failed", "?status=failed"),
     ("status: queued, oldest first", "?status=queued&sort=uploaded"),

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,7 +135,8 @@ class Note(models.Model):
             # The notes list (services/listing.py): counting an owner's listed notes, the
             # status filter and the status sort, without reading the table.
             models.Index(fields=["owner", "status", "-uploaded_at"], name="note_owner_status_uploaded_idx"),
-            models.Index(fields=["owner", "title"], name="note_owner_title_idx"),
+            # The notes list's title sort (A to Z whatever the case).
+            models.Index(F("owner"), Lower("title"), name="note_owner_title_lower_idx"),
         ]
         constraints = [
             # Splitting a PDF again (a retry, a worker that died half-way) never makes a page twice.

@@ -56,7 +56,16 @@ def test_sorts_by_upload_date_either_way_and_by_status(alice_client, notes):
     assert listed(alice_client, "?sort=uploaded") == newest[::-1]
     # Grouped by status, newest first within a status.
     assert listed(alice_client, "?sort=status") == ["empty page", "flagged", "plain", "broken", "reading", "waiting"]
-    assert [option.key for option in SORTS] == ["-uploaded", "uploaded", "status"]
+    assert [option.key for option in SORTS] == ["-uploaded", "uploaded", "status", "title"]
+
+
+@pytest.mark.django_db
+def test_sorts_by_title_whatever_the_case(alice_client, notes):
+    Note.objects.filter(pk=notes["plain"].pk).update(title="apple pie")
+    Note.objects.filter(pk=notes["flagged"].pk).update(title="Banana bread")
+    Note.objects.exclude(pk__in=[notes["plain"].pk, notes["flagged"].pk]).update(title="Zucchini")
+    # A to Z with capitals among the small letters (not "B" before "a"), newest first on a tie.
+    assert listed(alice_client, "?sort=title") == ["plain", "flagged", "reading", "waiting", "broken", "empty page"]
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 
 from ..models import Line, Note, NoteStatus
 from ..search import Filters, filtered_notes
@@ -22,7 +23,7 @@ from ..tag_names import tag_key
 class SortOption:
     key: str
     label: str
-    order_by: tuple[str, ...]
+    order_by: tuple  # field names and expressions, as QuerySet.order_by takes them
 
 
 # The first is the default. Every order ends with the primary key, so pages never
@@ -32,8 +33,8 @@ SORTS = [
     SortOption("uploaded", "Oldest first", ("uploaded_at", "pk")),
     # Grouped by status, newest first within each.
     SortOption("status", "Status", ("status", "-uploaded_at", "-pk")),
-    # TITLE SORT (wall 1, titles): once Note has a ``title`` field, the lead adds here
-    # SortOption("title", "Title", ("title", "-uploaded_at", "-pk")) and an index for it.
+    # A to Z whatever the case, the same on every database (an index on the lowered title).
+    SortOption("title", "Title", (Lower("title"), "-uploaded_at", "-pk")),
 ]
 SORTS_BY_KEY = {option.key: option for option in SORTS}
 
