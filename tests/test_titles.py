@@ -300,3 +300,26 @@ def _jpeg(colour) -> bytes:
 
     return encode(Image.new("RGB", (64, 64), colour), "JPEG")
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_automatic_title_follows_what_people_fix_but_never_the_owners_title(user, staff_user):
+    from django.contrib.auth.models import Permission
+
+    from ocr_app.services import owner_edits, review
+
+    note = make_note(user, ["Plumbcr on Monday", "Buy milk"], confidences=[97.0, 40.0])
+    assert Note.objects.get(pk=note.pk).title == "Plumbcr on Monday"
+    first, second = note.lines.order_by("order")
+    owner_edits.correct_own_line(first.pk, user, "Plumber on Monday")
+    assert Note.objects.get(pk=note.pk).title == "Plumber on Monday"
+    # A line a person confirmed counts as sure: deleting the first, the reviewed second is the title.
+    staff_user.user_permissions.add(Permission.objects.get(codename="review_line"))
+    review.accept_line(second.pk, staff_user)
+    owner_edits.delete_own_line(first.pk, user)
+    assert Note.objects.get(pk=note.pk).title == "Buy milk"
+    owner_edits.add_own_line(note.pk, user, "Groceries", box=None)
+    assert Note.objects.get(pk=note.pk).title == "Buy milk"  # added last: the first sure line stays
+    rename_note(Note.objects.get(pk=note.pk), "Errands")
+    owner_edits.correct_own_line(second.pk, user, "Buy oat milk")
+    assert Note.objects.get(pk=note.pk).title == "Errands"

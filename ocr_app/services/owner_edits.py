@@ -19,6 +19,7 @@ from django.utils import timezone
 from ..models import DeletedLine, Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, line_texts, record_words
 from .review import ReviewError, _set_text, clean_text
+from .titles import refresh_automatic_title_after_commit
 
 MAX_TYPED_LINES = 500
 
@@ -74,6 +75,7 @@ def delete_own_line(line_id: int, owner) -> DeletedLine:
     )
     forget_words(line.owner_id, line_texts([line]))
     line.delete()
+    refresh_automatic_title_after_commit(record.note_id)
     return record
 
 
@@ -104,6 +106,7 @@ def undelete_own_line(deleted_id: int, owner) -> Line:
     )
     record_words(owner.pk, line_texts([line]))
     record.delete()
+    refresh_automatic_title_after_commit(line.note_id)
     return line
 
 
@@ -134,6 +137,7 @@ def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0)) -> Line:
         old_text="", new_text=text, ocr_text="", confidence=100.0, engine_name=note.engine_name, created_at=now,
     )
     record_words(note.owner_id, [text])
+    refresh_automatic_title_after_commit(note.pk)
     return line
 
 

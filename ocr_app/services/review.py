@@ -30,6 +30,7 @@ from django.utils import timezone
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, record_words
+from .titles import refresh_automatic_title_after_commit
 
 MAX_LINE_LENGTH = 2000
 REVIEW_PERMISSION = "ocr_app.review_line"
@@ -185,6 +186,7 @@ def _set_text(line: Line, reviewer, text: str, action: str) -> ReviewEvent:
     line.claimed_by = None
     line.claimed_until = None
     line.save(update_fields=["text", "needs_review", "reviewed_at", "reviewed_by", "claimed_by", "claimed_until"])
+    refresh_automatic_title_after_commit(line.note_id)
     return ReviewEvent.objects.create(
         line=line,
         note_id=line.note_id,

@@ -60,8 +60,26 @@ def review_threshold() -> float:
 
 
 def automatic_title(note: Note, lines: Iterable[Line] | None = None) -> str:
+    """A line a person corrected, accepted or typed counts as sure, whatever the engine's confidence."""
     lines = note.lines.order_by("order") if lines is None else lines
-    return choose_title(((line.text, line.confidence) for line in lines), note.file_title, review_threshold())
+    sure = ((line.text, 100.0 if line.reviewed_at else line.confidence) for line in lines)
+    return choose_title(sure, note.file_title, review_threshold())
+
+
+def refresh_automatic_title_after_commit(note_id: int) -> None:
+    """After a person changed a line: the automatic title from the lines as they are now.
+
+    Run once the change is committed, on its own: a reviewer's action holds the line's
+    lock, and taking the note's lock after it could deadlock with a worker storing a
+    recognition (which locks the note, then its lines).
+    """
+
+    def refresh() -> None:
+        note = Note.objects.filter(pk=note_id, title_set_by_owner=False).first()
+        if note is not None:
+            update_automatic_title(note, note.lines.order_by("order"))
+
+    transaction.on_commit(refresh)
 
 
 def update_automatic_title(note: Note, lines: Iterable[Line]) -> None:
