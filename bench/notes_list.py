@@ -38,6 +38,7 @@ KINDS = [
     ("done + needs review, by status", "?status=done&review=1&sort=status"),
 ]
 TARGET_P95_MS = 100.0
+TITLE_WORDS = ["Call", "buy", "Meeting", "plan", "Receipt", "todo", "Ideas", "errands", "Budget", "notes", "Trip", "week"]
 
 
 def build(notes: int, rng: random.Random) -> int:
@@ -61,6 +62,8 @@ def build(notes: int, rng: random.Random) -> int:
             status = rng.choice(statuses)
             batch.append(Note(
                 owner=user, image=f"notes/{user.pk}/bench-{i}.jpg", original_name=f"note-{i}.jpg",
+                # Titles as recognition gives them: a first line, in any case (the title sort's work).
+                title=f"{rng.choice(TITLE_WORDS)} {rng.choice(TITLE_WORDS).lower()} {i}",
                 sha256=f"{i:064x}", size_bytes=400_000, width=1100, height=1500, image_format="JPEG",
                 content_type="image/jpeg", status=status, error="Engine crashed." if status == "failed" else "",
                 uploaded_at=now - timezone.timedelta(seconds=97 * i), queued_at=now - timezone.timedelta(seconds=97 * i),
