@@ -323,6 +323,7 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def line_undelete(request: HttpRequest, pk: int, deleted_pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
+    get_object_or_404(DeletedLine, pk=deleted_pk, note=note)  # a line deleted from this note
     return _owner_edit(request, note, lambda: owner_edits.undelete_own_line(deleted_pk, request.user), "Line put back.")
 
 

@@ -215,3 +215,47 @@ def test_the_admin_shows_nothing_read_notes_added_and_deleted_lines(admin_client
     assert "~~ smudge ~~" in page and "deleted by alice" in page
     added = admin_client.get(reverse("admin:ocr_app_line_changelist"), {"reviewed": "added"}).content.decode()
     assert "water plants" in added and "Buy milk" not in added
+
+
+def test_odd_input_to_the_owners_edits_is_refused_or_cleaned_never_a_500(alice_client, user, note):
+    # A box of numbers no pixel can hold.
+    for x in ("inf", "1e400", "nan"):
+        response = alice_client.post(reverse("ocr_app:line_add", args=[note.pk]),
+                                     {"text": "Ring Sam", "x": x, "y": "1", "width": "5", "height": "5"}, follow=True)
+        assert response.status_code == 200 and "The box must be four numbers" in response.content.decode()
+    assert not note.lines.filter(text="Ring Sam").exists()
+    # A NUL (which PostgreSQL cannot store) is a space, like other control characters.
+    line = note.lines.get(order=1)
+    alice_client.post(reverse("ocr_app:line_edit", args=[note.pk, line.pk]), {"text": "Buy\x00oat\tmilk"})
+    line.refresh_from_db()
+    assert line.text == "Buy oat milk"
+
+
+def test_a_line_typed_by_a_person_cannot_be_restored_to_empty(alice_client, user, note):
+    added = owner_edits.add_own_line(note.pk, user, "Ring Sam")
+    assert review.earlier_texts(added) == []  # its text before it existed is not one to go back to
+    history = reverse("ocr_app:line_history", args=[note.pk, added.pk])
+    alice_client.post(history, {"text": ""})
+    added.refresh_from_db()
+    assert added.text == "Ring Sam"
+    deleted = owner_edits.delete_own_line(note.lines.get(order=1).pk, user)
+    back = owner_edits.undelete_own_line(deleted.pk, user)
+    assert "" not in review.earlier_texts(back)
+
+
+def test_a_deleted_line_is_put_back_only_through_its_own_note(alice_client, user, note):
+    other = make_note(user, ["Another note"])
+    deleted = owner_edits.delete_own_line(note.lines.get(order=1).pk, user)
+    url = reverse("ocr_app:line_undelete", args=[other.pk, deleted.pk])
+    assert alice_client.post(url).status_code == 404
+    assert DeletedLine.objects.filter(pk=deleted.pk).exists() and not other.lines.filter(text="Buy milk").exists()
+
+
+def test_the_owner_cannot_restore_a_text_while_the_note_is_being_recognised(user, note):
+    line = note.lines.get(order=0)
+    owner_edits.correct_own_line(line.pk, user, "Call the plumber")
+    Note.objects.filter(pk=note.pk).update(status="processing")
+    with pytest.raises(review.ReviewError):
+        review.restore_text(line.pk, user, "Call the plumbcr")
+    line.refresh_from_db()
+    assert line.text == "Call the plumber"

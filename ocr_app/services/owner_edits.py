@@ -116,7 +116,7 @@ def clean_box(note: Note, box) -> tuple[int, int, int, int]:
         return (0, 0, 0, 0)
     try:
         x, y, width, height = (int(round(float(value))) for value in box)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: "inf", "1e400"
         raise ReviewError("The box must be four numbers: x, y, width and height.") from None
     x, y = min(max(x, 0), note.width), min(max(y, 0), note.height)
     width, height = min(max(width, 0), note.width - x), min(max(height, 0), note.height - y)
@@ -125,7 +125,7 @@ def clean_box(note: Note, box) -> tuple[int, int, int, int]:
     return (x, y, width, height)
 
 
-def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0)) -> Line:
+def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0), *, refresh_title: bool = True) -> Line:
     now = timezone.now()
     x, y, width, height = box
     line = Line.objects.create(
@@ -137,7 +137,8 @@ def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0)) -> Line:
         old_text="", new_text=text, ocr_text="", confidence=100.0, engine_name=note.engine_name, created_at=now,
     )
     record_words(note.owner_id, [text])
-    refresh_automatic_title_after_commit(note.pk)
+    if refresh_title:
+        refresh_automatic_title_after_commit(note.pk)
     return line
 
 
@@ -192,4 +193,6 @@ def type_note_text(note_id: int, person, text: str, *, as_reviewer: bool = False
     if note.owner_id != person.pk and not Note.objects.nothing_read().filter(pk=note.pk).exists():
         raise ReviewError("This note has text now: someone typed it or it was read again.")
     first = _next_order(note.pk)
-    return [_add(note, person, line, first + index) for index, line in enumerate(lines)]
+    added = [_add(note, person, line, first + index, refresh_title=False) for index, line in enumerate(lines)]
+    refresh_automatic_title_after_commit(note.pk)  # once for the note, not once per line
+    return added

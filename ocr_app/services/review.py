@@ -17,6 +17,7 @@ reviewer walks away.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,7 +82,9 @@ def _within(reach: Reach, reviewer, now: datetime) -> Q:
         if reach is Reach.UNDO:
             # ``reviewed_by`` is whoever made the line's last change (every action sets it).
             others |= finished & Q(reviewed_by=reviewer)
-    return Q(note__owner=reviewer) | others
+    # The owner is not limited on their own notes, except while a note is being
+    # recognised (its lines are about to be replaced), as for everyone.
+    return Q(note__owner=reviewer, note__status=NoteStatus.DONE) | others
 
 
 def lines_open_to(reviewer, reach: Reach = Reach.UNDO) -> QuerySet[Line]:
@@ -174,7 +177,7 @@ def _locked_line(line_id: int, reviewer, reach: Reach) -> Line:
     return line
 
 
-def _set_text(line: Line, reviewer, text: str, action: str) -> ReviewEvent:
+def _set_text(line: Line, reviewer, text: str, action: str, *, refresh_title: bool = True) -> ReviewEvent:
     old_text = line.text
     if text != old_text:
         forget_words(line.owner_id, [old_text])
@@ -186,7 +189,8 @@ def _set_text(line: Line, reviewer, text: str, action: str) -> ReviewEvent:
     line.claimed_by = None
     line.claimed_until = None
     line.save(update_fields=["text", "needs_review", "reviewed_at", "reviewed_by", "claimed_by", "claimed_until"])
-    refresh_automatic_title_after_commit(line.note_id)
+    if refresh_title:
+        refresh_automatic_title_after_commit(line.note_id)
     return ReviewEvent.objects.create(
         line=line,
         note_id=line.note_id,
@@ -202,8 +206,12 @@ def _set_text(line: Line, reviewer, text: str, action: str) -> ReviewEvent:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def clean_text(text: str) -> str:
-    text = " ".join(text.split())
+    # Control characters (a NUL, which PostgreSQL cannot store, among them) are spaces.
+    text = " ".join(_CONTROL.sub(" ", text).split())
     if len(text) > MAX_LINE_LENGTH:
         raise ReviewError(f"A line can hold at most {MAX_LINE_LENGTH} characters.")
     return text
@@ -232,8 +240,9 @@ def accept_rest_of_note(line_id: int, reviewer) -> int:
     now = timezone.now()
     accepted = 0
     for line in pending_lines().filter(note_id=note_id).filter(_free_for(reviewer, now)).select_for_update(of=("self",)):
-        _set_text(line, reviewer, line.text, ReviewAction.ACCEPT)
+        _set_text(line, reviewer, line.text, ReviewAction.ACCEPT, refresh_title=False)
         accepted += 1
+    refresh_automatic_title_after_commit(note_id)  # once for the note, not once per line
     return accepted
 
 
@@ -244,7 +253,8 @@ def earlier_texts(line: Line) -> list[str]:
         texts += [event.old_text, event.new_text]
     seen: dict[str, None] = {}
     for text in texts:
-        if text != line.text:
+        # Empty texts (before a line was added or typed) are not a text to go back to.
+        if text and text != line.text:
             seen.setdefault(text)
     return list(seen)
 
@@ -253,7 +263,7 @@ def earlier_texts(line: Line) -> list[str]:
 def restore_text(line_id: int, reviewer, text: str) -> ReviewEvent:
     """Put back a text the line held earlier: the reviewer's undo."""
     line = _locked_line(line_id, reviewer, Reach.UNDO)
-    if text not in earlier_texts(line):
+    if not text or text not in earlier_texts(line):
         raise ReviewError("That text is not in this line's history.")
     return _set_text(line, reviewer, text, ReviewAction.RESTORE)
 
