@@ -437,3 +437,24 @@ def test_image_url_serves_the_image_to_a_token_client(api, user, other_user):
     assert_error(api.get(f"{NOTES}{note.pk}/image/huge/", HTTP_ACCEPT="image/*"), 404, "not_found")
     assert_error(api.get(f"{NOTES}{theirs.pk}/image/original/"), 404, "not_found")
     assert_error(APIClient().get(image_url), 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+def test_search_results_cost_the_same_queries_for_few_or_many_notes(api, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        # The second of two calls: the first also notes the token's use and reloads the
+        # user's word list after the notes changed.
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                assert api.get(SEARCH, {"q": "plumber"}).status_code == 200
+        return len(captured)
+
+    for i in range(2):
+        make_note(user, [f"Call the plumber {i}"])
+    few = queries()
+    for i in range(2, 12):
+        make_note(user, [f"Call the plumber {i}"])
+    assert queries() == few

@@ -209,6 +209,7 @@ class SearchView(generics.GenericAPIView):
     def get(self, request):
         search = search_request(request)
         results = search.run(request.user, per_page=self.per_page)
+        add_line_counts([result.note for result in results.notes])  # one query, not one per note
         page = search.page
         url = request.build_absolute_uri()
         previous = None

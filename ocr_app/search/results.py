@@ -90,7 +90,8 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
 # What results show of a note (the page, /search.json, the API's NoteSerializer);
 # the other fields stay deferred, read only if something asks for them.
 NOTE_COLUMNS = ("id", "owner_id", "title", "title_set_by_owner", "original_name", "page_number", "page_count", "source_id", "content_type", "status",
-                "error", "attempts", "language", "width", "height", "uploaded_at", "finished_at", "engine_name")
+                "error", "attempts", "language", "width", "height", "uploaded_at", "finished_at", "engine_name",
+                "carried_corrections", "partial_result")
 
 
 def _in(values: list) -> str:
