@@ -305,3 +305,22 @@ def test_admin_renames_through_the_service_and_merges(client, django_user_model,
     client.post(reverse("admin:ocr_app_tag_change", args=[work.pk]), {"name": "  TO   do "})
     assert not Tag.objects.filter(pk=work.pk).exists()
     assert names(notes["plan"]) == ["TO do"] and NoteTag.objects.filter(owner=user).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploads_tags_are_there_before_any_worker_is_told_of_it(user, monkeypatch):
+    """Tagged in the note's own transaction: a worker splitting a PDF at once copies its tags."""
+    from ocr_app import signals
+    from ocr_app.services.uploads import create_notes
+
+    seen = {}
+
+    def told(note_id, *args, **kwargs):
+        seen[note_id] = names(Note.objects.get(pk=note_id))
+
+    monkeypatch.setattr(signals, "schedule_split", told)
+    monkeypatch.setattr(signals, "schedule_recognition", told)
+    files = [image_upload("a.jpg"), image_upload("two.pdf", coloured_pdf("white"), "application/pdf")]
+    outcomes = create_notes(owner=user, files=files, tags=["Trip"])
+    assert len(seen) == 2 and all(tags == ["Trip"] for tags in seen.values()), seen
+    assert all(o.ok for o in outcomes)

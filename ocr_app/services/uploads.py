@@ -118,7 +118,8 @@ def _size(uploaded_file) -> int:
 
 
 def create_note(
-    *, owner, uploaded_file, language: str | None = None, page: tuple[int, int] | None = None, source: Note | None = None
+    *, owner, uploaded_file, language: str | None = None, page: tuple[int, int] | None = None, source: Note | None = None,
+    tags=(),
 ) -> Note:
     """Check one uploaded file and store it as a new note queued for recognition.
 
@@ -126,7 +127,8 @@ def create_note(
     usable image; nothing is stored then. Saving the note schedules OCR (see
     ``ocr_app.signals``) once the transaction commits. For a page of a PDF,
     ``source`` is the PDF's note and ``page`` (page number, page count); the
-    page takes the PDF's name and upload time.
+    page takes the PDF's name and upload time, and its tags. ``tags`` (Tag rows of
+    the owner) are linked in the same transaction, before any worker sees the note.
     """
     size = _size(uploaded_file)
     info = inspect_image(uploaded_file, size)
@@ -146,13 +148,16 @@ def create_note(
         language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
         status=NoteStatus.QUEUED,
     )
-    stored = store_note(note, File(uploaded_file), info.extension)
-    if source is not None:
-        copy_tags(source, stored)  # a page keeps the tags its PDF was given
-    return stored
+    def attach_tags(stored: Note) -> None:
+        if source is not None:
+            copy_tags(source, stored)  # a page keeps the tags its PDF was given
+        if tags:
+            link_tags(owner, [stored], tags)
+
+    return store_note(note, File(uploaded_file), info.extension, with_note=attach_tags)
 
 
-def create_pdf_note(*, owner, uploaded_file, language: str | None = None) -> Note:
+def create_pdf_note(*, owner, uploaded_file, language: str | None = None, tags=()) -> Note:
     """Store an uploaded PDF as it came, as a note *splitting into pages*.
 
     Only its size is checked here: the PDF is opened (by native code, with time
@@ -174,7 +179,8 @@ def create_pdf_note(*, owner, uploaded_file, language: str | None = None) -> Not
         language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
         status=NoteStatus.SPLITTING,
     )
-    return store_note(note, File(uploaded_file), "pdf")
+    # Tagged in the same transaction: its pages, made by the worker, copy the PDF's tags.
+    return store_note(note, File(uploaded_file), "pdf", with_note=lambda stored: link_tags(owner, [stored], tags))
 
 
 def store_note(note: Note, image, extension: str, *, with_note=None) -> Note:
@@ -224,8 +230,7 @@ def create_notes(
                 )
                 continue
             store = create_pdf_note if is_pdf(uploaded_file) else create_note
-            note = store(owner=owner, uploaded_file=uploaded_file, language=language)
-            link_tags(owner, [note], batch_tags)
+            note = store(owner=owner, uploaded_file=uploaded_file, language=language, tags=batch_tags)
             outcomes.append(UploadOutcome(name, note=note))
         except InvalidImage as exc:
             outcomes.append(UploadOutcome(name, error=str(exc), code="invalid_image"))
