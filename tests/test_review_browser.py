@@ -96,7 +96,10 @@ def test_a_reviewer_corrects_three_lines_with_the_keyboard_and_search_follows(op
         owner_page.goto(f"/search/?q={query}")
         assert owner_page.locator(".result").count() == 1, query
         assert "approximate" not in owner_page.locator(".result").get_attribute("class")
-        assert owner_page.locator(".result mark").all_inner_texts() == marked, query
+        assert owner_page.locator(".result .snippet mark").all_inner_texts() == marked, query
+    # The note's automatic title followed the correction of its first line.
+    owner_page.goto("/search/?q=fresh")
+    assert owner_page.locator(".result-title").inner_text() == "Buy fresh eggs"
     owner_page.goto("/search/?q=zqxv")
     assert owner_page.locator(".result").count() == 0
     owner_page.goto(unsure_note.get_absolute_url())
