@@ -67,6 +67,10 @@ def separable_lines(owner) -> None:
     reviewed_note(owner, [i % 2 == 0 for i in range(200)], flagged=True, features=separable)
     reviewed_note(owner, [i % 4 != 0 for i in range(40)], flagged=False, features=separable)
     unreviewed_note(owner, 400, flagged=False)
+    # Lines read before lines kept features count nowhere.
+    old = make_note(owner, [f"old {i}" for i in range(30)], review=range(15))
+    for line in Line.objects.filter(note=old)[:10]:
+        correct_own_line(line.pk, owner, f"fixed {line.text}")
 
 
 def refit(*args) -> str:
