@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from ..engines.confidence import BUILT_IN, Calibration
 from ..models import ConfidenceWeights
@@ -34,14 +34,8 @@ def calibration_of(weights: ConfidenceWeights | None) -> Calibration | None:
 
 
 def active_calibration(engine_name: str) -> Calibration | None:
-    """What the worker hands the engine before each image (None: built-in). A
-    database that cannot be asked (``manage.py ocr`` before ``migrate``) costs the
-    refitted weights, not the recognition."""
-    try:
-        return calibration_of(active_weights(engine_name))
-    except DatabaseError:
-        logger.warning("Could not read the confidence weights; using the built-in ones", exc_info=True)
-        return None
+    """What the worker hands the engine before each image (None: built-in)."""
+    return calibration_of(active_weights(engine_name))
 
 
 def calibration_in_use(engine_name: str) -> Calibration:

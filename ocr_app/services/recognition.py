@@ -135,15 +135,18 @@ def run_engine_on_note(note: Note):
     upright image's pixels)."""
     with note.image.open("rb") as handle:  # through the storage API: works on S3 too
         image = open_upright_rgb(handle)
-    return image, recognize_image(image, engine_name=note.requested_engine or None, language=note.language)
+    engine_name = note.requested_engine or inkdex_setting("OCR_ENGINE")
+    # Read for every note: a refit (or a restore) reaches every worker at its next note.
+    calibration = active_calibration(engine_name)
+    return image, recognize_image(image, engine_name=engine_name, language=note.language, calibration=calibration)
 
 
-def recognize_image(image, *, engine_name: str | None = None, language: str = "en") -> Recognition:
-    """Run the engine on an upright RGB image; boxes come back in its pixels."""
+def recognize_image(image, *, engine_name: str | None = None, language: str = "en", calibration=None) -> Recognition:
+    """Run the engine on an upright RGB image; boxes come back in its pixels.
+    ``calibration``: the confidence weights to use (None: the built-in ones)."""
     small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
     engine = get_engine(engine_name)
-    # Read for every image: a refit (or a restore) reaches every worker at its next note.
-    engine.use_calibration(active_calibration(engine.name))
+    engine.use_calibration(calibration)
     recognition = engine.recognize(small, language=language)
     if factor != 1.0:
         recognition = Recognition(
