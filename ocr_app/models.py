@@ -193,6 +193,9 @@ class Line(models.Model):
     alternatives = models.JSONField(default=list, blank=True)
     # What the engine read; ``text`` differs from it once a reviewer corrected the line.
     ocr_text = models.TextField(blank=True)
+    # What the engine computed the confidence of ``ocr_text`` from ({name: value}, see
+    # engines/confidence.py); empty when it does not calibrate. Refitting uses it.
+    features = models.JSONField(default=dict, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -268,6 +271,40 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} line {self.line_order + 1} of note {self.note_id}"
+
+
+class ConfidenceWeights(models.Model):
+    """One set of weights turning a line's features into its confidence, fitted on
+    reviewed lines by ``manage.py refit_confidence``. Every worker reads the active
+    set of its engine from here (none active: the weights built into the code);
+    earlier sets are kept so that ``--restore`` can go back to them."""
+
+    engine_name = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    # {feature name: weight} and the bias of the log-odds that a line is right.
+    weights = models.JSONField()
+    intercept = models.FloatField()
+    # ROC AUC on the held-out reviewed lines: of the weights in use before, and of these.
+    auc_before = models.FloatField()
+    auc_after = models.FloatField()
+    lines_fitted = models.PositiveIntegerField()
+    lines_held_out = models.PositiveIntegerField()
+    active = models.BooleanField(default=False)
+    # The set that was active when this one was activated (None: the built-in weights);
+    # what ``--restore`` goes back to.
+    replaced = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "confidence weights"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engine_name"], condition=Q(active=True), name="confidence_weights_one_active_per_engine"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine_name} weights of {self.created_at:%Y-%m-%d %H:%M} (AUC {self.auc_after:.3f})"
 
 
 class DeletedLine(models.Model):

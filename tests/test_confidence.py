@@ -41,3 +41,22 @@ def test_the_engine_reports_calibrated_confidences():
     assert [l.text for l in recognition.lines] == ["Call the plumber on Monday", "Buy milk, eggs and coffee"]
     # Printed, plain words: confidently right.
     assert all(l.confidence >= 90 for l in recognition.lines)
+
+
+def test_the_engine_keeps_each_lines_features_and_weighs_them_with_the_weights_it_is_given():
+    from ocr_app.engines.confidence import BUILT_IN, FEATURES, Calibration
+
+    image, _ = render_note(["Call the plumber on Monday"], font="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    engine = get_engine()  # in its child process, as the worker runs it
+    [read] = engine.recognize(image).lines
+    assert [name for name, _ in read.features] == list(FEATURES)
+    assert read.confidence == BUILT_IN.confidence(dict(read.features))
+
+    doubtful = Calibration.of(dict(BUILT_IN.weights), BUILT_IN.bias - 6)
+    engine.use_calibration(doubtful)
+    try:
+        [reweighed] = engine.recognize(image).lines
+    finally:
+        engine.use_calibration(None)
+    assert reweighed.features == read.features
+    assert reweighed.confidence == doubtful.confidence(dict(read.features)) < read.confidence - 20

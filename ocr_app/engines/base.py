@@ -73,6 +73,9 @@ class RecognizedLine:
     words: tuple[RecognizedWord, ...] = ()
     # Other readings of the whole line, best first, where the engine gives them.
     alternatives: tuple[str, ...] = ()
+    # What the confidence was computed from (``confidence.FEATURES`` by name), where
+    # the engine calibrates it; kept with the line so the weights can be refitted.
+    features: tuple[tuple[str, float], ...] = ()
 
     def scaled(self, factor: float) -> "RecognizedLine":
         return RecognizedLine(
@@ -81,6 +84,7 @@ class RecognizedLine:
             self.box.scaled(factor),
             tuple(word.scaled(factor) for word in self.words),
             self.alternatives,
+            self.features,
         )
 
 
@@ -133,6 +137,16 @@ class OcrEngine(ABC):
         """Environment variables the engine's process needs from its start (for
         native libraries that read them only then)."""
         return {}
+
+    # The weights turning a line's features into its confidence (a
+    # ``confidence.Calibration``; None: the built-in ones). Engines that do not
+    # calibrate their confidences ignore them.
+    calibration = None
+
+    def use_calibration(self, calibration) -> None:
+        """Weigh the features of the lines of the next images with ``calibration``
+        (plain data: the worker reads it from the database, the engine never does)."""
+        self.calibration = calibration
 
     def warm_up(self) -> None:
         """Load the models now rather than on the first image (raises EngineError

@@ -7,15 +7,20 @@ many other readings the recogniser found plausible, whether the words exist in
 the note's language (word frequencies from ``wordfreq``, shipped in its wheel),
 and whether the text looks like text at all (``text_confidence``).
 
-The weights come from a logistic regression fitted on generated notes by
-``bench/quality/calibrate.py`` (tuning seeds only); the figure is 100 × the
-estimated probability that the line is right.
+The built-in weights come from a logistic regression fitted on generated notes
+by ``bench/quality/calibrate.py`` (tuning seeds only); ``manage.py
+refit_confidence`` refits them on the lines people reviewed and stores them in
+the database, from where the worker hands them to the engine (a
+``Calibration``). The figure is 100 × the estimated probability that the line
+is right.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .base import RecognizedLine
@@ -32,6 +37,33 @@ KNOWN_ZIPF = 1.5  # a word seen at least ~3 times in 100 million is a word
 FEATURES = ("engine", "weakest_word", "alternatives", "known_words", "plain_words", "short")
 WEIGHTS = (1.33, 1.34, -2.66, 3.71, 0.61, 0.00)
 BIAS = -3.95
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Weights per feature (by name, every one of ``FEATURES``) and the bias of the
+    log-odds that a line is right: plain data, picklable into the engine's process."""
+
+    weights: tuple[tuple[str, float], ...]
+    bias: float
+
+    @classmethod
+    def of(cls, weights: Mapping[str, float], bias: float) -> "Calibration":
+        missing = [name for name in FEATURES if name not in weights]
+        if missing:
+            raise ValueError(f"Confidence weights lack the features {', '.join(missing)}")
+        return cls(tuple((name, float(weights[name])) for name in FEATURES), float(bias))
+
+    def log_odds(self, features: Mapping[str, float]) -> float:
+        return self.bias + sum(weight * float(features.get(name, 0.0)) for name, weight in self.weights)
+
+    def confidence(self, features: Mapping[str, float]) -> float:
+        """0-100: the estimated chance, in %, that a line with these features is right."""
+        log_odds = max(-700.0, min(700.0, self.log_odds(features)))
+        return round(100 / (1 + math.exp(-log_odds)), 1)
+
+
+BUILT_IN = Calibration.of(dict(zip(FEATURES, WEIGHTS)), BIAS)
 
 
 def text_confidence(text: str) -> float:
@@ -84,7 +116,11 @@ def features(line: RecognizedLine, language: str) -> tuple[float, ...]:
     )
 
 
-def calibrated_confidence(line: RecognizedLine, language: str = "en") -> float:
-    """0-100: the estimated chance, in %, that the line was read right."""
-    log_odds = BIAS + sum(w * x for w, x in zip(WEIGHTS, features(line, language)))
-    return round(100 / (1 + math.exp(-log_odds)), 1)
+def named_features(line: RecognizedLine, language: str) -> tuple[tuple[str, float], ...]:
+    """``features`` by name, as a line keeps them (``RecognizedLine.features``)."""
+    return tuple((name, round(value, 4)) for name, value in zip(FEATURES, features(line, language)))
+
+
+def calibrated_confidence(line: RecognizedLine, language: str = "en", calibration: Calibration | None = None) -> float:
+    """0-100: the estimated chance, in %, that the line was read right (built-in weights by default)."""
+    return (calibration or BUILT_IN).confidence(dict(zip(FEATURES, features(line, language))))

@@ -162,7 +162,8 @@ class IsolatedEngine(OcrEngine):
 
     def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
         image = image.convert("RGB")
-        return self._ask(("recognize", image.size, image.tobytes(), language), self.timeout, "reading this image")
+        request = ("recognize", image.size, image.tobytes(), language, self.calibration)
+        return self._ask(request, self.timeout, "reading this image")
 
     def start(self) -> None:
         """Start the child (and load the models) now, so that the time limits
@@ -224,8 +225,9 @@ def serve(engine_path: str) -> None:
         if kind == "pdf":
             _write(replies, _render_pdf(renderers, *request))
             continue
-        size, data, language = request
+        size, data, language, calibration = request
         try:
+            engine.use_calibration(calibration)
             reply = ("ok", engine.recognize(Image.frombytes("RGB", size, data), language=language), False)
         except EngineError as exc:
             reply = ("error", str(exc), getattr(exc, "retryable", False))

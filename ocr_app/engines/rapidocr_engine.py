@@ -25,7 +25,7 @@ from PIL import Image
 
 from .alternatives import MAX_ALTERNATIVES, joined_alternatives, key, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
-from .confidence import calibrated_confidence
+from .confidence import BUILT_IN, named_features
 from .layout import group_into_lines
 from .lexicon import correct_line, vocabulary
 
@@ -228,8 +228,15 @@ class RapidOcrEngine(OcrEngine):
         if language != "zh":
             lines = [_in_plain_forms(line) for line in lines]
         if self._calibrate:
-            lines = [replace(line, confidence=calibrated_confidence(line, language)) for line in lines]
+            lines = [self._calibrated(line, language) for line in lines]
         return Recognition(lines=lines, engine_name=self.name, engine_version=self.version)
+
+
+    def _calibrated(self, line: RecognizedLine, language: str) -> RecognizedLine:
+        """The line with the confidence its features give under the weights in use, and those features."""
+        features = named_features(line, language)
+        confidence = (self.calibration or BUILT_IN).confidence(dict(features))
+        return replace(line, confidence=confidence, features=features)
 
 
 def _plain(text: str) -> str:

@@ -28,6 +28,7 @@ from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright
 from ..models import Line, Note, NoteStatus
 from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
+from .confidence_weights import active_calibration
 from .titles import update_automatic_title
 from .database import with_retries
 
@@ -134,13 +135,19 @@ def run_engine_on_note(note: Note):
     upright image's pixels)."""
     with note.image.open("rb") as handle:  # through the storage API: works on S3 too
         image = open_upright_rgb(handle)
-    return image, recognize_image(image, engine_name=note.requested_engine or None, language=note.language)
+    engine_name = note.requested_engine or inkdex_setting("OCR_ENGINE")
+    # Read for every note: a refit (or a restore) reaches every worker at its next note.
+    calibration = active_calibration(engine_name)
+    return image, recognize_image(image, engine_name=engine_name, language=note.language, calibration=calibration)
 
 
-def recognize_image(image, *, engine_name: str | None = None, language: str = "en") -> Recognition:
-    """Run the engine on an upright RGB image; boxes come back in its pixels."""
+def recognize_image(image, *, engine_name: str | None = None, language: str = "en", calibration=None) -> Recognition:
+    """Run the engine on an upright RGB image; boxes come back in its pixels.
+    ``calibration``: the confidence weights to use (None: the built-in ones)."""
     small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
-    recognition = get_engine(engine_name).recognize(small, language=language)
+    engine = get_engine(engine_name)
+    engine.use_calibration(calibration)
+    recognition = engine.recognize(small, language=language)
     if factor != 1.0:
         recognition = Recognition(
             lines=[line.scaled(factor) for line in recognition.lines],
@@ -175,6 +182,7 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
                     {"text": w.text, "confidence": w.confidence, "box": w.box.as_dict()} for w in line.words
                 ],
                 alternatives=list(line.alternatives),
+                features=dict(line.features),
             )
         )
     return rows

@@ -1,0 +1,230 @@
+"""Refitting the confidence weights from reviewed lines: lines keep their features,
+``manage.py refit_confidence`` fits, compares on held-out lines, refuses what does
+worse, keeps and restores earlier weights, and every worker uses the stored ones."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ocr_app.engines.confidence import BUILT_IN, FEATURES, Calibration
+from ocr_app.models import ConfidenceWeights, Line, Note
+from ocr_app.services.confidence_weights import activate_new_weights
+from ocr_app.services.logistic import roc_auc
+from ocr_app.services.owner_edits import correct_own_line
+from ocr_app.services.refit import reviewed_examples, split_held_out
+from ocr_app.services.uploads import create_note
+from tests.conftest import image_upload, run_worker_until_idle, wait_for
+from tests.factories import make_note
+from tests.fake_engines import CalibrationReportingEngine
+
+ENGINE = "rapidocr"
+
+
+def neutral_features(rng: random.Random) -> dict:
+    """Features that say nothing about whether a line is right."""
+    return {name: round(rng.random(), 3) for name in FEATURES}
+
+
+def reviewed_note(owner, labels, *, flagged, features=None, seed=1) -> list[int]:
+    """A note whose lines the owner reviewed: ``labels[i]`` True keeps line i as read,
+    False corrects it. Lines under the threshold when ``flagged``; features from
+    ``features(i, right)`` (default: noise). Returns the line ids."""
+    rng = random.Random(seed)
+    texts = [f"line number {i}" for i in range(len(labels))]
+    note = make_note(owner, texts, confidences=[50.0 if flagged else 95.0] * len(texts), engine=ENGINE)
+    lines = list(Line.objects.filter(note=note).order_by("order"))
+    for i, line in enumerate(lines):
+        line.features = features(i, labels[i]) if features else neutral_features(rng)
+    Line.objects.bulk_update(lines, ["features"])
+    for line, right in zip(lines, labels):
+        correct_own_line(line.pk, owner, line.text if right else f"fixed {line.text}")
+    return [line.pk for line in lines]
+
+
+def unreviewed_note(owner, count, *, flagged, seed=2) -> None:
+    rng = random.Random(seed)
+    note = make_note(owner, [f"other {i}" for i in range(count)], confidences=[50.0 if flagged else 95.0] * count)
+    lines = list(Line.objects.filter(note=note))
+    for line in lines:
+        line.features = neutral_features(rng)
+    Line.objects.bulk_update(lines, ["features"])
+
+
+def separable(i: int, right: bool) -> dict:
+    """``short`` (weight 0 in the built-in weights) tells right from wrong; the rest is noise."""
+    rng = random.Random(i * 7 + right)
+    return {**neutral_features(rng), "short": 1.0 if right else 0.0}
+
+
+def separable_lines(owner) -> None:
+    """240 reviewed lines (200 from the queue, 40 confident ones the owner checked)
+    and 400 confident lines nobody reviewed."""
+    reviewed_note(owner, [i % 2 == 0 for i in range(200)], flagged=True, features=separable)
+    reviewed_note(owner, [i % 4 != 0 for i in range(40)], flagged=False, features=separable)
+    unreviewed_note(owner, 400, flagged=False)
+    # Lines read before lines kept features count nowhere.
+    old = make_note(owner, [f"old {i}" for i in range(30)], review=range(15))
+    for line in Line.objects.filter(note=old)[:10]:
+        correct_own_line(line.pk, owner, f"fixed {line.text}")
+
+
+def refit(*args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("refit_confidence", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_refit_refuses_with_fewer_reviewed_lines_than_the_minimum(user):
+    reviewed_note(user, [i % 2 == 0 for i in range(150)], flagged=True, features=separable)
+    with pytest.raises(CommandError, match="Only 150 reviewed lines .* at least 200 are needed"):
+        refit()
+    assert not ConfidenceWeights.objects.exists()
+    assert "AUC" in refit("--min-lines", "100", "--dry-run")
+    assert not ConfidenceWeights.objects.exists()  # a dry run stores nothing
+
+
+@pytest.mark.django_db
+def test_reviewed_lines_are_weighted_by_the_inverse_of_their_chance_of_review(user):
+    separable_lines(user)
+    examples, groups = reviewed_examples(ENGINE, 75.0)
+    assert groups == {"flagged": (200, 200), "confident": (40, 440)}
+    assert {e.weight for e in examples if e.flagged} == {1.0}
+    assert {e.weight for e in examples if not e.flagged} == {11.0}  # one in 11 confident lines was reviewed
+    assert sum(e.right for e in examples) == 100 + 30  # accepted as read; corrected lines are wrong
+
+
+@pytest.mark.django_db
+def test_refit_learns_a_feature_that_tells_right_from_wrong_and_every_worker_gets_it(user):
+    separable_lines(user)
+    output = refit()
+    stored = ConfidenceWeights.objects.get()
+    assert stored.active and stored.engine_name == ENGINE and stored.replaced is None
+    assert (stored.lines_fitted, stored.lines_held_out) == (168, 72)
+    assert stored.auc_before < 0.7 < 0.99 <= stored.auc_after  # the built-in weights ignore `short`
+    assert stored.weights["short"] > 2
+    assert f"AUC on the held-out lines: {stored.auc_before:.3f} before, {stored.auc_after:.3f} after." in output
+    assert "200 of 200 lines under the threshold, 40 of 440 at or above it" in output
+
+    # The stored weights are what the worker hands the engine now.
+    from ocr_app.services.confidence_weights import active_calibration
+
+    assert active_calibration(ENGINE) == Calibration.of(stored.weights, stored.intercept)
+
+
+@pytest.mark.django_db
+def test_refit_refuses_weights_that_do_worse_on_the_held_out_lines(user):
+    # The fitted lines say `short` marks right lines and a high engine score wrong
+    # ones; the held-out lines say the opposite of the latter (as the weights in use
+    # do) and `short` means nothing there. New weights that learnt the fitted lines
+    # do worse on the held-out ones: refused.
+    reviewed_note(user, [i % 2 == 0 for i in range(200)], flagged=True)
+    reviewed_note(user, [i % 3 != 0 for i in range(60)], flagged=False, seed=3)
+    examples, _ = reviewed_examples(ENGINE, 75.0)
+    fitted, held = split_held_out(examples, 0.3)
+    rng = random.Random(5)
+    for example in fitted:
+        features = {**neutral_features(rng), "engine": 0.1 if example.right else 0.9, "short": float(example.right)}
+        Line.objects.filter(pk=example.line_id).update(features=features)
+    for example in held:
+        features = {**neutral_features(rng), "engine": 0.9 if example.right else 0.1, "weakest_word": 0.5}
+        features["alternatives"] = features["known_words"] = features["plain_words"] = 0.5
+        Line.objects.filter(pk=example.line_id).update(features=features)
+
+    with pytest.raises(CommandError, match=r"The new weights do worse on the 78 held-out lines \(AUC 0\.\d+ against 1\.000"):
+        refit()
+    assert not ConfidenceWeights.objects.exists()
+
+
+@pytest.mark.django_db
+def test_earlier_weights_are_kept_and_restored(user):
+    separable_lines(user)
+    refit()
+    first = ConfidenceWeights.objects.get()
+    refit()  # the same lines: as good as the weights in use, so taken
+    second = ConfidenceWeights.objects.get(active=True)
+    assert second.pk != first.pk and second.replaced == first
+    assert second.auc_before == pytest.approx(second.auc_after)
+
+    assert "set " + str(first.pk) in refit("--restore")
+    assert ConfidenceWeights.objects.get(active=True) == first
+    assert "built-in weights again" in refit("--restore")
+    assert not ConfidenceWeights.objects.filter(active=True).exists()
+    assert ConfidenceWeights.objects.count() == 2  # nothing stored is lost
+    with pytest.raises(CommandError, match="already uses the built-in weights"):
+        refit("--restore")
+
+
+def test_weighted_auc_counts_ties_half_and_weights_lines():
+    assert roc_auc([0.1, 0.9], [False, True]) == 1.0
+    assert roc_auc([0.5, 0.5], [False, True]) == 0.5
+    # Two wrong lines, one scoring above the right line: weighted 3 to 1.
+    assert roc_auc([0.2, 0.8, 0.5], [False, False, True], [3, 1, 1]) == pytest.approx(0.75)
+
+
+# --- through the real worker ------------------------------------------------------------
+
+
+@pytest.fixture
+def reporting_engine(settings):
+    from ocr_app.engines import get_engine
+
+    name = CalibrationReportingEngine.name
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {**settings.INKDEX["OCR_ENGINES"], name: "tests.fake_engines.CalibrationReportingEngine"},
+        "OCR_ENGINE": name,
+    }
+    yield name
+    get_engine(name, isolated=True).stop()
+
+
+def recognised_line(user) -> Line:
+    note = create_note(owner=user, uploaded_file=image_upload(content=None))
+    run_worker_until_idle()
+    assert Note.objects.get(pk=note.pk).status == "done"
+    return Line.objects.get(note=note)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_stores_each_lines_features_and_hands_the_engine_the_stored_weights(user, reporting_engine):
+    features = dict(CalibrationReportingEngine.FEATURES)
+    line = recognised_line(user)
+    assert line.features == features
+    assert line.text.startswith("weights built-in pid ")
+    assert int(line.text.rsplit(" ", 1)[1]) != os.getpid()  # read in the engine's own process
+    assert line.confidence == BUILT_IN.confidence(features)
+
+    refitted = Calibration.of({name: 1.0 for name in FEATURES}, -1.5)
+    activate_new_weights(reporting_engine, refitted, auc_before=0.8, auc_after=0.9, lines_fitted=1, lines_held_out=1)
+    line = recognised_line(user)
+    assert line.text.startswith("weights bias -1.5 pid ")
+    assert line.confidence == refitted.confidence(features) != BUILT_IN.confidence(features)
+
+    call_command("refit_confidence", "--restore", "--engine", reporting_engine, stdout=open(os.devnull, "w"))
+    assert recognised_line(user).text.startswith("weights built-in pid ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_worker_takes_new_weights_at_its_next_note(user, settings, reporting_engine, worker_process, monkeypatch):
+    monkeypatch.setenv("INKDEX_EXTRA_ENGINES", f"{reporting_engine}=tests.fake_engines.CalibrationReportingEngine")
+    monkeypatch.setenv("INKDEX_OCR_ENGINE", reporting_engine)
+    worker = worker_process()
+
+    def read(note):
+        wait_for(lambda: Note.objects.get(pk=note.pk).status == "done", message=f"note {note.pk} ({worker.log()})")
+        return Line.objects.get(note=note).text
+
+    assert read(create_note(owner=user, uploaded_file=image_upload(content=None))).startswith("weights built-in")
+    activate_new_weights(
+        reporting_engine, Calibration.of({name: 0.5 for name in FEATURES}, -2.25),
+        auc_before=0.8, auc_after=0.9, lines_fitted=1, lines_held_out=1,
+    )
+    assert read(create_note(owner=user, uploaded_file=image_upload(content=None))).startswith("weights bias -2.25")
