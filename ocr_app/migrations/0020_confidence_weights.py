@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     weights live in the database (refitted by ``manage.py refit_confidence``)."""
 
     dependencies = [
-        ('ocr_app', '0018_note_titles'),
+        ('ocr_app', '0019_notes_list_title_sort'),
     ]
 
     operations = [
