@@ -28,6 +28,7 @@ from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright
 from ..models import Line, Note, NoteStatus
 from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
+from .learned_words import words_for_engine
 from .titles import update_automatic_title
 from .database import with_retries
 
@@ -134,13 +135,19 @@ def run_engine_on_note(note: Note):
     upright image's pixels)."""
     with note.image.open("rb") as handle:  # through the storage API: works on S3 too
         image = open_upright_rgb(handle)
-    return image, recognize_image(image, engine_name=note.requested_engine or None, language=note.language)
+    # The owner's own words (never anyone else's), which the engine's lexicon prefers.
+    user_words = words_for_engine(note.owner_id)
+    return image, recognize_image(
+        image, engine_name=note.requested_engine or None, language=note.language, user_words=user_words
+    )
 
 
-def recognize_image(image, *, engine_name: str | None = None, language: str = "en") -> Recognition:
+def recognize_image(
+    image, *, engine_name: str | None = None, language: str = "en", user_words: tuple[str, ...] = ()
+) -> Recognition:
     """Run the engine on an upright RGB image; boxes come back in its pixels."""
     small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
-    recognition = get_engine(engine_name).recognize(small, language=language)
+    recognition = get_engine(engine_name).recognize(small, language=language, user_words=user_words)
     if factor != 1.0:
         recognition = Recognition(
             lines=[line.scaled(factor) for line in recognition.lines],
