@@ -147,7 +147,9 @@ def recognize_image(
 ) -> Recognition:
     """Run the engine on an upright RGB image; boxes come back in its pixels."""
     small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
-    recognition = get_engine(engine_name).recognize(small, language=language, user_words=user_words)
+    # Passed only when there are some, as in the engine's child process.
+    extra = {"user_words": tuple(user_words)} if user_words else {}
+    recognition = get_engine(engine_name).recognize(small, language=language, **extra)
     if factor != 1.0:
         recognition = Recognition(
             lines=[line.scaled(factor) for line in recognition.lines],
