@@ -186,3 +186,20 @@ def test_another_users_word_is_a_404_and_stays(alice_client, other_user):
 def test_the_page_needs_signing_in(client):
     response = client.get(reverse("ocr_app:learned_words"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_real_engine_reads_a_name_the_owner_taught_and_only_for_that_owner(user, other_user):
+    from tests.notegen import encode, render_note
+
+    # In this handwriting the recogniser reads "Isukimura"; Alice once typed the name.
+    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Tsukimura")
+    image = encode(render_note(["Send Tsukimura the contract"], font="femke")[0])
+    mine, theirs = make_note(user, ["x"], image=image), make_note(other_user, ["x"], image=image)
+    for note in (mine, theirs):
+        request_recognition(note)
+    run_worker_until_idle()
+    assert _recognised_text(mine) == "Send Tsukimura the contract"
+    assert _recognised_text(theirs) == "Send Isukimura the contract"
+    # The first reading stays findable as another reading of the line.
+    assert "Send Isukimura the contract" in mine.lines.get().alternatives

@@ -205,7 +205,8 @@ def test_a_dictionary_word_read_unclearly_may_be_the_owners_word():
     probs = matrix(*spelled("ask tone", {6: {"n": 0.55, "m": 0.4}}))
     assert correct_line(probs, ALPHABET, "ask tone", "en") is None
     corrected = correct_line(probs, ALPHABET, "ask tone", "en", ("Tome",))
-    assert [word for word, _ in corrected] == ["ask", "tome"]
+    # Scored in the reading's case, written as the owner writes it.
+    assert [word for word, _ in corrected] == ["ask", "Tome"]
 
 
 def test_a_reading_that_is_an_owners_word_is_never_changed():

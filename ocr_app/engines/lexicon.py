@@ -70,6 +70,8 @@ class UserWords:
 
     keys: frozenset[str] = frozenset()
     by_length: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # key -> the owner's own spelling ("Okonkwo", "iPhone").
+    spellings: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.keys)
@@ -90,11 +92,23 @@ NO_USER_WORDS = UserWords()
 def user_lexicon(words: tuple[str, ...]) -> UserWords:
     """``words`` (as people wrote them) ready for ``correct_line``; letters-only words
     of MIN_LENGTH or more count, as for the general word list."""
-    keys = {w.lower() for w in words if len(w) >= MIN_LENGTH and _LETTERS_ONLY.fullmatch(w)}
+    spellings: dict[str, str] = {}
+    for word in words:
+        if len(word) >= MIN_LENGTH and _LETTERS_ONLY.fullmatch(word):
+            spellings.setdefault(word.lower(), word)
     by_length: dict[int, list[str]] = {}
-    for word in sorted(keys):
+    for word in sorted(spellings):
         by_length.setdefault(len(word), []).append(word)
-    return UserWords(frozenset(keys), {length: tuple(group) for length, group in by_length.items()})
+    return UserWords(frozenset(spellings), {length: tuple(group) for length, group in by_length.items()}, spellings)
+
+
+def _as_owner_writes(spelled: str, user: UserWords) -> str:
+    """An owner's word (scored in the reading's case) written as the owner writes it
+    ("Okonkwo" for a reading "okonkwc"), except in capitals where the reading is."""
+    own = user.spellings.get(spelled.lower())
+    if own is None or (spelled.isupper() and len(spelled) > 1):
+        return spelled
+    return own
 
 
 @lru_cache(maxsize=8)
@@ -303,7 +317,7 @@ def _better_spelling(piece, segment, index_of, language, user: UserWords = NO_US
     allowed_loss = 0.0 if is_known_word(piece.lower(), language) else MAX_LOG_LOSS
     if best is None or best_score < own - allowed_loss:
         return None
-    return best, min(1.0, math.exp(best_log_prob - own))
+    return _as_owner_writes(best, user), min(1.0, math.exp(best_log_prob - own))
 
 
 def correct_line(
