@@ -204,3 +204,27 @@ def test_the_real_engine_reads_a_name_the_owner_taught_and_only_for_that_owner(u
     assert _recognised_text(theirs) == "Send Isukimura the contract"
     # The first reading stays findable as another reading of the line.
     assert "Send Isukimura the contract" in mine.lines.get().alternatives
+
+
+def test_upgrading_learns_from_the_lines_people_confirmed_before(user, other_user):
+    """Migration 0020 starts each owner's list from their lines with ``reviewed_at`` set."""
+    import importlib
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from ocr_app.models import Line
+
+    migration = importlib.import_module("ocr_app.migrations.0020_learned_words")
+    mine = make_note(user, ["Ask Okonkwo", "Zephyr for Okonkwo", "Halvorsen unread"])
+    theirs = make_note(other_user, ["Secretword"])
+    then = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    Line.objects.filter(note=mine, order__in=[0, 1]).update(reviewed_at=then)
+    Line.objects.filter(note=theirs).update(reviewed_at=then)
+
+    migration.learn_from_confirmed_lines(apps, SimpleNamespace(connection=connection))
+    assert learned(user) == {"Okonkwo": 2, "Zephyr": 1}
+    assert learned(other_user) == {"Secretword": 1}
+    assert LearnedWord.objects.get(owner=user, key="zephyr").last_confirmed_at == then
