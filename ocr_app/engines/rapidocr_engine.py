@@ -7,7 +7,8 @@ take several hundred MB, so one instance is kept per process.
 Besides its best reading of each text box, the engine gives a few other
 readings where the recogniser was unsure (see ``alternatives``), and reads an
 unclear word as the known word of the note's language that the recogniser finds
-nearly as likely (see ``lexicon``). RapidOCR does not hand out the recogniser's
+nearly as likely, the note owner's own words (``user_words``) first (see
+``lexicon``). RapidOCR does not hand out the recogniser's
 per-character probabilities, so its CTC decoder is wrapped to keep them as it
 decodes: the recogniser still runs once.
 """
