@@ -287,6 +287,9 @@ INKDEX = {
     "ASPOSE_LICENSE_FILE": env("INKDEX_ASPOSE_LICENSE_FILE", ""),
     "ASPOSE_LIBSSL_DIR": env("INKDEX_ASPOSE_LIBSSL_DIR", str(BASE_DIR / ".native" / "libssl1.1")),
     "DEFAULT_LANGUAGE": env("INKDEX_DEFAULT_LANGUAGE", "en"),
+    # The owner's learned words given to the engine with each note, most used
+    # first (0: none; the lexicon prefers them to its general word list).
+    "USER_WORDS_LIMIT": env_int("INKDEX_USER_WORDS_LIMIT", 2000),
     # A failed recognition is tried this many times in all, with growing pauses.
     "MAX_ATTEMPTS": env_int("INKDEX_MAX_ATTEMPTS", 3),
     "RETRY_BACKOFF_SECONDS": env_float("INKDEX_RETRY_BACKOFF_SECONDS", 15.0),

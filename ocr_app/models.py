@@ -475,3 +475,26 @@ class NoteTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag_id} on note {self.note_id}"
+
+
+class LearnedWord(models.Model):
+    """A word people confirmed on one owner's lines (a correction, an accept, a
+    typed line): the engine's lexicon prefers these for that owner's notes
+    (see ``services.learned_words``)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # As last confirmed ("Priya"); ``key`` is what makes two spellings one word.
+    word = models.CharField(max_length=64)
+    key = models.CharField(max_length=64)
+    # Confirmations of lines holding it (less those corrected away since).
+    count = models.PositiveIntegerField(default=0)
+    last_confirmed_at = models.DateTimeField(default=timezone.now)
+    # Set when the owner removed it: not used, and not learned again unless the owner types it.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="learned_word_unique_per_owner")]
+        indexes = [models.Index(fields=["owner", "removed_at", "-count"], name="learned_word_by_use")]
+
+    def __str__(self) -> str:
+        return self.word

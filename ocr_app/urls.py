@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, search_views, tag_views, token_views, views
+from . import review_views, search_views, tag_views, token_views, views, word_views
 
 app_name = "ocr_app"
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("notes/<int:pk>/title/", views.note_rename, name="note_rename"),
     path("settings/tokens/", token_views.tokens, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
+    path("settings/words/", word_views.learned_words, name="learned_words"),
+    path("settings/words/<int:pk>/remove/", word_views.remove, name="learned_word_remove"),
     path("review/", review_views.queue, name="review_queue"),
     path("review/accuracy/", review_views.accuracy_report, name="review_accuracy"),
     path("review/lines/<int:pk>/", review_views.act, name="review_act"),

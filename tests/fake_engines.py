@@ -28,7 +28,7 @@ class _FakeEngine(OcrEngine):
 class CrashOnRedEngine(_FakeEngine):
     name = "crashes"
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         if is_red(image):
             os.abort()  # what a native library's fatal error looks like: SIGABRT
         return self.fixed_reading()
@@ -37,7 +37,7 @@ class CrashOnRedEngine(_FakeEngine):
 class HangOnRedEngine(_FakeEngine):
     name = "hangs"
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         if is_red(image):
             time.sleep(3600)
         return self.fixed_reading()
@@ -46,7 +46,7 @@ class HangOnRedEngine(_FakeEngine):
 class RaiseOnRedEngine(_FakeEngine):
     name = "raises"
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         if is_red(image):
             raise MemoryError("out of memory in the model")
         return self.fixed_reading()
@@ -61,7 +61,7 @@ class SlowToStartEngine(_FakeEngine):
     def warm_up(self) -> None:
         time.sleep(self.START_SECONDS)
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         return self.fixed_reading()
 
 
@@ -70,7 +70,7 @@ class FixedReadingEngine(_FakeEngine):
 
     name = "fixed"
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         return self.fixed_reading()
 
 
@@ -87,7 +87,7 @@ class RecordingEngine(_FakeEngine):
     name = "recording"
     DIR_VARIABLE = "INKDEX_TEST_ENGINE_DIR"
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         folder = os.environ[self.DIR_VARIABLE]
         number = note_number(image)
         worker = os.getppid()
@@ -117,7 +117,7 @@ class TitleLinesEngine(_FakeEngine):
     name = "title-lines"
     LINES = [("scribble", 40.0), ("Shopping list", 80.0), ("milk and eggs", 97.0)]
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         lines = [RecognizedLine(text, confidence, Box(0, 20 * i, 10, 10))
                  for i, (text, confidence) in enumerate(self.LINES)]
         return Recognition(lines, engine_name=self.name, engine_version=self.version)
@@ -132,7 +132,7 @@ class CalibrationReportingEngine(_FakeEngine):
     FEATURES = (("engine", 0.9), ("weakest_word", 0.8), ("alternatives", 0.0),
                 ("known_words", 1.0), ("plain_words", 1.0), ("short", 0.0))
 
-    def recognize(self, image, language="en"):
+    def recognize(self, image, language="en", user_words=()):
         from ocr_app.engines.confidence import BUILT_IN
 
         calibration = self.calibration or BUILT_IN
@@ -140,3 +140,14 @@ class CalibrationReportingEngine(_FakeEngine):
         confidence = calibration.confidence(dict(self.FEATURES))
         line = RecognizedLine(f"weights {said} pid {os.getpid()}", confidence, Box(0, 0, 10, 10), features=self.FEATURES)
         return Recognition([line], engine_name=self.name, engine_version=self.version)
+
+
+class EchoUserWordsEngine(_FakeEngine):
+    """Reads every image as one line made of the owner's words it was given
+    (``no words`` when none): shows what travelled to the engine."""
+
+    name = "echo-words"
+
+    def recognize(self, image, language="en", user_words=()):
+        text = " ".join(user_words) or "no words"
+        return Recognition([RecognizedLine(text, 99.0, Box(0, 0, 10, 10))], engine_name=self.name, engine_version=self.version)

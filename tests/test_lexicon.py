@@ -171,3 +171,45 @@ def test_glued_words_after_punctuation_are_cut_too():
     steps = spelled("DECISION:MOVE") + [gap] + spelled("RELEASE") + [gap] + spelled("SCHEDULE")
     corrected = correct_line(matrix(*steps), ALPHABET, "DECISION:MOVERELEASESCHEDULE", "en")
     assert [word for word, _ in corrected] == ["DECISION:MOVE RELEASE SCHEDULE"]
+
+
+# --- the owner's own words (``user_words``) -----------------------------------------
+
+
+def test_a_misread_name_becomes_the_owners_word_only_when_it_is_in_their_list():
+    # "Okonkwa": the last letter could well be an "o". No dictionary word is near,
+    # so without the owner's words the reading stays.
+    probs = matrix(*spelled("call Okonkwa", {11: {"a": 0.7, "o": 0.25}}))
+    assert correct_line(probs, ALPHABET, "call Okonkwa", "en") is None
+    assert correct_line(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Zephyr")) is None
+    corrected = correct_line(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Okonkwo"))
+    assert [word for word, _ in corrected] == ["call", "Okonkwo"]
+
+
+def test_the_owners_word_is_taken_though_a_little_less_likely():
+    # "Priyu", the last letter possibly an "a": the owner's "Priya" is taken though
+    # the recogniser finds it half as likely as its reading.
+    probs = matrix(*spelled("ask Priyu", {8: {"u": 0.6, "a": 0.3}}))
+    corrected = correct_line(probs, ALPHABET, "ask Priyu", "en", ("Priya",))
+    assert [word for word, _ in corrected] == ["ask", "Priya"]
+
+
+def test_a_dictionary_word_read_clearly_stays_even_near_an_owners_word():
+    probs = matrix(*spelled("the price"))
+    assert correct_line(probs, ALPHABET, "the price", "en", ("Priya", "prick")) is None
+
+
+def test_a_dictionary_word_read_unclearly_may_be_the_owners_word():
+    # "tone" is English, so it is left alone, unless the owner writes "Tome" and
+    # the recogniser finds an "m" nearly as likely as the "n".
+    probs = matrix(*spelled("ask tone", {6: {"n": 0.55, "m": 0.4}}))
+    assert correct_line(probs, ALPHABET, "ask tone", "en") is None
+    corrected = correct_line(probs, ALPHABET, "ask tone", "en", ("Tome",))
+    # Scored in the reading's case, written as the owner writes it.
+    assert [word for word, _ in corrected] == ["ask", "Tome"]
+
+
+def test_a_reading_that_is_an_owners_word_is_never_changed():
+    # "Zorblax" is nobody's word; an owner who writes it keeps it even when unclear.
+    probs = matrix(*spelled("Zorblax", {0: {"Z": 0.5, "B": 0.45}}))
+    assert correct_line(probs, ALPHABET, "Zorblax", "en", ("Zorblax",)) is None

@@ -86,6 +86,7 @@ def pages(owner):
         "review history": reverse("ocr_app:review_history", args=[line.pk]),
         "review accuracy": reverse("ocr_app:review_accuracy"),
         "API tokens": reverse("ocr_app:api_tokens"),
+        "learned words": reverse("ocr_app:learned_words"),  # "Priya", from the correction above
     }
 
 

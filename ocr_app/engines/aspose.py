@@ -130,7 +130,8 @@ class AsposeEngine(OcrEngine):
     def warm_up(self) -> None:
         self._load()
 
-    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
+    def recognize(self, image: Image.Image, language: str = "en", user_words: tuple[str, ...] = ()) -> Recognition:
+        # Aspose has no word list to prefer the owner's words to: they are not used.
         api = self._load()
         ocr = self._ocr
         image = image.convert("RGB")

@@ -153,5 +153,9 @@ class OcrEngine(ABC):
         when the engine cannot run here)."""
 
     @abstractmethod
-    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
-        """Recognise an RGB image that is already upright; boxes are in its pixels."""
+    def recognize(self, image: Image.Image, language: str = "en", user_words: tuple[str, ...] = ()) -> Recognition:
+        """Recognise an RGB image that is already upright; boxes are in its pixels.
+
+        ``user_words``: words the note's owner confirmed on their lines, most used
+        first, which an engine with a word list prefers to its general one (others
+        may ignore them)."""

@@ -160,9 +160,11 @@ class IsolatedEngine(OcrEngine):
             except OSError:
                 pass
 
-    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
+    def recognize(self, image: Image.Image, language: str = "en", user_words: tuple[str, ...] = ()) -> Recognition:
         image = image.convert("RGB")
-        request = ("recognize", image.size, image.tobytes(), language, self.calibration)
+        # Plain strings only: the child unpickles what it is sent.
+        words = tuple(str(word) for word in user_words)
+        request = ("recognize", image.size, image.tobytes(), language, self.calibration, words)
         return self._ask(request, self.timeout, "reading this image")
 
     def start(self) -> None:
@@ -225,10 +227,14 @@ def serve(engine_path: str) -> None:
         if kind == "pdf":
             _write(replies, _render_pdf(renderers, *request))
             continue
-        size, data, language, calibration = request
+        size, data, language, calibration, user_words = request
         try:
             engine.use_calibration(calibration)
-            reply = ("ok", engine.recognize(Image.frombytes("RGB", size, data), language=language), False)
+            image = Image.frombytes("RGB", size, data)
+            # Only engines that take the owner's words are given them (an engine
+            # written before them keeps working).
+            extra = {"user_words": user_words} if user_words else {}
+            reply = ("ok", engine.recognize(image, language=language, **extra), False)
         except EngineError as exc:
             reply = ("error", str(exc), getattr(exc, "retryable", False))
         except Exception as exc:  # noqa: BLE001 - anything else the engine raises, for the parent to report

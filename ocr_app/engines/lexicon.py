@@ -16,6 +16,13 @@ a number spaced from it ("MEETING19"). A line is read in pieces where letters
 meet punctuation, so "DECISION:MOVERELEASESCHEDULE" gets the same treatment.
 
 Word lists come from ``wordfreq`` (in its wheel: nothing is downloaded).
+
+The note owner's own words (``user_words``: the words people confirmed on their
+lines, passed in by the worker) are preferred over the general word list: they
+are candidates whatever their frequency (names such as "Okonkwo" included), a
+reading that is one of them is never changed, their score gets a prior of
+``USER_WORD_PRIOR``, and a reading that is a dictionary word may become one of
+them when the recogniser finds the user's word about as likely.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -50,6 +58,57 @@ _LETTER_RUNS = re.compile(r"(?<=[^\W\d_])(?=[\d])|(?<=[\d])(?=[^\W\d_])")
 # Letters written against a number that belong to it.
 UNITS = frozenset({"am", "pm", "st", "nd", "rd", "th", "kg", "km", "cm", "mm", "ml", "gb", "mb", "kb", "min", "hrs", "h"})
 BLANK = 0
+# The owner's own words are this much more likely a priori than others (in nats:
+# e^3 = 20 times; a misread name is usually several letters off, so it needs a
+# strong prior to win over the letters read; see bench/user_words.py).
+USER_WORD_PRIOR = 3.0
+
+
+@dataclass(frozen=True)
+class UserWords:
+    """The owner's words prepared for lookups: lower case, by length."""
+
+    keys: frozenset[str] = frozenset()
+    by_length: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # key -> the owner's own spelling ("Okonkwo", "iPhone").
+    spellings: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def near(self, word: str, edits: int) -> list[str]:
+        """The owner's words within ``edits`` edits of ``word`` (lower case), closest first."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        pool = [w for length in range(len(word) - edits, len(word) + edits + 1) for w in self.by_length.get(length, ())]
+        return [w for w, _, _ in process.extract(word, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
+
+
+NO_USER_WORDS = UserWords()
+
+
+@lru_cache(maxsize=16)
+def user_lexicon(words: tuple[str, ...]) -> UserWords:
+    """``words`` (as people wrote them) ready for ``correct_line``; letters-only words
+    of MIN_LENGTH or more count, as for the general word list."""
+    spellings: dict[str, str] = {}
+    for word in words:
+        if len(word) >= MIN_LENGTH and _LETTERS_ONLY.fullmatch(word):
+            spellings.setdefault(word.lower(), word)
+    by_length: dict[int, list[str]] = {}
+    for word in sorted(spellings):
+        by_length.setdefault(len(word), []).append(word)
+    return UserWords(frozenset(spellings), {length: tuple(group) for length, group in by_length.items()}, spellings)
+
+
+def _as_owner_writes(spelled: str, user: UserWords) -> str:
+    """An owner's word (scored in the reading's case) written as the owner writes it
+    ("Okonkwo" for a reading "okonkwc"), except in capitals where the reading is."""
+    own = user.spellings.get(spelled.lower())
+    if own is None or (spelled.isupper() and len(spelled) > 1):
+        return spelled
+    return own
 
 
 @lru_cache(maxsize=8)
@@ -166,41 +225,51 @@ def _words_of_lengths(language: str, shortest: int, longest: int) -> tuple[str, 
     return tuple(w for length in range(shortest, longest + 1) for w in words.get(length, ()))
 
 
-def _near_words(word: str, language: str) -> list[str]:
-    """Spellings to score for an unknown word (lower case): known words a few
-    edits away, and the word cut into known words (spaces the recogniser dropped)."""
+def _near_words(word: str, language: str, user: UserWords = NO_USER_WORDS) -> list[str]:
+    """Spellings to score for an unknown word (lower case): the owner's words and
+    known words a few edits away, and the word cut into known words (spaces the
+    recogniser dropped)."""
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     lower = word.lower()
     edits = max_edits(len(word))
     pool = _words_of_lengths(language, len(word) - edits, len(word) + edits)
-    near = [w for w, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
-    near += [" ".join(parts) for parts in _splits(lower, language, MAX_SPLIT_PARTS)]
-    return near
+    near = user.near(lower, edits)
+    near += [w for w, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
+    near += [" ".join(parts) for parts in _splits(lower, language, MAX_SPLIT_PARTS, user)]
+    return list(dict.fromkeys(near))
 
 
-def _splits(text: str, language: str, parts: int) -> list[tuple[str, ...]]:
+def _is_known(word: str, language: str, user: UserWords) -> bool:
+    return word in user.keys or is_known_word(word, language)
+
+
+def _splits(text: str, language: str, parts: int, user: UserWords = NO_USER_WORDS) -> list[tuple[str, ...]]:
     """``text`` cut into 2 to ``parts`` known words (each MIN_SPLIT_PART letters or more)."""
     found = []
     for cut in range(MIN_SPLIT_PART, len(text) - MIN_SPLIT_PART + 1):
         head, rest = text[:cut], text[cut:]
-        if not is_known_word(head, language):
+        if not _is_known(head, language, user):
             continue
-        if is_known_word(rest, language):
+        if _is_known(rest, language, user):
             found.append((head, rest))
         if parts > 2:
-            found += [(head, *tail) for tail in _splits(rest, language, parts - 1)]
+            found += [(head, *tail) for tail in _splits(rest, language, parts - 1, user)]
     return found
 
 
-def _spellings(piece: str, language: str) -> list[str]:
+def _spellings(piece: str, language: str, user: UserWords = NO_USER_WORDS) -> list[str]:
     """Other spellings of a piece of a word read (letters, or no letters next to
     punctuation: see ``_greedy_words``), to score against the recogniser's probabilities."""
     if _LETTERS_ONLY.fullmatch(piece):
-        if len(piece) < MIN_LENGTH or is_known_word(piece.lower(), language):
+        lower = piece.lower()
+        if len(piece) < MIN_LENGTH or lower in user.keys:
             return []
-        return [_cased_like(word, piece) for word in _near_words(piece, language)]
+        if is_known_word(lower, language):
+            # A dictionary word may still be a misread word of the owner's.
+            return [_cased_like(word, piece) for word in user.near(lower, max_edits(len(piece)))]
+        return [_cased_like(word, piece) for word in _near_words(piece, language, user)]
     # Letters glued to a number ("MEETING19/8AT"): spaces where a known word
     # meets a digit (not units such as "4pm" or "14h00").
     runs = _LETTER_RUNS.split(piece)
@@ -225,37 +294,43 @@ def _is_spaced_word(run: str, language: str) -> bool:
     )
 
 
-def _better_spelling(piece, segment, index_of, language) -> tuple[str, float] | None:
+def _better_spelling(piece, segment, index_of, language, user: UserWords = NO_USER_WORDS) -> tuple[str, float] | None:
     """The spelling of ``piece`` to take instead, and how likely relative to it, or None."""
-    spellings = _spellings(piece, language)
+    spellings = _spellings(piece, language, user)
     if not spellings:
         return None
     try:
         own = ctc_log_prob(segment, [index_of[c] for c in piece])
     except KeyError:
         return None
-    best, best_log_prob = None, -math.inf
+    best, best_log_prob, best_score = None, -math.inf, -math.inf
     for spelled in spellings:
         labels = [index_of.get(c) for c in spelled]
         if None in labels:
             continue
         log_prob = ctc_log_prob(segment, labels)
-        if log_prob > best_log_prob:
-            best, best_log_prob = spelled, log_prob
-    if best is None or best_log_prob < own - MAX_LOG_LOSS:
+        score = log_prob + (USER_WORD_PRIOR if spelled.lower() in user.keys else 0.0)
+        if score > best_score:
+            best, best_log_prob, best_score = spelled, log_prob, score
+    # An unknown reading gives way to a word nearly as likely; a dictionary word
+    # only to an owner's word that is, prior included, more likely than it.
+    allowed_loss = 0.0 if is_known_word(piece.lower(), language) else MAX_LOG_LOSS
+    if best is None or best_score < own - allowed_loss:
         return None
-    return best, min(1.0, math.exp(best_log_prob - own))
+    return _as_owner_writes(best, user), min(1.0, math.exp(best_log_prob - own))
 
 
 def correct_line(
-    probs: np.ndarray, characters: Sequence[str], text: str, language: str
+    probs: np.ndarray, characters: Sequence[str], text: str, language: str, user_words: Sequence[str] = ()
 ) -> list[tuple[str, float]] | None:
     """The words of ``text`` (the greedy reading of ``probs``), with unknown words
     that the recogniser finds nearly as likely to be known words replaced by them:
     (word, how likely the recogniser finds it relative to the word it read; 1 when
-    unchanged). None when no word changes."""
+    unchanged). None when no word changes. ``user_words``: the owner's own words,
+    preferred (see the module's docstring)."""
     probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or not vocabulary(language):
+    user = user_lexicon(tuple(user_words)) if user_words else NO_USER_WORDS
+    if probs.ndim != 2 or not (vocabulary(language) or user):
         return None
     read = _greedy_words(probs, characters)
     if not read or " ".join("".join(p for p, _, _ in pieces) for pieces in read) != " ".join(text.split()):
@@ -266,7 +341,7 @@ def correct_line(
     for pieces in read:
         spelled, ratio = [], 1.0
         for piece, start, end in pieces:
-            better = _better_spelling(piece, probs[start:end], index_of, language)
+            better = _better_spelling(piece, probs[start:end], index_of, language, user)
             if better is None:
                 spelled.append(piece)
             else:

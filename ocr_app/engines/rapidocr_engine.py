@@ -7,7 +7,8 @@ take several hundred MB, so one instance is kept per process.
 Besides its best reading of each text box, the engine gives a few other
 readings where the recogniser was unsure (see ``alternatives``), and reads an
 unclear word as the known word of the note's language that the recogniser finds
-nearly as likely (see ``lexicon``). RapidOCR does not hand out the recogniser's
+nearly as likely, the note owner's own words (``user_words``) first (see
+``lexicon``). RapidOCR does not hand out the recogniser's
 per-character probabilities, so its CTC decoder is wrapped to keep them as it
 decodes: the recogniser still runs once.
 """
@@ -60,9 +61,11 @@ class _ProbabilityTap:
     def __getattr__(self, name):
         return getattr(self._recognizer, name)
 
-    def expect(self, language: str | None) -> None:
-        """The language of the next image's words (None: read as the recogniser does)."""
+    def expect(self, language: str | None, user_words: tuple[str, ...] = ()) -> None:
+        """The language of the next image's words (None: read as the recogniser
+        does), and the owner's words to prefer."""
         self._local.language = language
+        self._local.user_words = user_words
 
     def __call__(self, args):
         self._local.batches = []
@@ -87,6 +90,7 @@ class _ProbabilityTap:
             return None
         characters = self._decoder.character
         language = getattr(self._local, "language", None)
+        user_words = getattr(self._local, "user_words", ())
         readings = [None] * len(images)
         for position, index in enumerate(order.tolist()):
             text = output.txts[index]
@@ -98,7 +102,7 @@ class _ProbabilityTap:
             corrected = None
             if language:
                 try:
-                    corrected = correct_line(rows[position], characters, text, language)
+                    corrected = correct_line(rows[position], characters, text, language, user_words)
                 except Exception:  # as above: the reading as it is rather than none
                     logger.exception("Could not check the words against the lexicon")
             readings[index] = (text, output.scores[index], alternatives, corrected)
@@ -187,10 +191,10 @@ class RapidOcrEngine(OcrEngine):
         if self._lexicon:
             vocabulary("en")  # the word list most notes use, before the first image's time limit starts
 
-    def recognize(self, image: Image.Image, language: str = "en") -> Recognition:
+    def recognize(self, image: Image.Image, language: str = "en", user_words: tuple[str, ...] = ()) -> Recognition:
         ocr = self._load()
         if self._tap is not None:
-            self._tap.expect(language if self._lexicon else None)
+            self._tap.expect(language if self._lexicon else None, tuple(user_words))
         try:
             output = ocr(image.convert("RGB"), return_word_box=True)
         except Exception as exc:  # the library raises bare exceptions on odd input

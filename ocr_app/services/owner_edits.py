@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ..models import DeletedLine, Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, line_texts, record_words
+from .learned_words import learn_from_change
 from .review import ReviewError, _set_text, clean_text
 from .titles import refresh_automatic_title_after_commit
 
@@ -137,6 +138,7 @@ def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0), *, refresh
         old_text="", new_text=text, ocr_text="", confidence=100.0, engine_name=note.engine_name, created_at=now,
     )
     record_words(note.owner_id, [text])
+    learn_from_change(line, person, "", text, ReviewAction.ADD, was_confirmed=False)
     if refresh_title:
         refresh_automatic_title_after_commit(note.pk)
     return line

@@ -29,6 +29,7 @@ from ..models import Line, Note, NoteStatus
 from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
 from .confidence_weights import active_calibration
+from .learned_words import words_for_engine
 from .titles import update_automatic_title
 from .database import with_retries
 
@@ -138,16 +139,24 @@ def run_engine_on_note(note: Note):
     engine_name = note.requested_engine or inkdex_setting("OCR_ENGINE")
     # Read for every note: a refit (or a restore) reaches every worker at its next note.
     calibration = active_calibration(engine_name)
-    return image, recognize_image(image, engine_name=engine_name, language=note.language, calibration=calibration)
+    # The owner's own words (never anyone else's), which the engine's lexicon prefers.
+    user_words = words_for_engine(note.owner_id)
+    return image, recognize_image(
+        image, engine_name=engine_name, language=note.language, calibration=calibration, user_words=user_words
+    )
 
 
-def recognize_image(image, *, engine_name: str | None = None, language: str = "en", calibration=None) -> Recognition:
+def recognize_image(
+    image, *, engine_name: str | None = None, language: str = "en", calibration=None, user_words: tuple[str, ...] = ()
+) -> Recognition:
     """Run the engine on an upright RGB image; boxes come back in its pixels.
     ``calibration``: the confidence weights to use (None: the built-in ones)."""
     small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
     engine = get_engine(engine_name)
     engine.use_calibration(calibration)
-    recognition = engine.recognize(small, language=language)
+    # Passed only when there are some, as in the engine's child process.
+    extra = {"user_words": tuple(user_words)} if user_words else {}
+    recognition = engine.recognize(small, language=language, **extra)
     if factor != 1.0:
         recognition = Recognition(
             lines=[line.scaled(factor) for line in recognition.lines],

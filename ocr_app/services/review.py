@@ -9,8 +9,8 @@ editor, behind the admin's own change permission, reaches any line of a
 finished note.
 
 Every action changes the line, its search index (triggers or a generated column,
-in the same transaction) and the user's vocabulary, and writes a review event;
-all in one transaction. Reviewers claim a line before they see it, and a claim
+in the same transaction), the user's vocabulary and learned words
+(``learned_words``), and writes a review event; all in one transaction. Reviewers claim a line before they see it, and a claim
 expires, so two reviewers never work on the same line and none is lost when a
 reviewer walks away.
 """
@@ -31,6 +31,7 @@ from django.utils import timezone
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..search.vocabulary import forget_words, record_words
+from .learned_words import learn_from_change
 from .titles import refresh_automatic_title_after_commit
 
 MAX_LINE_LENGTH = 2000
@@ -182,6 +183,8 @@ def _set_text(line: Line, reviewer, text: str, action: str, *, refresh_title: bo
     if text != old_text:
         forget_words(line.owner_id, [old_text])
         record_words(line.owner_id, [text])
+    # A person confirmed this text: its words teach the reader (the owner's word list).
+    learn_from_change(line, reviewer, old_text, text, action, was_confirmed=line.reviewed_at is not None)
     line.text = text
     line.needs_review = False
     line.reviewed_at = timezone.now()

@@ -1,0 +1,160 @@
+"""The owner's learned words: what people confirmed on their lines teaches the reader.
+
+Whenever a person confirms a line's text (a reviewer's or the owner's correction or
+accept, *accept the rest of the note*, the admin's bulk accept, a restore, a line
+the owner added or typed), the words of that text count once more for the note's
+owner. The worker hands the owner's most used words to the engine with each of
+their notes (``words_for_engine``), and the lexicon prefers them to its general
+word list (``engines.lexicon``). Only the owner's own words are ever used for a note.
+
+Words are runs of letters of 3 or more (what the lexicon corrects); the language's
+most common words ("the", "meeting") are left out: the dictionary reads them anyway,
+and they would crowd the names out of the list the engine gets.
+
+Correcting a line people had confirmed takes its old words' counts back, so a slip
+corrected later does not stay learned. Removing a word (the owner, on the settings
+page) hides it: it is no longer given to the engine, and confirmations of lines
+holding it (old ones carried through a reprocess, or accepts of the engine's
+readings) do not bring it back; only the owner typing it again (a correction or
+a line they add) does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ..models import LearnedWord, ReviewAction
+
+MIN_LENGTH = 3
+MAX_LENGTH = 64
+# Words at least this frequent in the note's language are not learned (Zipf scale:
+# 5 is once in 100,000 words, e.g. "account", "meeting").
+COMMON_ZIPF = 5.0
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+
+def word_key(word: str) -> str:
+    """What makes two spellings one learned word: case does not matter."""
+    return word.casefold()
+
+
+def _is_common(key: str, language: str) -> bool:
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return False
+    try:
+        return zipf_frequency(key, language) >= COMMON_ZIPF
+    except (LookupError, ValueError):  # a language wordfreq does not know
+        return False
+
+
+def words_of(texts, language: str = "en") -> dict[str, tuple[str, int]]:
+    """The learnable words of ``texts``: key -> (spelling as last written, count)."""
+    found: dict[str, tuple[str, int]] = {}
+    for text in texts:
+        for word in _LETTER_RUNS.findall(text):
+            key = word_key(word)
+            if not MIN_LENGTH <= len(word) <= MAX_LENGTH or len(key) > MAX_LENGTH or _is_common(key, language):
+                continue
+            spelling, count = found.get(key, (word, 0))
+            # A word seen in capitals ("ZEPHYR", a heading) keeps a spelling in plain case.
+            if not (word.isupper() and len(word) > 1) or spelling.isupper():
+                spelling = word
+            found[key] = (spelling, count + 1)
+    return found
+
+
+def learn(owner_id: int, texts, *, language: str = "en", typed_by_owner=(), now=None) -> None:
+    """Count the words of ``texts`` (just confirmed on the owner's lines) once more,
+    in the caller's transaction. A word the owner removed stays removed unless its
+    key is in ``typed_by_owner`` (words the owner typed themselves)."""
+    words = words_of(texts, language)
+    if not words:
+        return
+    now = now or timezone.now()
+    typed = {word_key(w) for w in typed_by_owner}
+    table = LearnedWord._meta.db_table
+    # A word in capitals keeps the spelling it had ("Zephyr", not "ZEPHYR").
+    spelling = f"CASE WHEN excluded.word = UPPER(excluded.word) THEN {table}.word ELSE excluded.word END"
+    for revive, keys in ((False, [k for k in words if k not in typed]), (True, [k for k in words if k in typed])):
+        if not keys:
+            continue
+        if revive:
+            update = (
+                f"count = CASE WHEN {table}.removed_at IS NULL THEN {table}.count + excluded.count "
+                f"ELSE excluded.count END, removed_at = NULL, word = excluded.word, "
+                f"last_confirmed_at = excluded.last_confirmed_at"
+            )
+        else:
+            update = (
+                f"count = {table}.count + excluded.count, word = {spelling}, "
+                f"last_confirmed_at = excluded.last_confirmed_at WHERE {table}.removed_at IS NULL"
+            )
+        rows = [(owner_id, words[k][0], k, words[k][1], now) for k in keys]
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 200):
+                chunk = rows[start : start + 200]
+                cursor.execute(
+                    f"INSERT INTO {table} (owner_id, word, key, count, last_confirmed_at) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+                    + f" ON CONFLICT (owner_id, key) DO UPDATE SET {update}",
+                    [value for row in chunk for value in row],
+                )
+
+
+def unlearn(owner_id: int, texts, *, language: str = "en") -> None:
+    """Take the words of ``texts`` (a confirmed text people corrected away) back by one count each."""
+    for key, (_, count) in words_of(texts, language).items():
+        mine = LearnedWord.objects.filter(owner_id=owner_id, key=key)
+        mine.filter(count__gt=count).update(count=F("count") - count)
+        # Nothing left of it: forgotten (a removed word keeps its row, which keeps it hidden).
+        mine.filter(count__lte=count, removed_at__isnull=True).delete()
+        mine.filter(count__lte=count).update(count=0)
+
+
+def learn_from_change(line, person, old_text: str, new_text: str, action: str, *, was_confirmed: bool) -> None:
+    """What a person's action on a line teaches (called where lines are confirmed:
+    ``review._set_text``, ``owner_edits._add``). ``was_confirmed``: the old text was
+    a person's already (corrected, accepted or added before)."""
+    language = line.note.language
+    if was_confirmed:
+        if new_text == old_text:
+            return  # confirmed again: nothing new
+        unlearn(line.owner_id, [old_text], language=language)
+    typed = ()
+    if person is not None and person.pk == line.owner_id and action in (ReviewAction.CORRECT, ReviewAction.ADD):
+        old_keys = set(words_of([old_text], language))
+        typed = [spelling for key, (spelling, _) in words_of([new_text], language).items() if key not in old_keys]
+    learn(line.owner_id, [new_text], language=language, typed_by_owner=typed)
+
+
+def visible_words(owner) -> QuerySet[LearnedWord]:
+    """The owner's learned words in use, most used first."""
+    return LearnedWord.objects.filter(owner=owner, removed_at__isnull=True, count__gt=0).order_by(
+        "-count", "-last_confirmed_at", "key"
+    )
+
+
+def words_for_engine(owner_id: int, limit: int | None = None) -> tuple[str, ...]:
+    """The owner's words to give the engine: most used first, at most
+    ``USER_WORDS_LIMIT`` (a plain tuple of strings: it travels to the engine's process)."""
+    limit = settings.INKDEX["USER_WORDS_LIMIT"] if limit is None else limit
+    if limit <= 0:
+        return ()
+    words = LearnedWord.objects.filter(owner_id=owner_id, removed_at__isnull=True, count__gt=0)
+    return tuple(words.order_by("-count", "-last_confirmed_at", "key").values_list("word", flat=True)[:limit])
+
+
+def remove_word(owner, word_id: int) -> LearnedWord:
+    """Hide one of the owner's learned words (another user's is ``LearnedWord.DoesNotExist``)."""
+    word = LearnedWord.objects.get(pk=word_id, owner=owner, removed_at__isnull=True)
+    word.removed_at = timezone.now()
+    word.count = 0
+    word.save(update_fields=["removed_at", "count"])
+    return word
