@@ -96,6 +96,18 @@ def test_rapidocr_reading_every_line_of_a_note_leaves_little_ink_unread():
     assert recognition.unread_ink is not None and recognition.unread_ink < 0.05
 
 
+def test_rapidocr_reports_a_drawing_it_cannot_read_as_unread_ink(settings):
+    from PIL import ImageDraw
+
+    image, _ = render_note(SAMPLE_LINES[:3] + [""] * 4)
+    draw = ImageDraw.Draw(image)
+    for step in range(0, 300, 12):  # a sketch under the lines: ink, but no text
+        draw.arc([150 + step, 420, 600 + step, 700], 0, 300, fill="#1b2a5a", width=4)
+    recognition = get_engine("rapidocr", isolated=False).recognize(image)
+    assert len(recognition.lines) == 3
+    assert recognition.unread_ink >= settings.INKDEX["UNREAD_INK_SHARE"]
+
+
 def test_the_share_survives_scaling_a_large_photo_down_for_the_engine(settings):
     settings.INKDEX = {**settings.INKDEX, "OCR_MAX_PIXELS": 400_000, "ENGINE_ISOLATION": False}
     image, _ = render_note(SAMPLE_LINES[:3])
