@@ -290,6 +290,9 @@ INKDEX = {
     # The owner's learned words given to the engine with each note, most used
     # first (0: none; the lexicon prefers them to its general word list).
     "USER_WORDS_LIMIT": env_int("INKDEX_USER_WORDS_LIMIT", 2000),
+    # A note "may be partly unread" when at least this share of its page's ink lies
+    # outside every line the engine found (engines that can tell: rapidocr).
+    "UNREAD_INK_SHARE": env_float("INKDEX_UNREAD_INK_SHARE", 0.15),
     # A failed recognition is tried this many times in all, with growing pauses.
     "MAX_ATTEMPTS": env_int("INKDEX_MAX_ATTEMPTS", 3),
     "RETRY_BACKOFF_SECONDS": env_float("INKDEX_RETRY_BACKOFF_SECONDS", 15.0),

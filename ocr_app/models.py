@@ -116,6 +116,9 @@ class Note(models.Model):
         default=False, help_text="The engine ran in a restricted mode and returned only part of the text."
     )
     processing_seconds = models.FloatField(null=True, blank=True)
+    # Share (0..1) of the page's ink outside every line the engine found; null when
+    # the engine cannot tell (see ``partly_unread``).
+    unread_ink = models.FloatField(null=True, blank=True)
     # How many lines people had corrected, accepted or added that the last
     # recognition kept (services/carry_over.py); the note page says so.
     carried_corrections = models.PositiveIntegerField(default=0)
@@ -170,6 +173,16 @@ class Note(models.Model):
     def is_pdf(self) -> bool:
         """An uploaded PDF (split into page notes by the worker), not an image."""
         return self.content_type == PDF_CONTENT_TYPE
+
+    @property
+    def partly_unread(self) -> bool:
+        """Recognised, with enough of the page's ink outside every line found
+        (``INKDEX_UNREAD_INK_SHARE``) that the engine may have missed writing."""
+        return (
+            self.status == NoteStatus.DONE
+            and self.unread_ink is not None
+            and self.unread_ink >= settings.INKDEX["UNREAD_INK_SHARE"]
+        )
 
 
 class Line(models.Model):

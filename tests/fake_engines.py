@@ -151,3 +151,26 @@ class EchoUserWordsEngine(_FakeEngine):
     def recognize(self, image, language="en", user_words=()):
         text = " ".join(user_words) or "no words"
         return Recognition([RecognizedLine(text, 99.0, Box(0, 0, 10, 10))], engine_name=self.name, engine_version=self.version)
+
+
+class UnreadInkEngine(_FakeEngine):
+    """Reads every image as one line, and says that the share of its ink outside
+    that line is the image's red level in hundredths (``unread_ink_image``)."""
+
+    name = "unread-ink"
+
+    def recognize(self, image, language="en", user_words=()):
+        reading = self.fixed_reading()
+        return Recognition(reading.lines, engine_name=self.name, engine_version=self.version,
+                           unread_ink=image.getpixel((0, 0))[0] / 100)
+
+
+def unread_ink_image(share: float) -> bytes:
+    """A JPEG that ``UnreadInkEngine`` reads as having ``share`` of its ink unread."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (round(share * 100), 0, 7)).save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()

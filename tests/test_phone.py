@@ -57,6 +57,8 @@ def pages(owner):
         name="a-rather-long-file-name-from-a-phone-IMG_20261130_183512.jpg", confidences=[96.0, 82.0, 41.0],
         alternatives={2: ["Pay the electricity bills", "Pay the e1ectricity bill"]},
     )
+    # Its page and card show "Part of this page may be unread" too.
+    Note.objects.filter(pk=note.pk).update(unread_ink=0.4)
     reviewed = drawn_note(owner, ["Meet Priya at noon", "Bring the keys"], name="meeting.jpg", confidences=[52.0, 60.0])
     line = reviewed.lines.get(order=0)
     correct_line(line.pk, owner, "Meet Priya at noon!")

@@ -105,6 +105,12 @@ class NoteSerializer(serializers.ModelSerializer):
         help_text="Recognised, but without a single line: the engine found no text. Reprocess with another "
         "language or engine, or type the text on the note's page (it is in the review queue too)."
     )
+    partly_unread = serializers.BooleanField(
+        read_only=True,
+        help_text="Recognised, but part of the page's writing lies outside every line found (at least "
+        "INKDEX_UNREAD_INK_SHARE of its ink): the engine may have missed some. Always false for engines "
+        "that cannot tell.",
+    )
     carried_corrections = serializers.IntegerField(
         read_only=True, help_text="Lines people corrected, accepted or added that the last recognition kept."
     )
@@ -120,7 +126,7 @@ class NoteSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "title", "title_set_by_owner", "kind", "status", "status_display", "pending", "error", "attempts", "language",
                   "width", "height", "uploaded_at", "finished_at", "engine_name", "line_count", "flagged_count",
                   "page_number", "page_count", "source_pdf", "url", "page_url", "image_url", "tags",
-                  "nothing_read", "carried_corrections"]
+                  "nothing_read", "partly_unread", "carried_corrections"]
         read_only_fields = fields
 
     def get_tags(self, note: Note) -> list[str]:

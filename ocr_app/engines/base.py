@@ -99,6 +99,9 @@ class Recognition:
     # text is known to be incomplete.
     partial: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Share (0..1) of the page's ink outside every line box (``ink``): writing the
+    # engine may have missed. None: the engine cannot tell.
+    unread_ink: float | None = None
 
 
 class EngineError(Exception):

@@ -27,6 +27,7 @@ from PIL import Image
 from .alternatives import MAX_ALTERNATIVES, joined_alternatives, key, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
 from .confidence import BUILT_IN, named_features
+from .ink import unread_ink_share
 from .layout import group_into_lines
 from .lexicon import correct_line, vocabulary
 
@@ -233,7 +234,12 @@ class RapidOcrEngine(OcrEngine):
             lines = [_in_plain_forms(line) for line in lines]
         if self._calibrate:
             lines = [self._calibrated(line, language) for line in lines]
-        return Recognition(lines=lines, engine_name=self.name, engine_version=self.version)
+        return Recognition(
+            lines=lines,
+            engine_name=self.name,
+            engine_version=self.version,
+            unread_ink=unread_ink_share(image, [line.box for line in lines]),
+        )
 
 
     def _calibrated(self, line: RecognizedLine, language: str) -> RecognizedLine:

@@ -91,7 +91,7 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
 # the other fields stay deferred, read only if something asks for them.
 NOTE_COLUMNS = ("id", "owner_id", "title", "title_set_by_owner", "original_name", "page_number", "page_count", "source_id", "content_type", "status",
                 "error", "attempts", "language", "width", "height", "uploaded_at", "finished_at", "engine_name",
-                "carried_corrections", "partial_result")
+                "carried_corrections", "partial_result", "unread_ink")
 
 
 def _in(values: list) -> str:

@@ -31,6 +31,8 @@ def note_status_payload(note: Note) -> dict:
             None if getattr(note, "line_count", None) is None
             else note.status == NoteStatus.DONE and not note.is_pdf and note.line_count == 0
         ),
+        # Ink outside every line found (``Note.partly_unread``).
+        "partly_unread": note.partly_unread,
         "url": reverse("ocr_app:note_detail", args=[note.pk]),
         "thumbnail_url": reverse("ocr_app:note_image", args=[note.pk, "thumb"]),
     }

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -158,13 +159,7 @@ def recognize_image(
     extra = {"user_words": tuple(user_words)} if user_words else {}
     recognition = engine.recognize(small, language=language, **extra)
     if factor != 1.0:
-        recognition = Recognition(
-            lines=[line.scaled(factor) for line in recognition.lines],
-            engine_name=recognition.engine_name,
-            engine_version=recognition.engine_version,
-            partial=recognition.partial,
-            warnings=recognition.warnings,
-        )
+        recognition = replace(recognition, lines=[line.scaled(factor) for line in recognition.lines])
     return recognition
 
 
@@ -215,6 +210,7 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
             engine_name=recognition.engine_name,
             engine_version=recognition.engine_version[:128],
             partial_result=recognition.partial,
+            unread_ink=recognition.unread_ink,
             processing_seconds=round(seconds, 3),
         )
     return True

@@ -17,6 +17,13 @@
       counts.textContent = note.nothing_read ? "Nothing read" :
         note.line_count + (note.line_count === 1 ? " line" : " lines") +
         (note.flagged_count ? ", " + note.flagged_count + " to review" : "");
+      if (note.partly_unread && !card.querySelector("[data-role=partly-unread]")) {
+        const mark = document.createElement("strong");
+        mark.className = "warning partly-unread";
+        mark.dataset.role = "partly-unread";
+        mark.textContent = "Part of this page may be unread";
+        counts.after(mark);
+      }
       const thumb = card.querySelector(".thumb");
       if (!thumb.querySelector("img")) {
         const img = document.createElement("img");
