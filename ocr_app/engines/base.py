@@ -25,6 +25,10 @@ class Box:
     def bottom(self) -> int:
         return self.y + self.height
 
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
     @classmethod
     def around(cls, points) -> "Box":
         """The smallest box holding every (x, y) point, e.g. a rotated quad."""

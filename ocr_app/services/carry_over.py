@@ -16,24 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..engines.base import Box  # the same rectangle the engines give lines
 from ..models import DeletedLine, Line, Note
 from ..search.vocabulary import forget_words, line_texts, record_words
 
 MIN_OVERLAP = 0.5
 # Kept lines move to orders past any real one first: (note, order) is unique.
 _ASIDE = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def area(self) -> int:
-        return self.width * self.height
 
 
 def overlap(a: Box, b: Box) -> float:
