@@ -177,6 +177,11 @@ class LineAdmin(admin.ModelAdmin):
     def engine(self, line):
         return line.note.engine_name
 
+    def has_delete_permission(self, request, obj=None):
+        # A line is deleted by its note's owner on the note page, where the deletion is
+        # recorded (history, put back, and a reprocess does not bring it back); not here.
+        return False
+
     @admin.display(description="History")
     def history(self, line):
         return format_html('<a href="{}">History and restore</a>', reverse("ocr_app:review_history", args=[line.pk]))

@@ -609,6 +609,17 @@ def test_admin_lines_filters_bulk_accept_and_edit(admin_client_logged_in, queue_
     assert reverse("ocr_app:review_queue") in client.get(reverse("admin:index")).content.decode()
 
 
+def test_lines_are_not_deleted_in_the_admin(admin_client_logged_in, queue_notes):
+    """Deleting is the owner's, on the note page, where it is recorded (a reprocess must
+    not bring the line back); the admin would delete without a trace."""
+    line = line_of(queue_notes["a"], 0)
+    client = admin_client_logged_in
+    assert client.post(reverse("admin:ocr_app_line_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    client.post(reverse("admin:ocr_app_line_changelist"),
+                {"action": "delete_selected", "_selected_action": [line.pk], "post": "yes"})
+    assert Line.objects.filter(pk=line.pk).exists()
+
+
 def test_admin_review_events_are_read_only(admin_client_logged_in, queue_notes, staff_user):
     event = review.accept_line(line_of(queue_notes["a"], 0).pk, staff_user)
     client = admin_client_logged_in
