@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ..models import VocabularyVersion, Word
+from ..services.database import upsert
 from .query import words_of
 
 MIN_WORD_LENGTH = 2
@@ -60,16 +61,9 @@ def record_words(owner_id: int, texts) -> None:
         return
     _changed(owner_id)
     table = Word._meta.db_table
-    rows = list(counts.items())
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 300):
-            chunk = rows[start : start + 300]
-            cursor.execute(
-                f"INSERT INTO {table} (owner_id, word, count) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (owner_id, word) DO UPDATE SET count = {table}.count + excluded.count",
-                [value for word, count in chunk for value in (owner_id, word, count)],
-            )
+    rows = [(owner_id, word, count) for word, count in counts.items()]
+    upsert(table, ("owner_id", "word", "count"), rows, conflict="owner_id, word",
+           update=f"count = {table}.count + excluded.count", chunk=300)
 
 
 def forget_words(owner_id: int, texts) -> None:

@@ -1,4 +1,4 @@
-"""Riding out a database that is briefly locked or unreachable."""
+"""Riding out a database that is briefly locked or unreachable; inserting many rows at once."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ def with_retries(action, *, what: str):
             if connection.connection is not None and not connection.is_usable():
                 connection.close()
             time.sleep(FIRST_PAUSE_SECONDS * 2 ** (attempt - 1))
+
+
+def upsert(table: str, columns: tuple[str, ...], rows: list[tuple], *, conflict: str, update: str, chunk: int = 200) -> None:
+    """INSERT ``rows`` into ``table``, a chunk of rows per statement; a row whose
+    ``conflict`` columns exist already runs ``update`` (SQL over ``excluded``) instead.
+    The same statement on SQLite and PostgreSQL."""
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(part))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+                [value for values in part for value in values],
+            )

@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from ..models import LearnedWord, ReviewAction
+from .database import upsert
 
 MIN_LENGTH = 3
 MAX_LENGTH = 64
@@ -97,15 +97,8 @@ def learn(owner_id: int, texts, *, language: str = "en", typed_by_owner=(), now=
                 f"last_confirmed_at = excluded.last_confirmed_at WHERE {table}.removed_at IS NULL"
             )
         rows = [(owner_id, words[k][0], k, words[k][1], now) for k in keys]
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 200):
-                chunk = rows[start : start + 200]
-                cursor.execute(
-                    f"INSERT INTO {table} (owner_id, word, key, count, last_confirmed_at) VALUES "
-                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-                    + f" ON CONFLICT (owner_id, key) DO UPDATE SET {update}",
-                    [value for row in chunk for value in row],
-                )
+        upsert(table, ("owner_id", "word", "key", "count", "last_confirmed_at"), rows,
+               conflict="owner_id, key", update=update)
 
 
 def unlearn(owner_id: int, texts, *, language: str = "en") -> None:
