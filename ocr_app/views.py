@@ -24,7 +24,7 @@ from .services.note_images import ImageUnavailable, image_response, open_note_im
 from .services import owner_edits
 from .services.notes import delete_note, note_status_payload, process_again
 from .services.review import ReviewError, earlier_texts, restore_text
-from .services.tags import tag_names_of, user_tags
+from .services.tags import user_tags
 from .services.titles import InvalidTitle, rename_note
 from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
 from .tag_names import InvalidTag, parse_tag_names, tag_key
@@ -46,9 +46,6 @@ def _wants_json(request: HttpRequest) -> bool:
 def note_list(request: HttpRequest) -> HttpResponse:
     options = NoteListOptions.from_query(request.GET)
     page = page_of(options.apply(Note.objects.owned_by(request.user).listed()), request.GET.get("page"))
-    names = tag_names_of(note.pk for note in page.notes)
-    for note in page.notes:
-        note.tag_names = names.get(note.pk, [])
     return render(
         request,
         "ocr_app/note_list.html",

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from ..models import Line, Note, NoteStatus
 from ..search import Filters, filtered_notes
 from ..tag_names import tag_key
+from .tags import tag_names_of
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,18 @@ class ListPage:
 
 def page_of(notes, page: str | None, per_page: int = PER_PAGE) -> ListPage:
     """Page ``page`` (1-based; anything else is the first) of the sorted queryset
-    ``notes``, its notes with their line counts."""
+    ``notes``, its notes with their line counts and tag names."""
     try:
         number = min(max(int(page or 1), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * per_page
     found = list(notes[start : start + per_page + 1])  # one more: is there a next page?
-    return ListPage(add_line_counts(found[:per_page]), number, len(found) > per_page)
+    shown = add_line_counts(found[:per_page])
+    names = tag_names_of(note.pk for note in shown)  # one query for the page's tags too
+    for note in shown:
+        note.tag_names = names.get(note.pk, [])
+    return ListPage(shown, number, len(found) > per_page)
 
 
 def add_line_counts(notes: list[Note]) -> list[Note]:
