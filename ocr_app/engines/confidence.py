@@ -4,7 +4,9 @@ The recogniser's own score (its mean character probability) is high on many
 misread handwriting lines. Combined with what else is known about the reading
 it separates wrong lines from right ones much better: the least sure word, how
 many other readings the recogniser found plausible, whether the words exist in
-the note's language (word frequencies from ``wordfreq``, shipped in its wheel),
+the note's language (word frequencies from ``wordfreq``, shipped in its wheel)
+or are among the note owner's own words (``user_words``, as the lexicon gets
+them: a name the owner confirmed is as much a word as one of the dictionary),
 and whether the text looks like text at all (``text_confidence``).
 
 The built-in weights come from a logistic regression fitted on generated notes
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -95,32 +97,45 @@ def is_known_word(word: str, language: str) -> bool:
         return True
 
 
-def known_share(text: str, language: str) -> float:
-    """The share of the line's words (3+ letters) that exist in ``language``; 1 when it has none."""
+@lru_cache(maxsize=8)
+def _own_keys(user_words: tuple[str, ...]) -> frozenset[str]:
+    # Cached: the engine weighs every line of an image against the same words.
+    return frozenset(word.casefold() for word in user_words)
+
+
+def known_share(text: str, language: str, user_words: Collection[str] = ()) -> float:
+    """The share of the line's words (3+ letters) that exist in ``language`` or are
+    one of the owner's ``user_words`` (whatever the case); 1 when it has none."""
     words = _LETTERS.findall(text)
     if not words:
         return 1.0
-    return sum(is_known_word(word.lower(), language) for word in words) / len(words)
+    own = _own_keys(tuple(user_words)) if user_words else frozenset()
+    return sum(word.casefold() in own or is_known_word(word.lower(), language) for word in words) / len(words)
 
 
-def features(line: RecognizedLine, language: str) -> tuple[float, ...]:
+def features(line: RecognizedLine, language: str, user_words: Collection[str] = ()) -> tuple[float, ...]:
     engine = line.confidence / 100
     weakest = min((word.confidence for word in line.words), default=line.confidence) / 100
     return (
         engine,
         weakest,
         len(line.alternatives) / 3,
-        known_share(line.text, language),
+        known_share(line.text, language, user_words),
         text_confidence(line.text) / 100,
         1.0 if len(line.text.strip()) <= 3 else 0.0,
     )
 
 
-def named_features(line: RecognizedLine, language: str) -> tuple[tuple[str, float], ...]:
+def named_features(
+    line: RecognizedLine, language: str, user_words: Collection[str] = ()
+) -> tuple[tuple[str, float], ...]:
     """``features`` by name, as a line keeps them (``RecognizedLine.features``)."""
-    return tuple((name, round(value, 4)) for name, value in zip(FEATURES, features(line, language)))
+    return tuple((name, round(value, 4)) for name, value in zip(FEATURES, features(line, language, user_words)))
 
 
-def calibrated_confidence(line: RecognizedLine, language: str = "en", calibration: Calibration | None = None) -> float:
-    """0-100: the estimated chance, in %, that the line was read right (built-in weights by default)."""
-    return (calibration or BUILT_IN).confidence(dict(zip(FEATURES, features(line, language))))
+def calibrated_confidence(
+    line: RecognizedLine, language: str = "en", calibration: Calibration | None = None, user_words: Collection[str] = ()
+) -> float:
+    """0-100: the estimated chance, in %, that the line was read right (built-in weights
+    by default); the owner's ``user_words`` count as known words."""
+    return (calibration or BUILT_IN).confidence(dict(zip(FEATURES, features(line, language, user_words))))
