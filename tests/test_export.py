@@ -248,3 +248,115 @@ def test_owner_edits_deleted_lines_nothing_read_and_moved_corrections_survive_ex
     assert [e.action for e in back.events.order_by("created_at", "pk")] == ["delete", "undelete"]
     empty = Note.objects.get(original_name="pencil.jpg")
     assert empty.status == "done" and list(Note.objects.nothing_read()) == [empty]
+
+
+# --- learned words -----------------------------------------------------------------------
+
+
+def words_of(owner) -> dict[str, tuple]:
+    """The owner's whole word list: spelling -> (count, last confirmed, removed)."""
+    from ocr_app.models import LearnedWord
+
+    return {w.word: (w.count, w.last_confirmed_at, w.removed_at is not None)
+            for w in LearnedWord.objects.filter(owner=owner).order_by("key")}
+
+
+def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_removed(
+    user, other_user, staff_user, tmp_path
+):
+    from ocr_app.models import LearnedWord
+    from ocr_app.services import learned_words, owner_edits
+
+    def picture(colour):
+        return encode(Image.new("RGB", (400, 300), colour))
+
+    note = make_note(user, ["Call Prlya", "Ask Okonkwa", "Zephyr account"], review=(0, 1, 2), image=picture("white"))
+    owner_edits.correct_own_line(note.lines.get(order=0).pk, user, "Call Priya")
+    pencil = make_note(user, [], name="pencil.jpg", image=picture("lightgray"))
+    owner_edits.type_note_text(pencil.pk, user, "Priya")
+    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
+    learned_words.remove_word(user, LearnedWord.objects.get(owner=user, key="okonkwo").pk)
+    review.accept_line(note.lines.get(order=2).pk, staff_user)
+    alices = words_of(user)
+    assert {word: count for word, (count, _, _) in alices.items()} == {"Okonkwo": 0, "Priya": 2, "Zephyr": 1}
+    archive = tmp_path / "alice.zip"
+    export_notes(user, archive)
+    with zipfile.ZipFile(archive) as zipped:
+        manifest = json.loads(zipped.read("inkdex-export.json"))
+    assert [(w["word"], w["count"], w["removed_at"] is not None) for w in manifest["learned_words"]] == [
+        ("Priya", 2, False), ("Zephyr", 1, False), ("Okonkwo", 0, True)
+    ]
+
+    # "Another Inkdex": the same list back, removal included.
+    Note.objects.all().delete()
+    LearnedWord.objects.all().delete()
+    out = io.StringIO()
+    call_command("import_export", str(archive), "--owner", "alice", stdout=out)
+    assert "Learned words: 3 added, 0 merged with alice's own." in out.getvalue()
+    assert words_of(user) == alices
+    assert learned_words.words_for_engine(user.pk) == ("Priya", "Zephyr")
+
+    # Bob has words of his own, two of them Alice's: one word each still, nothing fails.
+    bobs = make_note(other_user, ["Zephyr"], review=(0,), name="bob.jpg", image=picture("yellow"))
+    for _ in range(3):
+        learned_words.learn(other_user.pk, ["zephyr"])
+    owner_edits.correct_own_line(bobs.lines.get().pk, other_user, "Okonkwo and Zephyr")
+    bob_before = words_of(other_user)
+    assert {w: c for w, (c, _, _) in bob_before.items()} == {"Okonkwo": 1, "Zephyr": 4}
+    out = io.StringIO()
+    call_command("import_export", str(archive), "--owner", "bob", stdout=out)
+    assert "Learned words: 1 added, 2 merged with bob's own." in out.getvalue()
+    bob_now = words_of(other_user)
+    # The larger count, Bob's spelling; removed since Alice removed it.
+    assert {w: (c, removed) for w, (c, _, removed) in bob_now.items()} == {
+        "Okonkwo": (0, True), "Priya": (2, False), "Zephyr": (4, False)
+    }
+    assert bob_now["Zephyr"][1] == max(alices["Zephyr"][1], bob_before["Zephyr"][1])
+    assert learned_words.words_for_engine(other_user.pk) == ("Zephyr", "Priya")
+    # Importing again changes nothing.
+    call_command("import_export", str(archive), "--owner", "bob", stdout=io.StringIO())
+    assert words_of(other_user) == bob_now
+    # Removed as by Bob himself: an accept does not bring it back, his typing it does.
+    learned_words.learn(other_user.pk, ["Okonkwo paid"])
+    assert words_of(other_user)["Okonkwo"][0] == 0
+    learned_words.learn(other_user.pk, ["Okonkwo paid"], typed_by_owner=["Okonkwo"])
+    assert "Okonkwo" in learned_words.words_for_engine(other_user.pk)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ({"word": "Priya", "count": -1}, "learned word 2 is damaged: count -1"),
+    ({"word": "Priya", "count": "2"}, "learned word 2 is damaged: count '2'"),
+    ({"word": "two words", "count": 1}, "learned word 2 is damaged: 'two words' is not a word of letters"),
+    ({"word": "Yo", "count": 1}, "learned word 2 is damaged: 'Yo' is not 3 to 64 letters long"),
+    ({"word": "Priya", "count": 1, "removed_at": "yesterday"}, "learned word 2 is damaged"),
+    ("Priya", "learned word 2 is damaged: not a word with its count"),
+])
+def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, user, tmp_path, damage, message):
+    from ocr_app.models import LearnedWord
+    from ocr_app.services.export import ExportError, import_notes
+
+    archive = tmp_path / "alice.zip"
+    export_notes(user, archive)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(damaged, "w") as target:
+        manifest = json.loads(source.read("inkdex-export.json"))
+        manifest["learned_words"] = [{"word": "Zephyr", "count": 1, "last_confirmed_at": None}, damage]
+        for item in source.infolist():
+            if item.filename != "inkdex-export.json":
+                target.writestr(item, source.read(item))
+        target.writestr("inkdex-export.json", json.dumps(manifest))
+    Note.objects.all().delete()
+    LearnedWord.objects.all().delete()
+    with pytest.raises(ExportError, match=message):
+        import_notes(user, damaged)
+    assert not Note.objects.exists() and not LearnedWord.objects.exists()
+    # An export made before learned words travelled has none: that is no damage.
+    del manifest["learned_words"]
+    older = tmp_path / "older.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(older, "w") as target:
+        for item in source.infolist():
+            if item.filename != "inkdex-export.json":
+                target.writestr(item, source.read(item))
+        target.writestr("inkdex-export.json", json.dumps(manifest))
+    assert import_notes(user, older).imported == 2
+    assert not LearnedWord.objects.exists()

@@ -12,6 +12,9 @@ An uploaded PDF is in the zip as it was uploaded (``kind`` ``pdf``), and each
 note made of one of its pages names it by its SHA-256 (``source_sha256``), so
 that the link survives the import. A PDF that was not split yet is split by the
 worker after the import (its pages in the zip are kept, not made again).
+
+The owner's learned words (``services.learned_words``) travel too, the ones they
+removed included, and are merged into the importing user's list.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -31,6 +34,7 @@ from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, Revi
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
 from ..tag_names import InvalidTag, parse_tag_names
+from .learned_words import WordRecord, clean_word, exported_words, merge_words
 from .pdf_splitting import request_split
 from .tags import get_or_create_tags, link_tags
 from .titles import imported_title
@@ -140,7 +144,14 @@ def export_notes(user, destination) -> int:
                 archive.writestr(record["image"], handle.read(), compress_type=zipfile.ZIP_STORED)
             archive.writestr(record["text"], "\n".join(line["text"] for line in record["lines"]) + "\n")
             records.append(record)
-        manifest = {"format": FORMAT, "exported_at": _when(timezone.now()), "owner": user.get_username(), "notes": records}
+        manifest = {
+            "format": FORMAT, "exported_at": _when(timezone.now()), "owner": user.get_username(), "notes": records,
+            "learned_words": [
+                {"word": w.word, "count": w.count, "last_confirmed_at": _when(w.last_confirmed_at),
+                 "removed_at": _when(w.removed_at)}
+                for w in exported_words(user)
+            ],
+        }
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     return len(records)
 
@@ -149,6 +160,9 @@ def export_notes(user, destination) -> int:
 class ImportReport:
     imported: int = 0
     skipped: int = 0
+    # Learned words new to the user, and those they had already (merged).
+    words_added: int = 0
+    words_known: int = 0
 
 
 def _parse_time(value: str | None):
@@ -211,6 +225,7 @@ def import_notes(user, source) -> ImportReport:
         raise ExportError("This file is not an Inkdex export (not a zip file).") from exc
     with archive:
         manifest = _read_manifest(archive)
+        words = _learned_words_of(manifest)
         report = ImportReport()
         wanted, digests = [], set()
         for record in manifest["notes"]:
@@ -231,6 +246,7 @@ def import_notes(user, source) -> ImportReport:
         try:
             for record, digest in wanted:
                 imported.append(_import_note(user, record, _image_of(archive, record), digest, exporter))
+            report.words_added, report.words_known = merge_words(user, words)
         except BaseException as exc:
             for note in imported:
                 delete_note(note)
@@ -248,6 +264,37 @@ def import_notes(user, source) -> ImportReport:
         if note.is_pdf and note.status == NoteStatus.SPLITTING:
             request_split(note)
     return report
+
+
+def _learned_words_of(manifest: dict) -> list[WordRecord]:
+    """The export's learned words, every one checked (exports made before them have none)."""
+    entries = manifest.get("learned_words") or []
+    if not isinstance(entries, list):
+        raise ExportError("The export's learned words are damaged (not a list).")
+    words = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            if not isinstance(entry, dict):
+                raise ValueError("not a word with its count")
+            count = entry.get("count")
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 2**31 - 1:
+                raise ValueError(f"count {count!r} is not a whole number from 0")
+            last_confirmed_at = _aware_time(entry.get("last_confirmed_at")) or timezone.now()
+            words.append(WordRecord(clean_word(entry.get("word")), count, last_confirmed_at,
+                                    _aware_time(entry.get("removed_at"))))
+        except (TypeError, ValueError) as exc:
+            raise ExportError(f"The export's learned word {number} is damaged: {exc}. Nothing was imported.") from exc
+    return words
+
+
+def _aware_time(value) -> datetime | None:
+    """An export's time (ISO 8601; one without a zone is UTC); ValueError when it is none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a time")
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
 
 
 def _tags_of(record: dict) -> list[str]:

@@ -17,14 +17,21 @@ page) hides it: it is no longer given to the engine, and confirmations of lines
 holding it (old ones carried through a reprocess, or accepts of the engine's
 readings) do not bring it back; only the owner typing it again (a correction or
 a line they add) does.
+
+The words are the owner's like their notes: the export carries them, removed ones
+included (``exported_words``), and an import merges them into the importing
+owner's list (``merge_words``).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..models import LearnedWord, ReviewAction
@@ -144,10 +151,95 @@ def words_for_engine(owner_id: int, limit: int | None = None) -> tuple[str, ...]
     return tuple(words.order_by("-count", "-last_confirmed_at", "key").values_list("word", flat=True)[:limit])
 
 
+def remove_words(words: QuerySet[LearnedWord]) -> int:
+    """Hide ``words`` (any owners'; those removed already are left as they are): no
+    longer given to the engine, and not learned again unless their owner types them.
+    Returns how many were removed now."""
+    return words.filter(removed_at__isnull=True).update(removed_at=timezone.now(), count=0)
+
+
 def remove_word(owner, word_id: int) -> LearnedWord:
     """Hide one of the owner's learned words (another user's is ``LearnedWord.DoesNotExist``)."""
     word = LearnedWord.objects.get(pk=word_id, owner=owner, removed_at__isnull=True)
-    word.removed_at = timezone.now()
-    word.count = 0
-    word.save(update_fields=["removed_at", "count"])
+    remove_words(LearnedWord.objects.filter(pk=word.pk))
+    word.refresh_from_db(fields=["removed_at", "count"])
     return word
+
+
+class WordRecord(NamedTuple):
+    """One learned word as an export carries it."""
+
+    word: str
+    count: int
+    last_confirmed_at: datetime
+    removed_at: datetime | None
+
+
+def clean_word(word) -> str:
+    """``word`` if it is one a list may hold (a run of 3 to 64 letters); ValueError otherwise."""
+    if not isinstance(word, str) or not _LETTER_RUNS.fullmatch(word):
+        raise ValueError(f"{word!r} is not a word of letters")
+    if not MIN_LENGTH <= len(word) <= MAX_LENGTH or len(word_key(word)) > MAX_LENGTH:
+        raise ValueError(f"{word!r} is not {MIN_LENGTH} to {MAX_LENGTH} letters long")
+    return word
+
+
+def exported_words(owner) -> list[WordRecord]:
+    """Every word of the owner's list, the removed ones too (so that they stay removed
+    where the export is imported)."""
+    words = LearnedWord.objects.filter(owner=owner).filter(Q(count__gt=0) | Q(removed_at__isnull=False))
+    return [
+        WordRecord(w.word, w.count, w.last_confirmed_at, w.removed_at)
+        for w in words.order_by("-count", "-last_confirmed_at", "key")
+    ]
+
+
+def merge_words(owner, records: list[WordRecord]) -> tuple[int, int]:
+    """Merge ``records`` (checked already, e.g. an import's) into the owner's list, in
+    one transaction; returns (words added, words the owner had already).
+
+    A word the owner lacks comes as it was. A word they have stays one word: its count
+    is the larger of the two (importing the same export again changes nothing), its
+    last confirmation the later, and it is removed when either side removed it (a
+    removal is the owner's wish; typing the word brings it back, as always).
+    """
+    merged: dict[str, WordRecord] = {}
+    for record in records:
+        if record.count <= 0 and record.removed_at is None:
+            continue  # nothing learned, nothing removed: nothing to keep
+        earlier = merged.get(word_key(record.word))
+        merged[word_key(record.word)] = record if earlier is None else _merged(earlier, record)
+    if not merged:
+        return 0, 0
+    with transaction.atomic():
+        # All the owner's words (a few thousand at most): an export's list may be longer
+        # than a database takes parameters in one query.
+        existing = {w.key: w for w in LearnedWord.objects.select_for_update().filter(owner=owner) if w.key in merged}
+        changed = []
+        for key, word in existing.items():
+            record = _merged(WordRecord(word.word, word.count, word.last_confirmed_at, word.removed_at), merged[key])
+            if (record.count, record.last_confirmed_at, record.removed_at) != (
+                word.count, word.last_confirmed_at, word.removed_at
+            ):
+                word.count, word.last_confirmed_at, word.removed_at = record.count, record.last_confirmed_at, record.removed_at
+                changed.append(word)
+        LearnedWord.objects.bulk_update(changed, ["count", "last_confirmed_at", "removed_at"], batch_size=500)
+        new = [
+            LearnedWord(owner=owner, word=r.word, key=key, count=0 if r.removed_at else r.count,
+                        last_confirmed_at=r.last_confirmed_at, removed_at=r.removed_at)
+            for key, r in merged.items() if key not in existing
+        ]
+        # A word one of the owner's lines taught meanwhile keeps what that taught.
+        LearnedWord.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    return len(new), len(existing)
+
+
+def _merged(mine: WordRecord, other: WordRecord) -> WordRecord:
+    """One word known on two sides (``mine`` keeps its spelling)."""
+    removed_at = mine.removed_at or other.removed_at
+    return WordRecord(
+        mine.word,
+        0 if removed_at else max(mine.count, other.count),
+        max(mine.last_confirmed_at, other.last_confirmed_at),
+        removed_at,
+    )

@@ -22,3 +22,7 @@ class Command(BaseCommand):
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Imported {report.imported} note(s) for {owner}; {report.skipped} already there.")
+        if report.words_added or report.words_known:
+            self.stdout.write(
+                f"Learned words: {report.words_added} added, {report.words_known} merged with {owner}'s own."
+            )
