@@ -228,3 +228,78 @@ def test_upgrading_learns_from_the_lines_people_confirmed_before(user, other_use
     assert learned(user) == {"Okonkwo": 2, "Zephyr": 1}
     assert learned(other_user) == {"Secretword": 1}
     assert LearnedWord.objects.get(owner=user, key="zephyr").last_confirmed_at == then
+
+
+# --- the admin -----------------------------------------------------------------------
+
+
+def _staff_with(django_user_model, *codenames):
+    from django.contrib.auth.models import Permission
+
+    person = django_user_model.objects.create_user("stan", "stan@example.com", "stan-password-1", is_staff=True)
+    person.user_permissions.add(*Permission.objects.filter(content_type__app_label="ocr_app", codename__in=codenames))
+    return person
+
+
+def test_the_admin_lists_everyones_words_by_owner_and_finds_them(client, django_user_model, user, other_user):
+    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo Zephyr Zephyr")
+    owner_edits.type_note_text(make_note(other_user, [], name="b.jpg").pk, other_user, "Secretword Halvorsen")
+    learned_words.remove_word(other_user, LearnedWord.objects.get(key="halvorsen").pk)
+    client.force_login(_staff_with(django_user_model, "view_learnedword"))
+    changelist = reverse("admin:ocr_app_learnedword_changelist")
+    page = client.get(changelist).content.decode()
+    # By owner (alice before bob), most used first within each.
+    assert [page.index(word) for word in ("Zephyr", "Okonkwo", "Secretword")] == sorted(
+        page.index(word) for word in ("Zephyr", "Okonkwo", "Secretword"))
+    assert "Halvorsen" in page
+    found = client.get(changelist, {"q": "okonk"}).content.decode()
+    assert "Okonkwo" in found and "Zephyr" not in found
+    by_owner = client.get(changelist, {"q": "bob"}).content.decode()
+    assert "Secretword" in by_owner and "Okonkwo" not in by_owner
+    removed = client.get(changelist, {"state": "removed"}).content.decode()
+    assert "Halvorsen" in removed and "Secretword" not in removed
+    # Viewing is not removing: no action offered, and one posted anyway changes nothing.
+    assert "remove_learned_words" not in page
+    word = LearnedWord.objects.get(key="okonkwo")
+    client.post(changelist, {"action": "remove_learned_words", "_selected_action": [word.pk]})
+    assert "Okonkwo" in words_for_engine(user.pk)
+
+
+def test_removing_words_in_the_admin_is_the_owners_remove(client, django_user_model, user, reviewer, note):
+    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
+    owner_edits.correct_own_line(note.lines.get(order=0).pk, user, "Call Priya about the Zephyr account")
+    client.force_login(_staff_with(django_user_model, "view_learnedword", "delete_learnedword"))
+    changelist = reverse("admin:ocr_app_learnedword_changelist")
+    assert "remove_learned_words" in client.get(changelist).content.decode()
+    words = LearnedWord.objects.filter(owner=user, key__in=["okonkwo", "priya"])
+    response = client.post(
+        changelist, {"action": "remove_learned_words", "_selected_action": [w.pk for w in words]}, follow=True
+    )
+    assert "Removed 2 word(s)" in response.content.decode()
+    assert words_for_engine(user.pk) == ("Zephyr",)
+    assert LearnedWord.objects.filter(owner=user).count() == 3  # kept, marked removed
+    # As removed by the owner: a reviewer's accept does not bring it back, the owner's typing does.
+    other = make_note(user, ["Okonkwo paid"], review=(0,))
+    review.accept_line(other.lines.get().pk, reviewer)
+    assert "Okonkwo" not in learned(user)
+    owner_edits.add_own_line(note.pk, user, "Ask Okonkwo again")
+    assert learned(user)["Okonkwo"] == 1
+    # Nor is a row deleted here (it would be learned again from the next accept).
+    assert "delete_selected" not in client.get(changelist).content.decode()
+
+
+def test_the_learned_words_admin_refuses_who_is_not_staff(client, django_user_model, user):
+    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo")
+    changelist = reverse("admin:ocr_app_learnedword_changelist")
+    client.force_login(user)  # even with every permission on words, not staff
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(*Permission.objects.filter(codename__endswith="_learnedword"))
+    response = client.get(changelist)
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    word = LearnedWord.objects.get(owner=user)
+    client.post(changelist, {"action": "remove_learned_words", "_selected_action": [word.pk]})
+    assert words_for_engine(user.pk) == ("Okonkwo",)
+    # Staff without the permission: refused too.
+    client.force_login(_staff_with(django_user_model))
+    assert client.get(changelist).status_code == 403

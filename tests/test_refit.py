@@ -228,3 +228,93 @@ def test_a_running_worker_takes_new_weights_at_its_next_note(user, settings, rep
         auc_before=0.8, auc_after=0.9, lines_fitted=1, lines_held_out=1,
     )
     assert read(create_note(owner=user, uploaded_file=image_upload(content=None))).startswith("weights bias -2.25")
+
+
+# --- the admin ----------------------------------------------------------------------------
+
+
+def stored_sets(count: int) -> list[ConfidenceWeights]:
+    """``count`` sets fitted one after the other (the last one in use), each a little more doubtful."""
+    return [
+        activate_new_weights(
+            ENGINE, Calibration.of(dict(BUILT_IN.weights), BUILT_IN.bias - i), auc_before=0.80 + i / 100,
+            auc_after=0.85 + i / 100, lines_fitted=140 + i, lines_held_out=60 + i,
+        )
+        for i in range(1, count + 1)
+    ]
+
+
+def weights_staff(django_user_model, *codenames):
+    from django.contrib.auth.models import Permission
+
+    person = django_user_model.objects.create_user("stan", "stan@example.com", "stan-password-1", is_staff=True)
+    person.user_permissions.add(*Permission.objects.filter(content_type__app_label="ocr_app", codename__in=codenames))
+    return person
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_weights_and_uses_an_earlier_set_again(client, django_user_model):
+    from django.urls import reverse
+
+    from ocr_app.services.confidence_weights import calibration_in_use
+
+    changelist = reverse("admin:ocr_app_confidenceweights_changelist")
+    client.force_login(weights_staff(django_user_model, "view_confidenceweights", "change_confidenceweights"))
+    assert "No weights fitted yet: the built-in weights are in use." in client.get(changelist).content.decode()
+    first, second, third = stored_sets(3)
+    page = client.get(changelist).content.decode()
+    assert f"In use: rapidocr: set {third.pk} of {third.created_at:%Y-%m-%d %H:%M}" in page
+    # When fitted, on how many lines, AUC before and after.
+    assert all(figure in page for figure in ("141 lines (61)", "0.810", "0.860", "143 lines (63)", "0.830", "0.880"))
+    assert "use_confidence_weights" in page and "delete_selected" not in page
+
+    response = client.post(changelist, {"action": "use_confidence_weights", "_selected_action": [first.pk]}, follow=True)
+    assert f"uses the weights of {first.created_at:%Y-%m-%d %H:%M} (set {first.pk}) again" in response.content.decode()
+    assert list(ConfidenceWeights.objects.filter(active=True)) == [first]
+    assert calibration_in_use(ENGINE).bias == BUILT_IN.bias - 1  # what every worker gets from its next note
+    assert ConfidenceWeights.objects.count() == 3
+    # Going back one step still follows the order the sets were fitted in: the set before the first.
+    assert "built-in weights again" in refit("--restore")
+
+    # One set at a time; the one in use is said to be.
+    client.post(changelist, {"action": "use_confidence_weights", "_selected_action": [second.pk, third.pk]})
+    assert not ConfidenceWeights.objects.filter(active=True).exists()
+    client.post(changelist, {"action": "use_confidence_weights", "_selected_action": [second.pk]})
+    response = client.post(changelist, {"action": "use_confidence_weights", "_selected_action": [second.pk]}, follow=True)
+    assert f"Set {second.pk} is in use already." in response.content.decode()
+    assert list(ConfidenceWeights.objects.filter(active=True)) == [second]
+    # A set this version's features cannot use is refused, and the one in use stays.
+    ConfidenceWeights.objects.filter(pk=first.pk).update(weights={"engine": 1.0})
+    response = client.post(changelist, {"action": "use_confidence_weights", "_selected_action": [first.pk]}, follow=True)
+    assert "do not fit this version&#x27;s features" in response.content.decode()
+    assert list(ConfidenceWeights.objects.filter(active=True)) == [second]
+    # Read-only: nothing is changed by hand.
+    view = client.get(reverse("admin:ocr_app_confidenceweights_change", args=[second.pk])).content.decode()
+    assert 'name="_save"' not in view and 'name="intercept"' not in view
+
+
+@pytest.mark.django_db
+def test_the_weights_admin_refuses_who_may_not_use_them(client, django_user_model, user):
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    first, second = stored_sets(2)
+    changelist = reverse("admin:ocr_app_confidenceweights_changelist")
+    use_first = {"action": "use_confidence_weights", "_selected_action": [first.pk]}
+    # Not staff, whatever the permissions: sent to the admin's sign-in.
+    user.user_permissions.add(*Permission.objects.filter(codename__endswith="_confidenceweights"))
+    client.force_login(user)
+    response = client.get(changelist)
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    client.post(changelist, use_first)
+    # Staff without permissions: 403. Staff who may only look: the list, but no action.
+    client.force_login(weights_staff(django_user_model))
+    assert client.get(changelist).status_code == 403
+    assert client.post(changelist, use_first).status_code == 403
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "vic-password-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_confidenceweights"))
+    client.force_login(viewer)
+    page = client.get(changelist).content.decode()
+    assert f"set {second.pk}" in page and "use_confidence_weights" not in page
+    client.post(changelist, use_first)
+    assert list(ConfidenceWeights.objects.filter(active=True)) == [second]

@@ -63,17 +63,46 @@ class NothingToRestore(Exception):
     pass
 
 
+class WeightsDoNotFit(Exception):
+    """A stored set that this version's features cannot use."""
+
+
+def _switch_to(engine_name: str, chosen) -> ConfidenceWeights | None:
+    """Make ``chosen(current)`` the engine's active set (None: the built-in weights), in
+    one transaction with the active set ``current`` (or None) locked; the set left
+    stays stored. Each set keeps the set it replaced when it was fitted, so going back
+    one step (``restore_previous_weights``) follows the order the sets were fitted in."""
+    with transaction.atomic():
+        current = ConfidenceWeights.objects.select_for_update().filter(engine_name=engine_name, active=True).first()
+        target = chosen(current)
+        if current is not None:
+            ConfidenceWeights.objects.filter(pk=current.pk).update(active=False)
+        if target is not None:
+            ConfidenceWeights.objects.filter(pk=target.pk).update(active=True)
+            target.active = True
+        return target
+
+
 def restore_previous_weights(engine_name: str) -> ConfidenceWeights | None:
     """Go back to the set that was active before the active one (None: the built-in
     weights); the set left stays stored. Raises NothingToRestore when the built-in
     weights are already in use."""
-    with transaction.atomic():
-        current = ConfidenceWeights.objects.select_for_update().filter(engine_name=engine_name, active=True).first()
+
+    def previous(current):
         if current is None:
             raise NothingToRestore(f"The {engine_name} engine already uses the built-in weights; nothing to restore.")
-        ConfidenceWeights.objects.filter(pk=current.pk).update(active=False)
-        previous = current.replaced
-        if previous is not None:
-            ConfidenceWeights.objects.filter(pk=previous.pk).update(active=True)
-            previous.active = True
-        return previous
+        return current.replaced
+
+    return _switch_to(engine_name, previous)
+
+
+def use_stored_weights(weights: ConfidenceWeights) -> ConfidenceWeights:
+    """Make a stored set its engine's active one again (the admin's *Use these
+    weights*), as a restore does: the set in use stays stored, and every worker takes
+    the chosen one at its next image. Raises WeightsDoNotFit for a set that this
+    version's features cannot use (a worker would fall back to the built-in weights)."""
+    try:
+        Calibration.of(weights.weights, weights.intercept)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise WeightsDoNotFit(f"The weights of set {weights.pk} do not fit this version's features: {exc}") from exc
+    return _switch_to(weights.engine_name, lambda current: weights)
