@@ -11,10 +11,13 @@ Inkdex: the photos are imported as notes of one user through the upload service 
 ``post_save`` signal queues a recognition task for each, as an upload does), a real
 ``manage.py run_worker --batch`` process drains the queue, and the stored lines are scored;
 search recall asks ``ocr_app.search.search_notes`` (fuzzy matching included).
-Inkdex's engine: ``get_engine('rapidocr', isolated=False).recognize()`` on the same decoded
-photos in this process (what the worker runs, without storage or search: quick, for tuning).
+Inkdex's engine: ``RapidOcrEngine`` built with the settings' options, as the worker builds
+it, reading the same decoded photos in this process (without storage or search: quick, for
+tuning); once with its second detection pass (``rescan``) on and once with it off, each
+photo read by both in turn (off, then on) so that the machine's load weighs on both alike.
 Bare engine: RapidOCR as shipped (``RapidOCR()(image)``, its default settings), its boxes
 joined into lines by Inkdex's layout so that lines compare; confidence = its score x 100.
+At the end, each target of issue #16 with the figure measured and whether it is met.
 
 See bench/README.md ("Recognition quality") for the definitions of every column.
 """
@@ -34,7 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for _common
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PROJECT_DIR, create_user, load_average, machine_summary, print_table, scratch_site, vendor  # noqa: E402
+from _common import (  # noqa: E402
+    PROJECT_DIR, create_user, load_average, machine_summary, median, percentile, print_table, scratch_site, vendor,
+)
 from corpus import TIERS, DrawnNote, draw_note  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
@@ -206,25 +211,39 @@ def roc_auc(lines: list[tuple[float, bool, bool]]) -> float | None:
     return wins / (len(wrong) * len(right))
 
 
+def in_tier(scores: list[NoteScore], tier: str) -> list[NoteScore]:
+    """The notes of ``tier`` ("all": every note)."""
+    return [s for s in scores if tier in ("all", s.tier)]
+
+
 def summary(scores: list[NoteScore], *, inkdex: bool) -> dict:
     lines = [l for s in scores for l in s.lines]
     wrong = [l for l in lines if l[1]]
     right = [l for l in lines if not l[1]]
     words_total = sum(len(s.search_words) for s in scores)
+    gt_lines = sum(s.gt_lines for s in scores)
+    missed = sum(s.missed_lines for s in scores)
+    seconds = [s.seconds for s in scores]
     return {
         "notes": len(scores),
         "cer": sum(s.char_edits for s in scores) / max(1, sum(s.chars for s in scores)),
         "wer": sum(s.word_edits for s in scores) / max(1, sum(s.word_count for s in scores)),
         "search": sum(s.search_found or 0 for s in scores) / max(1, words_total) if inkdex else None,
         "exact": sum(s.exact_found for s in scores) / max(1, words_total),
+        # Truth lines to which at least one line read aligns, and notes that came back
+        # without a single line although something is written on them.
+        "any_reading": (gt_lines - missed) / gt_lines if gt_lines else None,
+        "empty": sum(1 for s in scores if s.gt_lines and not s.lines),
         "auc": roc_auc(lines),
         "caught": sum(1 for l in wrong if l[2]) / len(wrong) if wrong else None,
         "flagged": sum(1 for l in right if l[2]) / len(right) if right else None,
-        "seconds": sum(s.seconds for s in scores) / max(1, len(scores)),
+        "seconds": sum(seconds) / max(1, len(scores)),
+        "median": median(seconds) if seconds else None,
+        "p95": percentile(seconds, 95) if seconds else None,
         "lines": len(lines),
         "wrong": len(wrong),
-        "gt_lines": sum(s.gt_lines for s in scores),
-        "missed": sum(s.missed_lines for s in scores),
+        "gt_lines": gt_lines,
+        "missed": missed,
         "merged": sum(s.merged_lines for s in scores),
         "split": sum(s.split_lines for s in scores),
     }
@@ -232,6 +251,10 @@ def summary(scores: list[NoteScore], *, inkdex: bool) -> dict:
 
 def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _secs(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def table_rows(name: str, figures: dict) -> list:
@@ -243,46 +266,157 @@ def table_rows(name: str, figures: dict) -> list:
         _pct(figures["wer"]),
         _pct(figures["search"]),
         _pct(figures["exact"]),
+        _pct(figures["any_reading"]),
+        figures["empty"],
         auc,
         _pct(figures["caught"]) + f" of {figures['wrong']}",
         _pct(figures["flagged"]) + f" of {figures['lines'] - figures['wrong']}",
-        f"{figures['seconds']:.2f}",
+        _secs(figures["seconds"]),
+        f"{_secs(figures['median'])} / {_secs(figures['p95'])}",
         f"{figures['lines']} / {figures['gt_lines']}",
         f"{figures['missed']} / {figures['merged']} / {figures['split']}",
     ]
 
 
 HEADERS = [
-    "pipeline", "notes", "CER", "WER", "search recall (Inkdex, fuzzy)", "exact-word recall", "AUC (conf. vs wrong)",
-    "wrong lines caught (<75)", "right lines flagged (<75)", "s/img", "lines read / written",
+    "pipeline", "notes", "CER", "WER", "search recall (Inkdex, fuzzy)", "exact-word recall",
+    "truth lines with any reading", "empty notes", "AUC (conf. vs wrong)",
+    "wrong lines caught (<75)", "right lines flagged (<75)", "s/img", "s/img median / p95", "lines read / written",
     "missed / merged / split lines",
 ]
+
+
+def time_ratio(engine: list[NoteScore], engine_off: list[NoteScore], tier: str) -> float | None:
+    """Median time per image with the second detection pass on over the median with it off."""
+    on = summary(in_tier(engine, tier), inkdex=False)["median"]
+    off = summary(in_tier(engine_off, tier), inkdex=False)["median"]
+    return on / off if on is not None and off else None
+
+
+# --- the targets of issue #16 -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """``figure`` (a key of ``summary()``, or "time ratio") of ``tier``, at least or at most ``bound``."""
+
+    figure: str
+    tier: str
+    bound: float
+    at_most: bool
+    wanted: str  # the bound as printed
+    search: bool = False  # a figure of Inkdex's search: measured only through the worker
+
+
+def _every_tier(figure: str, bound: float, *, at_most: bool, wanted: str) -> list[Target]:
+    return [Target(figure, tier, bound, at_most, wanted) for tier in (*TIERS, "all")]
+
+
+TARGETS = [
+    Target("any_reading", "hard", 0.97, at_most=False, wanted=">= 97%"),
+    Target("empty", "hard", 0, at_most=True, wanted="none"),  # every generated note is readable
+    Target("search", "hard", 0.85, at_most=False, wanted=">= 85%", search=True),
+    Target("cer", "typical", 0.03, at_most=True, wanted="<= 3%"),
+    Target("cer", "hard", 0.12, at_most=True, wanted="<= 12%"),
+    *_every_tier("auc", 0.95, at_most=False, wanted=">= 0.95"),
+    *_every_tier("flagged", 0.20, at_most=True, wanted="<= 20%"),
+    *_every_tier("caught", 0.90, at_most=False, wanted=">= 90%"),
+    Target("time ratio", "typical", 1.1, at_most=True, wanted="<= 1.1x"),
+    Target("time ratio", "hard", 2.0, at_most=True, wanted="<= 2x"),
+]
+
+TARGET_NAMES = {
+    "any_reading": "truth lines with any reading",
+    "empty": "empty notes",
+    "search": "search recall (Inkdex, fuzzy)",
+    "cer": "CER",
+    "auc": "AUC of line confidence",
+    "flagged": "right lines flagged (<75)",
+    "caught": "wrong lines caught (<75)",
+    "time ratio": "median s/img, rescan on / off",
+}
+
+
+def measured(target: Target, runs: dict[str, list[NoteScore]]) -> tuple[float | None, str | None]:
+    """The target's figure and the row it was taken from (None: not measured in this run).
+    Inkdex's figures come from the worker when it ran, else from its engine in-process,
+    which reads the same text; the time ratio always from the engine's two in-process rows."""
+    if target.figure == "time ratio":
+        return time_ratio(runs["engine"], runs["engine_off"], target.tier), "Inkdex's engine, on / off"
+    if target.search and "inkdex" not in runs:
+        return None, None
+    source = "inkdex" if "inkdex" in runs else "engine"
+    figures = summary(in_tier(runs[source], target.tier), inkdex=source == "inkdex")
+    return figures[target.figure], PIPELINES[source]
+
+
+def _shown(figure: str, value) -> str:
+    if value is None:
+        return "—"
+    if figure == "empty":
+        return str(value)
+    if figure == "auc":
+        return f"{value:.3f}"
+    if figure == "time ratio":
+        return f"{value:.2f}x"
+    return _pct(value)
+
+
+def target_row(target: Target, runs: dict[str, list[NoteScore]]) -> list:
+    value, source = measured(target, runs)
+    if source is None:
+        verdict = "not measured"
+    elif value is None:
+        verdict = "no figure (no such lines)"
+    elif value <= target.bound if target.at_most else value >= target.bound:
+        verdict = "met"
+    else:
+        verdict = "NOT met"
+    return [TARGET_NAMES[target.figure], target.tier, target.wanted, _shown(target.figure, value), verdict,
+            source or "— (needs the worker: run without --engines-only)"]
 
 
 # --- running the engines ------------------------------------------------------------------------
 
 
+def read_timed(recognize, note: DrawnNote, threshold: float) -> tuple[list[RecLine], float]:
+    """One photo read by ``recognize(image) -> lines``, and the seconds it took."""
+    image = note.image.convert("RGB")
+    started = time.perf_counter()
+    lines = recognize(image)
+    seconds = time.perf_counter() - started
+    return (
+        [RecLine(l.text, l.confidence, (l.box.x, l.box.y, l.box.width, l.box.height), l.confidence < threshold)
+         for l in lines],
+        seconds,
+    )
+
+
 def in_process(notes: list[DrawnNote], recognize) -> list[tuple[list[RecLine], float]]:
-    """Each photo read by ``recognize(image) -> lines`` in this process, timed."""
+    """Each photo read by ``recognize`` in this process, timed."""
     threshold = _threshold()
     recognize(notes[0].image.convert("RGB"))  # warm-up: load the models
-    results = []
-    for note in notes:
-        started = time.perf_counter()
-        lines = recognize(note.image.convert("RGB"))
-        seconds = time.perf_counter() - started
-        results.append((
-            [RecLine(l.text, l.confidence, (l.box.x, l.box.y, l.box.width, l.box.height), l.confidence < threshold)
-             for l in lines],
-            seconds,
-        ))
-    return results
+    return [read_timed(recognize, note, threshold) for note in notes]
 
 
-def inkdex_engine():
-    from ocr_app.engines import get_engine
+def interleaved(notes: list[DrawnNote], first, second) -> tuple[list, list]:
+    """Each photo read by ``first``, then at once by ``second``, timed: so that the load
+    other processes put on the machine, which comes and goes, weighs on both alike."""
+    threshold = _threshold()
+    for recognize in (first, second):
+        recognize(notes[0].image.convert("RGB"))  # warm-up: load the models
+    pairs = [(read_timed(first, note, threshold), read_timed(second, note, threshold)) for note in notes]
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
-    engine = get_engine("rapidocr", isolated=False)
+
+def inkdex_engine(*, rescan: bool):
+    """Inkdex's engine as the worker builds it (the settings' options), its second
+    detection pass on or off."""
+    from django.conf import settings
+
+    from ocr_app.engines.rapidocr_engine import RapidOcrEngine
+
+    engine = RapidOcrEngine(**{**RapidOcrEngine.options_from_settings(settings), "rescan": rescan})
     return lambda image: engine.recognize(image).lines
 
 
@@ -366,32 +500,53 @@ def search_recall(user, ids: list[int], scores: list[NoteScore]) -> None:
         score.search_found = len(score.search_hits)
 
 
-# --- main ------------------------------------------------------------------------------------
+# --- the report ------------------------------------------------------------------------------
+
+PIPELINES = {
+    "inkdex": "Inkdex (import, worker, search)",
+    "engine": "Inkdex's engine (in-process)",
+    "engine_off": "Inkdex's engine, rescan off",
+    "bare": "bare engine (RapidOCR as shipped)",
+}
 
 
-def print_report(inkdex: list[NoteScore] | None, engine: list[NoteScore], bare: list[NoteScore], examples: int) -> None:
+def print_tier_tables(runs: dict[str, list[NoteScore]]) -> None:
     for tier in [*TIERS, "all"]:
-        pick = (lambda s: True) if tier == "all" else (lambda s, t=tier: s.tier == t)
-        rows = []
-        if inkdex is not None:
-            rows.append(table_rows("Inkdex (import, worker, search)", summary([s for s in inkdex if pick(s)], inkdex=True)))
-        rows.append(table_rows("Inkdex's engine (in-process)", summary([s for s in engine if pick(s)], inkdex=False)))
-        rows.append(table_rows("bare engine (RapidOCR as shipped)", summary([s for s in bare if pick(s)], inkdex=False)))
+        rows = [table_rows(PIPELINES[key], summary(in_tier(scores, tier), inkdex=key == "inkdex"))
+                for key, scores in runs.items()]
         print_table(HEADERS, rows, title=f"Tier: {tier}")
-    source = inkdex if inkdex is not None else engine
+
+
+def print_rescan_times(engine: list[NoteScore], engine_off: list[NoteScore]) -> None:
+    wanted = {t.tier: t.wanted for t in TARGETS if t.figure == "time ratio"}
     rows = []
     for tier in [*TIERS, "all"]:
-        tier_scores = [s for s in source if tier in ("all", s.tier)]
+        on, off = (summary(in_tier(scores, tier), inkdex=False) for scores in (engine, engine_off))
+        ratio = time_ratio(engine, engine_off, tier)
+        rows.append([tier, f"{_secs(off['median'])} / {_secs(off['p95'])}", f"{_secs(on['median'])} / {_secs(on['p95'])}",
+                     "—" if ratio is None else f"{ratio:.2f}x", wanted.get(tier, "")])
+    print_table(["tier", "rescan off: median / p95 s/img", "rescan on: median / p95 s/img", "median on / off", "target"],
+                rows, title="Time per image, second detection pass off and on (Inkdex's engine in-process, "
+                            "each photo read off then on)")
+
+
+def print_causes(source: list[NoteScore], *, searched: bool) -> None:
+    rows = []
+    for tier in [*TIERS, "all"]:
+        tier_scores = in_tier(source, tier)
         total = sum(len(s.search_words) for s in tier_scores)
         row = [tier, total, sum(s.exact_found for s in tier_scores)]
         for cause in ("line missed", "glued", "misread"):
             lacking = [(s, w) for s in tier_scores for w, c in s.causes.items() if c == cause]
             rescued = sum(1 for s, w in lacking if w in s.search_hits)
             row.append(f"{len(lacking)} ({100 * len(lacking) / max(1, total):.1f}%)"
-                       + (f", search finds {rescued}" if inkdex is not None else ""))
+                       + (f", search finds {rescued}" if searched else ""))
         rows.append(row)
     print_table(["tier", "words >= 3 chars", "in the engine's text", "lacking: line missed", "lacking: glued to a neighbour (space dropped)",
-                 "lacking: misread"], rows, title="Why words are not in the text read (" + ("Inkdex" if inkdex is not None else "Inkdex's engine") + ")")
+                 "lacking: misread"], rows, title="Why words are not in the text read (" + ("Inkdex" if searched else "Inkdex's engine") + ")")
+
+
+def print_groups(source: list[NoteScore], *, searched: bool) -> None:
     rows = []
     groups: dict[str, list[NoteScore]] = {}
     for s in source:
@@ -399,13 +554,16 @@ def print_report(inkdex: list[NoteScore] | None, engine: list[NoteScore], bare: 
         band = "letters < 40 px" if s.letter_px < 40 else "letters 40-50 px" if s.letter_px < 50 else "letters >= 50 px"
         groups.setdefault(band, []).append(s)
     for name in sorted(groups):
-        figures = summary(groups[name], inkdex=inkdex is not None)
+        figures = summary(groups[name], inkdex=searched)
         rows.append([name, figures["notes"], _pct(figures["cer"]), _pct(figures["exact"]), _pct(figures["search"]),
                      sum(1 for s in groups[name] for c in s.causes.values() if c == "glued")])
     print_table(["all tiers by", "notes", "CER", "exact-word recall", "search recall", "words glued"], rows,
                 title="By font and by letter size (font size in px of the photo)")
+
+
+def print_confusions(source: list[NoteScore], examples: int) -> None:
     for tier in TIERS:
-        tier_scores = [s for s in source if s.tier == tier]
+        tier_scores = in_tier(source, tier)
         confusions = sum((s.confusions for s in tier_scores), Counter())
         print(f"{tier}: most frequent character edits (truth→read, in lines read with CER <= 34%): "
               + ", ".join(f"{k} {v}" for k, v in confusions.most_common(15)))
@@ -413,6 +571,23 @@ def print_report(inkdex: list[NoteScore] | None, engine: list[NoteScore], bare: 
         for seed, (truth, read, confidence) in shown:
             print(f"   note {seed}: {truth!r} read as {read!r} ({confidence:.0f})")
     print()
+
+
+def print_targets(runs: dict[str, list[NoteScore]]) -> None:
+    print_table(["target (issue #16)", "tier", "wanted", "measured", "verdict", "measured on"],
+                [target_row(target, runs) for target in TARGETS], title="Targets")
+
+
+def print_report(runs: dict[str, list[NoteScore]], examples: int) -> None:
+    """``runs``: the scores of each pipeline of ``PIPELINES`` that ran."""
+    searched = "inkdex" in runs
+    source = runs["inkdex"] if searched else runs["engine"]
+    print_tier_tables(runs)
+    print_rescan_times(runs["engine"], runs["engine_off"])
+    print_causes(source, searched=searched)
+    print_groups(source, searched=searched)
+    print_confusions(source, examples)
+    print_targets(runs)
 
 
 def _git_state() -> str:
@@ -425,6 +600,33 @@ def _git_state() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "(not a git checkout)"
     return head + (" + uncommitted changes in ocr_app/" if dirty else "")
+
+
+def worker_rescan() -> str:
+    """The worker's setting for the second detection pass, as this code has it."""
+    from django.conf import settings
+
+    value = settings.INKDEX.get("OCR_RESCAN")
+    return "no such setting in this code" if value is None else "on" if value else "off"
+
+
+def scored(notes: list[DrawnNote], seeds: list[int], results: list[tuple[list[RecLine], float]]) -> list[NoteScore]:
+    return [score_note(note, lines, seconds=seconds, seed=seed) for seed, note, (lines, seconds) in zip(seeds, notes, results)]
+
+
+def through_inkdex(notes: list[DrawnNote], seeds: list[int], folder: Path, env: dict) -> list[NoteScore]:
+    """The photos uploaded as one user's notes, recognised by a worker process, scored and searched."""
+    user = create_user("quality")
+    ids = import_notes(user, notes, folder)
+    wall = run_worker(env)
+    print(f"Inkdex worker: {len(ids)} notes in {wall:.1f} s (start-up included), "
+          f"second detection pass (INKDEX['OCR_RESCAN']): {worker_rescan()}")
+    scores = []
+    for seed, note, note_id in zip(seeds, notes, ids):
+        lines, seconds = inkdex_lines(note_id)
+        scores.append(score_note(note, lines, seconds=seconds, seed=seed))
+    search_recall(user, ids, scores)
+    return scores
 
 
 def main() -> None:
@@ -455,26 +657,14 @@ def main() -> None:
                 (args.save_images / f"{note.tier}-{seed}.txt").write_text("\n".join(note.lines) + "\n")
         print(f"generated {len(notes)} photos in {time.perf_counter() - started:.1f} s")
 
-        inkdex_scores = None
+        runs: dict[str, list[NoteScore]] = {}
         if not args.engines_only:
-            user = create_user("quality")
-            ids = import_notes(user, notes, Path(folder))
-            wall = run_worker(env)
-            print(f"Inkdex worker: {len(ids)} notes in {wall:.1f} s (start-up included)")
-            inkdex_scores = []
-            for seed, note, note_id in zip(seeds, notes, ids):
-                lines, seconds = inkdex_lines(note_id)
-                inkdex_scores.append(score_note(note, lines, seconds=seconds, seed=seed))
-            search_recall(user, ids, inkdex_scores)
-
-        engine_scores, bare_scores = (
-            [
-                score_note(note, lines, seconds=seconds, seed=seed)
-                for seed, note, (lines, seconds) in zip(seeds, notes, in_process(notes, recognize))
-            ]
-            for recognize in (inkdex_engine(), bare_engine())
-        )
-        print_report(inkdex_scores, engine_scores, bare_scores, args.examples)
+            runs["inkdex"] = through_inkdex(notes, seeds, Path(folder), env)
+        rescan_off, rescan_on = interleaved(notes, inkdex_engine(rescan=False), inkdex_engine(rescan=True))
+        runs["engine"] = scored(notes, seeds, rescan_on)
+        runs["engine_off"] = scored(notes, seeds, rescan_off)
+        runs["bare"] = scored(notes, seeds, in_process(notes, bare_engine()))
+        print_report(runs, args.examples)
         print(f"done in {time.perf_counter() - started:.0f} s; at the end: {load_average()}")
 
 
