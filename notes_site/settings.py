@@ -281,6 +281,9 @@ INKDEX = {
     # CPU threads one OCR worker uses per image (0: all cores). `serve --workers N`
     # gives each of its workers cores/N.
     "OCR_THREADS": env_int("INKDEX_OCR_THREADS", 0),
+    # rapidocr: where the first look leaves ink unread (small, faint or pencil
+    # writing), look there again with the ink stretched. Costs time only on such pages.
+    "OCR_RESCAN": env_bool("INKDEX_OCR_RESCAN", True),
     "ENGINE_TIMEOUT_SECONDS": env_float("INKDEX_ENGINE_TIMEOUT_SECONDS", 300.0),
     # Aspose: the license file (without one it runs in trial mode and reads only
     # part of each image), and where Debian 11's libssl 1.1 was unpacked.

@@ -97,3 +97,19 @@ def encode(image: Image.Image, fmt: str = "JPEG", **params) -> bytes:
 def note_bytes(lines: list[str] | None = None, fmt: str = "JPEG", **kwargs) -> bytes:
     image, _ = render_note(lines or SAMPLE_LINES[:3], **kwargs)
     return encode(image, fmt)
+
+
+def faint_photo(lines: list[str]) -> Image.Image:
+    """A photo of a note in faint pencil (light grey, 30 px letters) on a dark desk,
+    lit from one side, blurred, grainy and JPEG-compressed: writing a person reads
+    that RapidOCR's detector, looking at the whole photo, finds nothing in."""
+    import numpy as np
+
+    note, _ = render_note(lines, ink="#b4b4b4", paper="#f2efe6", size=30, width=900)
+    desk = Image.new("RGB", (note.width + 240, note.height + 240), (60, 50, 45))
+    desk.paste(note, (120, 120))
+    pixels = np.asarray(desk, dtype=np.float32)
+    pixels = pixels * np.linspace(1.0, 0.6, pixels.shape[1])[None, :, None]
+    pixels += np.random.default_rng(0).normal(0, 18, pixels.shape)
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2.0))
+    return Image.open(io.BytesIO(encode(photo, quality=50))).convert("RGB")

@@ -3,7 +3,9 @@
 from PIL import Image, ImageDraw
 
 from ocr_app.engines.base import Box
-from ocr_app.engines.ink import unread_ink_share
+import numpy as np
+
+from ocr_app.engines.ink import InkMap, stretched, unread_ink_share
 from tests.notegen import SAMPLE_LINES, render_note
 
 PAGE = (1200, 1600)
@@ -69,3 +71,72 @@ def test_a_generated_note_with_its_drawn_line_boxes_is_fully_covered():
     boxes = [Box(*line.box) for line in drawn]
     assert unread_ink_share(image, boxes) <= 0.02
     assert unread_ink_share(image, boxes[:2]) >= 0.3
+
+
+def on_a_desk(sheet: Image.Image, desk=(60, 50, 45), border: int = 150) -> Image.Image:
+    photo = Image.new("RGB", (sheet.width + 2 * border, sheet.height + 2 * border), desk)
+    photo.paste(sheet, (border, border))
+    return photo
+
+
+def moved(box: Box, by: int) -> Box:
+    return Box(box.x + by, box.y + by, box.width, box.height)
+
+
+def test_a_dark_desk_around_the_sheet_is_not_ink():
+    photo = on_a_desk(page_with_two_blocks())
+    assert unread_ink_share(photo, [moved(TOP_BLOCK, 150), moved(BOTTOM_BLOCK, 150)]) <= 0.02
+
+
+def test_the_shadow_along_a_sheets_edge_on_a_light_desk_is_not_ink():
+    photo = on_a_desk(page_with_two_blocks(), desk=(205, 205, 200))
+    draw = ImageDraw.Draw(photo)
+    draw.line([(148, 150), (148, 150 + PAGE[1])], fill=(120, 120, 120), width=5)  # the sheet's shadow
+    assert unread_ink_share(photo, [moved(TOP_BLOCK, 150), moved(BOTTOM_BLOCK, 150)]) <= 0.02
+
+
+def test_faint_writing_in_a_shadow_is_ink():
+    # Paper darkening to 45 % at the bottom, the lower block written faintly in it.
+    image = Image.new("L", PAGE)
+    image.putdata([255 - (y * 140) // PAGE[1] for y in range(PAGE[1]) for x in range(PAGE[0])])
+    image = image.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    scribble(draw, TOP_BLOCK)
+    scribble(draw, BOTTOM_BLOCK, fill=(95, 95, 95))  # about 25 levels under the paper there
+    assert unread_ink_share(image, [TOP_BLOCK]) >= 0.3
+
+
+def test_light_writing_on_a_dark_board_is_ink():
+    board = page_with_two_blocks(background=(35, 45, 40))
+    draw = ImageDraw.Draw(board)
+    scribble(draw, TOP_BLOCK, fill=(235, 235, 230))
+    scribble(draw, BOTTOM_BLOCK, fill=(235, 235, 230))
+    assert unread_ink_share(board, []) >= 0.98
+    assert unread_ink_share(board, [TOP_BLOCK, BOTTOM_BLOCK]) <= 0.02
+
+
+def test_the_unread_region_surrounds_the_ink_no_box_covers():
+    ink = InkMap(page_with_two_blocks())
+    [region] = ink.unread_regions([TOP_BLOCK])
+    assert region.x <= BOTTOM_BLOCK.x and region.right >= BOTTOM_BLOCK.right - 25
+    assert region.y <= BOTTOM_BLOCK.y and region.bottom >= BOTTOM_BLOCK.bottom - 30
+    assert region.y > TOP_BLOCK.y + TOP_BLOCK.height // 2  # not around the block that was read
+    assert ink.unread_regions([TOP_BLOCK, BOTTOM_BLOCK]) == []
+
+
+def test_a_speck_is_no_region_to_look_at_again():
+    image = page_with_two_blocks()
+    ImageDraw.Draw(image).ellipse([600, 750, 606, 756], fill=(30, 30, 60))  # a dot between the blocks
+    assert InkMap(image).unread_regions([TOP_BLOCK, BOTTOM_BLOCK]) == []
+
+
+def test_stretching_makes_faint_ink_black_and_shadowed_paper_white():
+    image = Image.new("L", PAGE)
+    image.putdata([200 - (x * 80) // PAGE[0] for y in range(PAGE[1]) for x in range(PAGE[0])])
+    image = image.convert("RGB")
+    scribble(ImageDraw.Draw(image), TOP_BLOCK, fill=(150, 150, 150))
+    pixels = np.asarray(stretched(image).convert("L"))
+    paper = pixels[BOTTOM_BLOCK.y:BOTTOM_BLOCK.bottom, BOTTOM_BLOCK.x:BOTTOM_BLOCK.right]
+    assert np.percentile(paper, 10) >= 170  # bright and shadowed paper alike (it was 120-200)
+    ink = pixels[TOP_BLOCK.y:TOP_BLOCK.bottom, TOP_BLOCK.x:TOP_BLOCK.right]
+    assert np.percentile(ink, 2) <= 60  # it was 150, on paper of 170-200

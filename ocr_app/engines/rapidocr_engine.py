@@ -27,7 +27,7 @@ from PIL import Image
 from .alternatives import MAX_ALTERNATIVES, joined_alternatives, key, line_alternatives
 from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, RecognizedWord
 from .confidence import BUILT_IN, named_features
-from .ink import unread_ink_share
+from .ink import InkMap, stretched
 from .layout import group_into_lines
 from .lexicon import correct_line, vocabulary
 
@@ -133,7 +133,9 @@ def _match_readings(readings, txts, scores) -> list[tuple[list[tuple[str, float]
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self, alternatives: bool = True, calibrate: bool = True, threads: int = 0, lexicon: bool = True, rescan: bool = True) -> None:
+    def __init__(
+        self, alternatives: bool = True, calibrate: bool = True, threads: int = 0, lexicon: bool = True, rescan: bool = True
+    ) -> None:
         self._ocr = None
         # CPU threads for one image (0: onnxruntime's choice, all cores). Several
         # workers on one machine each take a share, or they only get in each other's way.
@@ -144,14 +146,14 @@ class RapidOcrEngine(OcrEngine):
         self._calibrate = calibrate
         # Unclear words read as the known words the recogniser finds nearly as likely (see ``lexicon``).
         self._lexicon = lexicon
-        # A second detection pass over ink the first one left unread (small, faint,
-        # pencil writing). Accepted here so that bench/quality can time it off and on.
+        # A second look, with the ink stretched, where the first left ink unread:
+        # small, faint and pencil writing the detector missed on the whole page.
         self._rescan = rescan
         self._lock = threading.Lock()
 
     @classmethod
     def options_from_settings(cls, settings) -> dict:
-        return {"threads": settings.INKDEX["OCR_THREADS"]}
+        return {"threads": settings.INKDEX["OCR_THREADS"], "rescan": settings.INKDEX["OCR_RESCAN"]}
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -199,39 +201,17 @@ class RapidOcrEngine(OcrEngine):
         ocr = self._load()
         if self._tap is not None:
             self._tap.expect(language if self._lexicon else None, tuple(user_words))
-        try:
-            output = ocr(image.convert("RGB"), return_word_box=True)
-        except Exception as exc:  # the library raises bare exceptions on odd input
-            raise EngineError(f"RapidOCR could not read this image: {exc}") from exc
-        readings = self._tap.take_readings() if self._tap is not None else None
-
-        fragments: list[RecognizedLine] = []
-        fragment_alternatives: dict[int, list[tuple[str, float]]] = {}
-        if output.boxes is not None and output.txts:
-            word_results = output.word_results or ((),) * len(output.txts)
-            matched = _match_readings(readings, output.txts, output.scores)
-            for quad, text, score, words, (alts, corrected) in zip(
-                output.boxes, output.txts, output.scores, word_results, matched
-            ):
-                text = text.strip()
-                if not text:
-                    continue
-                words = tuple(
-                    RecognizedWord(str(w_text), round(float(w_score) * 100, 2), Box.around(w_box))
-                    for w_text, w_score, w_box in words
-                    if str(w_text).strip()
-                )
-                if corrected:
-                    text, words, alts = _with_known_words(text, corrected, words, alts)
-                fragment = RecognizedLine(
-                    text=text,
-                    confidence=round(float(score) * 100, 2),
-                    box=Box.around(quad),
-                    words=words,
-                    alternatives=tuple(alt for alt, _ in alts),
-                )
-                fragments.append(fragment)
-                fragment_alternatives[id(fragment)] = alts
+        page = image.convert("RGB")
+        fragments, fragment_alternatives = self._read(ocr, page)
+        ink = InkMap(page)
+        if self._rescan:
+            region = _region_to_rescan(ink, fragments)
+            if region is not None:
+                found, found_alternatives = self._read(ocr, stretched(page.crop(_corners(region))), region)
+                for fragment in found:
+                    if _new_to(fragment, fragments):
+                        fragments.append(fragment)
+                        fragment_alternatives[id(fragment)] = found_alternatives[id(fragment)]
         lines = _with_joined_alternatives(group_into_lines(fragments), fragments, fragment_alternatives)
         if language != "zh":
             lines = [_in_plain_forms(line) for line in lines]
@@ -241,9 +221,52 @@ class RapidOcrEngine(OcrEngine):
             lines=lines,
             engine_name=self.name,
             engine_version=self.version,
-            unread_ink=unread_ink_share(image, [line.box for line in lines]),
+            unread_ink=ink.unread_share([line.box for line in lines]),
         )
 
+    def _read(self, ocr, image: Image.Image, region: Box | None = None):
+        """The text fragments RapidOCR finds in ``image`` (a part of the page at
+        ``region``, when given: boxes are moved back into the page's pixels),
+        and each fragment's alternative readings by ``id``."""
+        try:
+            output = ocr(image, return_word_box=True)
+        except Exception as exc:  # the library raises bare exceptions on odd input
+            raise EngineError(f"RapidOCR could not read this image: {exc}") from exc
+        readings = self._tap.take_readings() if self._tap is not None else None
+        offset = np.array([region.x, region.y], dtype=float) if region is not None else np.zeros(2)
+
+        def box(points) -> Box:
+            return Box.around(np.asarray(points, dtype=float).reshape(-1, 2) + offset)
+
+        fragments: list[RecognizedLine] = []
+        fragment_alternatives: dict[int, list[tuple[str, float]]] = {}
+        if output.boxes is None or not output.txts:
+            return fragments, fragment_alternatives
+        word_results = output.word_results or ((),) * len(output.txts)
+        matched = _match_readings(readings, output.txts, output.scores)
+        for quad, text, score, words, (alts, corrected) in zip(
+            output.boxes, output.txts, output.scores, word_results, matched
+        ):
+            text = text.strip()
+            if not text:
+                continue
+            words = tuple(
+                RecognizedWord(str(w_text), round(float(w_score) * 100, 2), box(w_box))
+                for w_text, w_score, w_box in words
+                if str(w_text).strip()
+            )
+            if corrected:
+                text, words, alts = _with_known_words(text, corrected, words, alts)
+            fragment = RecognizedLine(
+                text=text,
+                confidence=round(float(score) * 100, 2),
+                box=box(quad),
+                words=words,
+                alternatives=tuple(alt for alt, _ in alts),
+            )
+            fragments.append(fragment)
+            fragment_alternatives[id(fragment)] = alts
+        return fragments, fragment_alternatives
 
     def _calibrated(self, line: RecognizedLine, language: str, user_words: tuple[str, ...] = ()) -> RecognizedLine:
         """The line with the confidence its features give under the weights in use, and those
@@ -251,6 +274,35 @@ class RapidOcrEngine(OcrEngine):
         features = named_features(line, language, user_words)
         confidence = (self.calibration or BUILT_IN).confidence(dict(features))
         return replace(line, confidence=confidence, features=features)
+
+
+# A fragment found on the second look is new unless this share of its box is
+# inside a fragment of the first.
+SEEN_OVERLAP = 0.5
+
+
+def _region_to_rescan(ink: InkMap, fragments: list[RecognizedLine]) -> Box | None:
+    """Where to look again: around all the ink no fragment covers; the whole page
+    when nothing at all was read; None when all the ink was read."""
+    regions = ink.unread_regions([fragment.box for fragment in fragments])
+    if regions:
+        return Box.union(regions)
+    return None if fragments else Box(0, 0, *ink.size)
+
+
+def _corners(box: Box) -> tuple[int, int, int, int]:
+    return (box.x, box.y, box.right, box.bottom)
+
+
+def _new_to(fragment: RecognizedLine, seen: list[RecognizedLine]) -> bool:
+    """Whether ``fragment`` is not (mostly) one of ``seen`` found again."""
+    box = fragment.box
+    for other in seen:
+        width = min(box.right, other.box.right) - max(box.x, other.box.x)
+        height = min(box.bottom, other.box.bottom) - max(box.y, other.box.y)
+        if width > 0 and height > 0 and width * height > SEEN_OVERLAP * box.area:
+            return False
+    return True
 
 
 def _plain(text: str) -> str:
