@@ -42,6 +42,16 @@ DARK_SHARE = 0.15
 # The paper's brightness is estimated on a grid of this many cells along the
 # longer side.
 PAPER_CELLS = 50
+# Not paper, over at least SURROUND_AREA of the image: a desk or a shadow beyond
+# the sheet. Ink within SURROUND_REACH (share of the longer side) of it is the
+# sheet's edge, not writing.
+SURROUND_AREA = 0.02
+SURROUND_REACH = 0.01
+# A straight horizontal or vertical run of ink this long (share of the longer
+# side) is a ruled line, a margin or a fold: handwritten strokes are shorter
+# and curved. (Lines at any angle were tried, with a Hough transform: it took
+# the baselines of lines of writing too.)
+STRAIGHT_LENGTH = 0.05
 # One connected stroke at least EDGE_LENGTH of the longer side long that is
 # thinner than EDGE_THICKNESS of it, or fills under EDGE_FILL of its box (an L
 # along two edges), is an edge, not writing.
@@ -89,7 +99,7 @@ class InkMap:
         window = 2 * max(1, max(gray.size) // PAPER_CELLS) + 1
         background = cv2.medianBlur(np.asarray(gray), window).astype(np.int16)
         on_paper = background >= paper * (1 - INK_CONTRAST)
-        self.ink = _strokes_only(ink & inside & on_paper)
+        self.ink = _strokes_only(ink & inside & on_paper, _beside_surround(~on_paper))
         self.total = int(self.ink.sum())
 
     def covered(self, boxes: list[Box]) -> np.ndarray:
@@ -171,20 +181,45 @@ def _paper(gray: Image.Image) -> np.ndarray:
     return np.asarray(coarse.resize(gray.size, Image.BILINEAR), dtype=np.int16)
 
 
-def _strokes_only(ink: np.ndarray) -> np.ndarray:
-    """``ink`` without what is not writing: specks (grain, JPEG noise), and long
-    straight or thin strokes (the shadow along a sheet's edge on a light desk, a
-    fold, a ruler line)."""
+def _beside_surround(off_paper: np.ndarray) -> np.ndarray:
+    """Pixels next to a large area that is not paper (a desk, a deep shadow
+    beyond the sheet); small ones, such as the inside of bold letters, do not count."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(off_paper.astype(np.uint8), connectivity=8)
+    large = [label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= SURROUND_AREA * off_paper.size]
+    if not large:
+        return np.zeros_like(off_paper)
+    reach = max(3, round(SURROUND_REACH * max(off_paper.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (reach, reach))
+    return cv2.dilate(np.isin(labels, large).astype(np.uint8), kernel) > 0
+
+
+def _strokes_only(ink: np.ndarray, beside_surround: np.ndarray) -> np.ndarray:
+    """``ink`` without what is not writing: specks (grain, JPEG noise); strokes
+    touching the surround (the ragged shadow along a sheet's edge); straight
+    lines (a ruled margin, a fold, a ruler), and long thin or hollow shapes (an
+    edge's shadow along two sides)."""
+    ink = ink & ~_straight_lines(ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     side = max(ink.shape)
-    edges = []
+    dropped = set(np.unique(labels[ink & beside_surround]).tolist())
     for label in range(1, count):
         width, height, area = stats[label, cv2.CC_STAT_WIDTH], stats[label, cv2.CC_STAT_HEIGHT], stats[label, cv2.CC_STAT_AREA]
         long, short = max(width, height), min(width, height)
         if area < MIN_STROKE or (
             long >= EDGE_LENGTH * side and (short <= EDGE_THICKNESS * side or area <= EDGE_FILL * width * height)
         ):
-            edges.append(label)
-    if not edges:
+            dropped.add(label)
+    dropped.discard(0)
+    if not dropped:
         return ink
-    return ink & ~np.isin(labels, edges)
+    return ink & ~np.isin(labels, sorted(dropped))
+
+
+def _straight_lines(ink: np.ndarray) -> np.ndarray:
+    """Ink on straight horizontal or vertical runs longer than any handwritten
+    stroke (thickened a little first, so a slightly tilted or broken line holds)."""
+    thick = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8))
+    length = max(5, round(STRAIGHT_LENGTH * max(ink.shape)))
+    lines = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    lines |= cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0
