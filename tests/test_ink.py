@@ -140,3 +140,15 @@ def test_stretching_makes_faint_ink_black_and_shadowed_paper_white():
     assert np.percentile(paper, 10) >= 170  # bright and shadowed paper alike (it was 120-200)
     ink = pixels[TOP_BLOCK.y:TOP_BLOCK.bottom, TOP_BLOCK.x:TOP_BLOCK.right]
     assert np.percentile(ink, 2) <= 60  # it was 150, on paper of 170-200
+
+
+def test_a_ruled_margin_line_is_not_ink():
+    image = page_with_two_blocks()
+    draw = ImageDraw.Draw(image)
+    # The red margin of ruled paper and one ruled line, broken (as thresholding
+    # breaks them in a photo) into pieces each far shorter than the page.
+    for y in range(0, PAGE[1], 130):
+        draw.line([(100, y), (100, y + 120)], fill=(200, 60, 60), width=3)
+    for x in range(0, PAGE[0], 130):
+        draw.line([(x, 850), (x + 120, 850)], fill=(90, 120, 200), width=2)
+    assert unread_ink_share(image, [TOP_BLOCK, BOTTOM_BLOCK]) <= 0.02
