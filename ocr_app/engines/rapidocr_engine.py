@@ -233,7 +233,7 @@ class RapidOcrEngine(OcrEngine):
         if language != "zh":
             lines = [_in_plain_forms(line) for line in lines]
         if self._calibrate:
-            lines = [self._calibrated(line, language) for line in lines]
+            lines = [self._calibrated(line, language, tuple(user_words)) for line in lines]
         return Recognition(
             lines=lines,
             engine_name=self.name,
@@ -242,9 +242,9 @@ class RapidOcrEngine(OcrEngine):
         )
 
 
-    def _calibrated(self, line: RecognizedLine, language: str) -> RecognizedLine:
+    def _calibrated(self, line: RecognizedLine, language: str, user_words: tuple[str, ...] = ()) -> RecognizedLine:
         """The line with the confidence its features give under the weights in use, and those features."""
-        features = named_features(line, language)
+        features = named_features(line, language, user_words)
         confidence = (self.calibration or BUILT_IN).confidence(dict(features))
         return replace(line, confidence=confidence, features=features)
 
