@@ -129,8 +129,9 @@ class CalibrationReportingEngine(_FakeEngine):
     features, and the confidence those weights give them."""
 
     name = "calibration-reporting"
-    FEATURES = (("engine", 0.9), ("weakest_word", 0.8), ("alternatives", 0.0),
-                ("known_words", 1.0), ("plain_words", 1.0), ("short", 0.0))
+    FEATURES = (("engine", 0.9), ("engine_nines", 0.25), ("rarest_word", 0.0), ("weakest_uncommon_word", 0.8),
+                ("word_alternatives", 0.0), ("alternative_gain", 0.0), ("lexicon_replaced", 0.0),
+                ("widest_word", 0.0), ("glued", 0.0))
 
     def recognize(self, image, language="en", user_words=()):
         from ocr_app.engines.confidence import BUILT_IN

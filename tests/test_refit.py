@@ -46,19 +46,24 @@ def reviewed_note(owner, labels, *, flagged, features=None, seed=1) -> list[int]
     return [line.pk for line in lines]
 
 
-def unreviewed_note(owner, count, *, flagged, seed=2) -> None:
+def unreviewed_note(owner, count, *, flagged, seed=2, names=FEATURES) -> None:
     rng = random.Random(seed)
     note = make_note(owner, [f"other {i}" for i in range(count)], confidences=[50.0 if flagged else 95.0] * count)
     lines = list(Line.objects.filter(note=note))
     for line in lines:
-        line.features = neutral_features(rng)
+        line.features = {name: round(rng.random(), 3) for name in names}
     Line.objects.bulk_update(lines, ["features"])
 
 
 def separable(i: int, right: bool) -> dict:
-    """``short`` (weight 0 in the built-in weights) tells right from wrong; the rest is noise."""
+    """``glued`` tells right from wrong, the other way round from the built-in weights
+    (which take a glued word for a wrong line); the rest is noise."""
     rng = random.Random(i * 7 + right)
-    return {**neutral_features(rng), "short": 1.0 if right else 0.0}
+    return {**neutral_features(rng), "glued": 1.0 if right else 0.0}
+
+
+# The features of an earlier version (before 2026-12): kept by the lines read then.
+OLD_FEATURES = ("engine", "weakest_word", "alternatives", "known_words", "plain_words", "short")
 
 
 def separable_lines(owner) -> None:
@@ -71,6 +76,12 @@ def separable_lines(owner) -> None:
     old = make_note(owner, [f"old {i}" for i in range(30)], review=range(15))
     for line in Line.objects.filter(note=old)[:10]:
         correct_own_line(line.pk, owner, f"fixed {line.text}")
+    # Nor do lines that keep the features of an earlier version, reviewed or not,
+    # under the threshold or above it.
+    for flagged in (True, False):
+        earlier = reviewed_note(owner, [i % 2 == 0 for i in range(30)], flagged=flagged, seed=4)
+        Line.objects.filter(pk__in=earlier).update(features={name: 0.5 for name in OLD_FEATURES})
+        unreviewed_note(owner, 20, flagged=flagged, seed=5, names=OLD_FEATURES)
 
 
 def refit(*args) -> str:
@@ -108,8 +119,8 @@ def test_refit_learns_a_feature_that_tells_right_from_wrong_and_every_worker_get
     stored = ConfidenceWeights.objects.get()
     assert stored.active and stored.engine_name == ENGINE and stored.replaced is None
     assert (stored.lines_fitted, stored.lines_held_out) == (168, 72)
-    assert stored.auc_before < 0.7 < 0.99 <= stored.auc_after  # the built-in weights ignore `short`
-    assert stored.weights["short"] > 2
+    assert stored.auc_before < 0.5 < 0.99 <= stored.auc_after  # the built-in weights read `glued` the other way
+    assert stored.weights["glued"] > 2
     assert f"AUC on the held-out lines: {stored.auc_before:.3f} before, {stored.auc_after:.3f} after." in output
     assert "200 of 200 lines under the threshold, 40 of 440 at or above it" in output
 
@@ -121,9 +132,9 @@ def test_refit_learns_a_feature_that_tells_right_from_wrong_and_every_worker_get
 
 @pytest.mark.django_db
 def test_refit_refuses_weights_that_do_worse_on_the_held_out_lines(user):
-    # The fitted lines say `short` marks right lines and a high engine score wrong
+    # The fitted lines say `glued` marks right lines and a high engine score wrong
     # ones; the held-out lines say the opposite of the latter (as the weights in use
-    # do) and `short` means nothing there. New weights that learnt the fitted lines
+    # do) and `glued` means nothing there. New weights that learnt the fitted lines
     # do worse on the held-out ones: refused.
     reviewed_note(user, [i % 2 == 0 for i in range(200)], flagged=True)
     reviewed_note(user, [i % 3 != 0 for i in range(60)], flagged=False, seed=3)
@@ -131,11 +142,11 @@ def test_refit_refuses_weights_that_do_worse_on_the_held_out_lines(user):
     fitted, held = split_held_out(examples, 0.3)
     rng = random.Random(5)
     for example in fitted:
-        features = {**neutral_features(rng), "engine": 0.1 if example.right else 0.9, "short": float(example.right)}
+        features = {**neutral_features(rng), "engine": 0.1 if example.right else 0.9, "glued": float(example.right)}
         Line.objects.filter(pk=example.line_id).update(features=features)
     for example in held:
-        features = {**neutral_features(rng), "engine": 0.9 if example.right else 0.1, "weakest_word": 0.5}
-        features["alternatives"] = features["known_words"] = features["plain_words"] = 0.5
+        features = {name: 0.5 for name in FEATURES}
+        features["engine"] = 0.9 if example.right else 0.1
         Line.objects.filter(pk=example.line_id).update(features=features)
 
     with pytest.raises(CommandError, match=r"The new weights do worse on the 78 held-out lines \(AUC 0\.\d+ against 1\.000"):
@@ -160,6 +171,31 @@ def test_earlier_weights_are_kept_and_restored(user):
     assert ConfidenceWeights.objects.count() == 2  # nothing stored is lost
     with pytest.raises(CommandError, match="already uses the built-in weights"):
         refit("--restore")
+
+
+@pytest.mark.django_db
+def test_stored_weights_for_other_features_give_way_to_the_built_in_ones(caplog):
+    from ocr_app.services.confidence_weights import active_calibration, calibration_in_use
+
+    stored = ConfidenceWeights.objects.create(
+        engine_name=ENGINE, weights={name: 1.0 for name in OLD_FEATURES}, intercept=-2.0,
+        auc_before=0.8, auc_after=0.9, lines_fitted=300, lines_held_out=100, active=True,
+    )
+    with caplog.at_level("WARNING", logger="ocr_app.services.confidence_weights"):
+        assert active_calibration(ENGINE) is None  # the worker hands the engine none: built-in
+    assert calibration_in_use(ENGINE) == BUILT_IN
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert f"Stored confidence weights {stored.pk} (rapidocr) are not for this version's features" in record.getMessage()
+    assert "lack the features engine_nines" in record.getMessage()
+
+    # A set with every current feature and some more was fitted on another set too.
+    stored.weights = {**{name: 1.0 for name in FEATURES}, "short": 0.5}
+    stored.save()
+    assert active_calibration(ENGINE) is None
+    stored.weights = {name: 1.0 for name in FEATURES}
+    stored.save()
+    assert active_calibration(ENGINE) == Calibration.of(stored.weights, -2.0)
 
 
 def test_weighted_auc_counts_ties_half_and_weights_lines():
@@ -210,6 +246,15 @@ def test_the_worker_stores_each_lines_features_and_hands_the_engine_the_stored_w
 
     call_command("refit_confidence", "--restore", "--engine", reporting_engine, stdout=open(os.devnull, "w"))
     assert recognised_line(user).text.startswith("weights built-in pid ")
+
+    # Weights stored for the features of an earlier version: the engine gets the built-in ones.
+    ConfidenceWeights.objects.create(
+        engine_name=reporting_engine, weights={name: 1.0 for name in OLD_FEATURES}, intercept=-1.5,
+        auc_before=0.8, auc_after=0.9, lines_fitted=1, lines_held_out=1, active=True,
+    )
+    line = recognised_line(user)
+    assert line.text.startswith("weights built-in pid ")
+    assert line.confidence == BUILT_IN.confidence(features)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -21,15 +21,30 @@ def active_weights(engine_name: str) -> ConfidenceWeights | None:
     return ConfidenceWeights.objects.filter(engine_name=engine_name, active=True).first()
 
 
+# Stored sets (id, created) already logged as not fitting this version's features.
+_warned: set[tuple[int, object]] = set()
+
+
 def calibration_of(weights: ConfidenceWeights | None) -> Calibration | None:
     """The plain-data form the engine takes; None for the built-in weights, or for a
-    stored set that does not fit the features this code computes (logged)."""
+    stored set fitted on other features than this code computes (say, before an
+    upgrade changed them): those would weigh the features wrongly, so the built-in
+    weights stand in until a refit (logged)."""
     if weights is None:
         return None
     try:
         return Calibration.of(weights.weights, weights.intercept)
-    except (ValueError, TypeError, AttributeError):
-        logger.error("Confidence weights %s do not fit this version's features; using the built-in ones", weights.pk)
+    except (ValueError, TypeError, AttributeError) as exc:
+        # Once per set and process: the worker asks before every note.
+        if (weights.pk, weights.created_at) not in _warned:
+            _warned.add((weights.pk, weights.created_at))
+            logger.warning(
+                "Stored confidence weights %s (%s) are not for this version's features, so the built-in ones "
+                "are used until `manage.py refit_confidence` fits new ones: %s",
+                weights.pk,
+                weights.engine_name,
+                exc,
+            )
         return None
 
 

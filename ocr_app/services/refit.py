@@ -82,7 +82,13 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _lines_with_features(engine_name: str):
-    return Line.objects.filter(note__engine_name=engine_name).exclude(features={}).exclude(ocr_text="")
+    """The engine's lines that keep every feature this code computes: lines read before
+    features were kept, or before the current ones, count neither as examples nor in
+    the totals the examples are weighted by."""
+    return (
+        Line.objects.filter(note__engine_name=engine_name, features__has_keys=list(FEATURES))
+        .exclude(ocr_text="")
+    )
 
 
 def reviewed_examples(engine_name: str, threshold: float) -> tuple[list[Example], dict[str, tuple[int, int]]]:
@@ -154,7 +160,7 @@ def refit_confidence(
     if len(examples) < min_lines:
         raise RefitRefused(
             f"Only {len(examples)} reviewed lines of the {engine_name} engine carry the features to refit on; "
-            f"at least {min_lines} are needed. Review more lines (lines read before this version have no features; "
+            f"at least {min_lines} are needed. Review more lines (lines read before this version lack its features; "
             "reprocessing a note gives its new lines theirs)."
         )
     fitted, held = split_held_out(examples, holdout)
