@@ -180,8 +180,9 @@ class RapidOcrEngine(OcrEngine):
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                 ocr = RapidOCR(params=params)
                 # RapidOCR attaches its own handler at INFO; keep its chatter out
-                # of worker logs.
-                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                # of worker logs (it warns of every blank page or part of a page
+                # looked at again: routine here). Failures reach us as exceptions.
+                logging.getLogger("RapidOCR").setLevel(logging.ERROR)
                 if self._alternatives:
                     try:
                         self._tap = _ProbabilityTap(ocr._load_rec_model())
