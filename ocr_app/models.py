@@ -193,13 +193,19 @@ class Line(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     order = models.PositiveIntegerField()
     text = models.TextField()
-    confidence = models.FloatField(help_text="0-100")
+    confidence = models.FloatField(
+        help_text="0-100: how sure the engine is that the line was read right, computed when it was read "
+        "(ocr_app/engines/confidence.py) and stored by ocr_app/review_rule.py"
+    )
     # Box in the pixels of the upright stored image.
     x = models.PositiveIntegerField()
     y = models.PositiveIntegerField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    needs_review = models.BooleanField(default=False, db_index=True)
+    needs_review = models.BooleanField(
+        default=False, db_index=True,
+        help_text="Waiting for review: set when the line was read (ocr_app/review_rule.py), cleared by a review",
+    )
     # [{"text", "confidence", "box": {x, y, width, height}}] where the engine gives words.
     words = models.JSONField(default=list, blank=True)
     # Other readings of the line, best first.

@@ -162,7 +162,6 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
         "rows": rows,
         "query": query,
         "hit_count": sum(row["hit"] for row in rows),
-        "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
         "body_template": "ocr_app/_note_body.html",
         # The owner corrects, deletes and adds lines once the note has been read.
         "editable": note.status == NoteStatus.DONE,

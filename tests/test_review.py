@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from rest_framework.test import APIClient
 
 from ocr_app.models import Line, Note, ReviewAction, ReviewEvent, Word
 from ocr_app.search import search_notes, suggest
 from ocr_app.services import accuracy, review
 from ocr_app.services.notes import delete_note
+from ocr_app.services.uploads import create_note
+from tests.conftest import image_upload, run_worker_until_idle
 from tests.factories import make_note
-from tests.notegen import encode, render_note
+from tests.notegen import SAMPLE_LINES, encode, note_bytes, render_note
 
 pytestmark = pytest.mark.django_db
 
@@ -71,13 +76,44 @@ def test_queue_holds_unsure_unreviewed_lines_of_done_notes_grouped_by_note(queue
     assert texts(review.pending_lines()) == ["Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"]
 
 
-def test_queue_follows_the_threshold_setting(queue_notes, settings):
-    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 65.0}
-    # Flagged lines stay; of the others only those under the new threshold join.
-    assert set(texts(review.pending_lines())) == {"Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"}
+@pytest.mark.django_db(transaction=True)  # the worker commits
+def test_after_a_threshold_change_the_queue_notes_list_api_and_ocr_command_agree(queue_notes, user, alice_client, settings,
+                                                                                tmp_path):
+    """The flag is set when a line is read, under the threshold of that moment: lines read
+    before a change keep theirs, lines read after get the new threshold's, and every place
+    that tells whether a line needs review tells the same."""
+    picture = note_bytes(SAMPLE_LINES[:3])
+    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 99.5}
+    later = create_note(owner=user, uploaded_file=image_upload("later.jpg", picture))
+    run_worker_until_idle()
     settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 95.0}
-    assert "Buy milk" in texts(review.pending_lines())
-    assert "Water the garden" not in texts(review.pending_lines())
+    read_later = {line.pk: line.confidence < 99.5 for line in Line.objects.filter(note=later)}
+    assert True in read_later.values(), "some line of the note should be read under 99.5%"
+
+    # Read at 75: the 60 and the 70 are flagged, the 90 is not, though under 95 now. Read at 99.5: as then.
+    expected = {line.pk for line in queue_notes["a"].lines.all() if line.confidence < 75}
+    expected |= {pk for pk, flagged in read_later.items() if flagged}
+    mine = Line.objects.filter(note__owner=user)
+    assert {line.pk for line in review.pending_lines() if line.note.owner_id == user.pk} == expected
+    api = APIClient()
+    api.force_authenticate(user)
+    in_api = {line["id"] for note in Note.objects.filter(owner=user)
+              for line in api.get(f"/api/v1/notes/{note.pk}/").json()["lines"] if line["review_state"] == "needs_review"}
+    assert in_api == expected
+    listed = {note.pk: note.flagged_count for note in alice_client.get(reverse("ocr_app:note_list")).context["notes"]}
+    assert listed == {note_id: sum(1 for line in mine.filter(note_id=note_id) if line.pk in expected)
+                      for note_id in listed}
+    to_review = alice_client.get(reverse("ocr_app:note_list") + "?review=1").context["notes"]
+    assert {note.pk for note in to_review} == {queue_notes["a"].pk, later.pk}
+
+    # The ocr command's verdict on the same picture, at the threshold it was read with, is the stored flag.
+    path = tmp_path / "later.jpg"
+    path.write_bytes(picture)
+    out = StringIO()
+    call_command("ocr", str(path), "--json", "--threshold", "99.5", stdout=out)
+    [printed] = json.loads(out.getvalue())
+    stored = Line.objects.filter(note=later).order_by("order")
+    assert [not line["accepted"] for line in printed["lines"]] == [line.needs_review for line in stored]
 
 
 def test_queue_leaves_out_notes_being_recognized_again(queue_notes):

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, ReviewEvent
+from ..review_rule import stored_confidence
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
 from ..tag_names import InvalidTag, parse_tag_names
@@ -398,7 +399,7 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
         lines = Line.objects.bulk_create(
             Line(
                 note=note, owner=user, order=line["order"], text=line["text"], ocr_text=line.get("ocr_text", line["text"]),
-                confidence=min(100.0, max(0.0, float(line["confidence"]))), x=line["box"]["x"], y=line["box"]["y"],
+                confidence=stored_confidence(line["confidence"]), x=line["box"]["x"], y=line["box"]["y"],
                 width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
                 words=line.get("words") or [], alternatives=line.get("alternatives") or [],
                 reviewed_at=_parse_time(line.get("reviewed_at")), reviewed_by=reviewer(line.get("reviewed_by")),

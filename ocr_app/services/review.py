@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
+from ..review_rule import review_threshold  # noqa: F401  (the review pages show it)
 from ..search.vocabulary import forget_words, record_words
 from .learned_words import learn_from_change
 from .titles import refresh_automatic_title_after_commit
@@ -58,19 +59,13 @@ def may_review(user) -> bool:
     return user.is_authenticated and user.has_perm(REVIEW_PERMISSION)
 
 
-def review_threshold() -> float:
-    return settings.INKDEX["REVIEW_THRESHOLD"]
-
-
 def claim_seconds() -> float:
     return settings.INKDEX["REVIEW_CLAIM_SECONDS"]
 
 
 def _waiting() -> Q:
-    return (
-        Q(reviewed_at__isnull=True, note__status=NoteStatus.DONE)
-        & (Q(needs_review=True) | Q(confidence__lt=review_threshold()))
-    )
+    # The flag set when the line was read (``review_rule``), as the notes list and the API show it.
+    return Q(needs_review=True, reviewed_at__isnull=True, note__status=NoteStatus.DONE)
 
 
 def _within(reach: Reach, reviewer, now: datetime) -> Q:
