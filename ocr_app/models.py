@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .images import BROWSER_DISPLAYABLE_TYPES
+
 
 class NoteStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -173,6 +175,11 @@ class Note(models.Model):
     def is_pdf(self) -> bool:
         """An uploaded PDF (split into page notes by the worker), not an image."""
         return self.content_type == PDF_CONTENT_TYPE
+
+    @property
+    def browsers_show_original(self) -> bool:
+        """Whether a browser shows the stored original (pages use it until the JPEG renditions are made)."""
+        return self.content_type in BROWSER_DISPLAYABLE_TYPES
 
     @property
     def partly_unread(self) -> bool:
