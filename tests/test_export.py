@@ -333,7 +333,7 @@ def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_remov
 ])
 def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, user, tmp_path, damage, message):
     from ocr_app.models import LearnedWord
-    from ocr_app.services.export import ExportError, import_notes
+    from ocr_app.services.export import ExportError, import_export_archive
 
     archive = tmp_path / "alice.zip"
     export_notes(user, archive)
@@ -348,7 +348,7 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
     Note.objects.all().delete()
     LearnedWord.objects.all().delete()
     with pytest.raises(ExportError, match=message):
-        import_notes(user, damaged)
+        import_export_archive(user, damaged)
     assert not Note.objects.exists() and not LearnedWord.objects.exists()
     # An export made before learned words travelled has none: that is no damage.
     del manifest["learned_words"]
@@ -358,5 +358,5 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
             if item.filename != "inkdex-export.json":
                 target.writestr(item, source.read(item))
         target.writestr("inkdex-export.json", json.dumps(manifest))
-    assert import_notes(user, older).imported == 2
+    assert import_export_archive(user, older).imported == 2
     assert not LearnedWord.objects.exists()

@@ -17,7 +17,7 @@ from ocr_app.models import Note, NoteTag, Tag
 from ocr_app.search import search_notes
 from ocr_app.search.query import parse
 from ocr_app.services import tags
-from ocr_app.services.export import ExportError, export_notes, import_notes
+from ocr_app.services.export import ExportError, export_notes, import_export_archive
 from ocr_app.services.tokens import create_token
 from ocr_app.tag_names import InvalidTag, parse_tag_names, tag_key
 from tests.conftest import image_upload, run_worker_until_idle
@@ -268,7 +268,7 @@ def test_tags_travel_with_export_and_import(user, other_user, notes, django_user
     carol = django_user_model.objects.create_user("carol", "c@example.com", "carol-password-1")
     tags.add_tags(carol, [make_note(carol, ["old"]).pk], ["WORK"])  # her own tag of that name is used
     archive.seek(0)
-    assert import_notes(carol, archive).imported == 3
+    assert import_export_archive(carol, archive).imported == 3
     imported = {n.original_name: names(n) for n in Note.objects.owned_by(carol).exclude(original_name="old")}
     assert imported == {"plan": ["WORK"], "shop": ["to do"], "call": ["to do", "WORK"]}
     assert Tag.objects.filter(owner=carol).count() == 2 and names(notes["bobs"]) == ["work"]
@@ -290,7 +290,7 @@ def test_an_export_with_damaged_tags_imports_nothing(user, notes, django_user_mo
     carol = django_user_model.objects.create_user("carol", "c@example.com", "carol-password-1")
     damaged.seek(0)
     with pytest.raises(ExportError, match="tags"):
-        import_notes(carol, damaged)
+        import_export_archive(carol, damaged)
     assert not Note.objects.filter(owner=carol).exists() and not Tag.objects.filter(owner=carol).exists()
 
 

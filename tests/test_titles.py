@@ -19,7 +19,7 @@ from django.urls import reverse
 from ocr_app.models import TITLE_MAX_LENGTH, Note
 from ocr_app.search import search_notes
 from ocr_app.search.index import index_drift, install_search_index, rebuild_search_index
-from ocr_app.services.export import export_notes, import_notes
+from ocr_app.services.export import export_notes, import_export_archive
 from ocr_app.services.notes import process_again
 from ocr_app.services.titles import InvalidTitle, rename_note
 from ocr_app.services.uploads import create_note
@@ -271,7 +271,7 @@ def test_titles_survive_export_and_import(user, other_user, tmp_path):
     archive = tmp_path / "alice.zip"
     export_notes(user, archive)
 
-    report = import_notes(other_user, archive)
+    report = import_export_archive(other_user, archive)
     assert report.imported == 2
     titles = set(Note.objects.owned_by(other_user).values_list("title", "title_set_by_owner"))
     assert titles == {("House jobs", True), ("Team meeting", False)}
@@ -288,7 +288,7 @@ def test_titles_survive_export_and_import(user, other_user, tmp_path):
         for name, data in files.items():
             target.writestr(name, json.dumps(manifest) if name == "inkdex-export.json" else data)
     Note.objects.owned_by(other_user).delete()
-    import_notes(other_user, old)
+    import_export_archive(other_user, old)
     titles = set(Note.objects.owned_by(other_user).values_list("title", "title_set_by_owner"))
     assert titles == {("Call the plumber", False), ("Team meeting", False)}
 

@@ -213,7 +213,7 @@ def _image_of(archive: zipfile.ZipFile, record: dict) -> ContentFile:
     return ContentFile(data, name=name)
 
 
-def import_notes(user, source) -> ImportReport:
+def import_export_archive(user, source) -> ImportReport:
     """Recreate the notes of an export (a path or binary file) as notes of ``user``.
 
     Every image is checked (present, within the size limit, a usable image)
