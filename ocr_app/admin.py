@@ -127,7 +127,7 @@ def accept_lines(modeladmin, request, queryset):
     refused: dict[str, int] = {}
     for line_id in queryset.values_list("pk", flat=True):
         try:
-            review.accept_line(line_id, request.user, reach=review.Reach.ADMIN)
+            review.accept_line(line_id=line_id, reviewer=request.user, reach=review.Reach.ADMIN)
             accepted += 1
         except review.ReviewError as exc:
             refused[str(exc)] = refused.get(str(exc), 0) + 1
@@ -157,7 +157,7 @@ class LineAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if "text" in self.changed_data and not self.errors:
-            reason = review.refusal(self.instance.pk, self.request.user, review.Reach.ADMIN)
+            reason = review.refusal(line_id=self.instance.pk, reviewer=self.request.user, reach=review.Reach.ADMIN)
             if reason:
                 raise ValidationError(reason)
         return cleaned
@@ -209,7 +209,7 @@ class LineAdmin(admin.ModelAdmin):
         if "text" not in form.changed_data:
             return
         try:
-            review.correct_line(obj.pk, request.user, obj.text, reach=review.Reach.ADMIN)
+            review.correct_line(line_id=obj.pk, reviewer=request.user, text=obj.text, reach=review.Reach.ADMIN)
         except review.ReviewError as exc:
             # Refused after the form checked (a reviewer claimed the line meanwhile).
             obj.review_refusal = str(exc)
@@ -285,7 +285,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
-        token, key = tokens.create_token(obj.user, obj.name)
+        token, key = tokens.create_token(user=obj.user, name=obj.name)
         obj.pk = token.pk
         obj.refresh_from_db()
         self.message_user(
@@ -367,7 +367,7 @@ class TagAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        kept = tags.rename_tag(obj.owner, obj.pk, form.cleaned_data["name"])
+        kept = tags.rename_tag(owner=obj.owner, tag_id=obj.pk, new_name=form.cleaned_data["name"])
         if kept.pk != obj.pk:
             messages.info(request, f"{obj.owner} already had the tag {kept.name}: the two are merged.")
 

@@ -131,7 +131,7 @@ def _note_record(note: Note, number: int) -> dict:
     }
 
 
-def export_notes(user, destination) -> int:
+def export_notes(*, user, destination) -> int:
     """Write every note of ``user`` into the zip file ``destination`` (a path or
     a binary file); returns how many notes."""
     # A PDF comes before the notes of its pages (same upload time, made first).
@@ -213,7 +213,7 @@ def _image_of(archive: zipfile.ZipFile, record: dict) -> ContentFile:
     return ContentFile(data, name=name)
 
 
-def import_export_archive(user, source) -> ImportReport:
+def import_export_archive(*, user, source) -> ImportReport:
     """Recreate the notes of an export (a path or binary file) as notes of ``user``.
 
     Every image is checked (present, within the size limit, a usable image)

@@ -96,7 +96,7 @@ def imported_title(record: dict, file_title: str) -> tuple[str, bool]:
                         review_threshold()), False
 
 
-def rename_note(note: Note, text) -> Note:
+def rename_note(*, note: Note, text) -> Note:
     """The owner renames ``note``; blank gives it back its automatic title.
 
     Raises InvalidTitle with a message for the owner.

@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, source: Path, owner: str, **options) -> None:
         user = user_named(owner)
         try:
-            report = import_export_archive(user, source)
+            report = import_export_archive(user=user, source=source)
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Imported {report.imported} note(s) for {owner}; {report.skipped} already there.")
