@@ -714,7 +714,7 @@ def test_an_admin_edit_refused_after_the_form_checked_it_is_a_message(admin_clie
     under the line's lock, refuses; the admin says so instead of failing."""
     from django import forms
 
-    from ocr_app.admin import LineAdminForm
+    from ocr_app.admin.lines import LineAdminForm
 
     monkeypatch.setattr(LineAdminForm, "clean", forms.ModelForm.clean)  # the claim comes after the check
     held = review.claim_next_line(second_reviewer)
