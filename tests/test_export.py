@@ -333,7 +333,7 @@ def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_remov
 ])
 def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, user, tmp_path, damage, message):
     from ocr_app.models import LearnedWord
-    from ocr_app.services.export import ExportError, import_export_archive
+    from ocr_app.services.import_export import ExportError, import_export_archive
 
     archive = tmp_path / "alice.zip"
     export_notes(user=user, destination=archive)

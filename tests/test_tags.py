@@ -17,7 +17,8 @@ from ocr_app.models import Note, NoteTag, Tag
 from ocr_app.search import search_notes
 from ocr_app.search.query import parse
 from ocr_app.services import tags
-from ocr_app.services.export import ExportError, export_notes, import_export_archive
+from ocr_app.services.export import export_notes
+from ocr_app.services.import_export import ExportError, import_export_archive
 from ocr_app.services.tokens import create_token
 from ocr_app.tag_names import InvalidTag, parse_tag_names, tag_key
 from tests.conftest import image_upload, run_worker_until_idle

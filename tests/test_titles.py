@@ -19,7 +19,8 @@ from django.urls import reverse
 from ocr_app.models import TITLE_MAX_LENGTH, Note
 from ocr_app.search import search_notes
 from ocr_app.search.index import index_drift, install_search_index, rebuild_search_index
-from ocr_app.services.export import export_notes, import_export_archive
+from ocr_app.services.export import export_notes
+from ocr_app.services.import_export import import_export_archive
 from ocr_app.services.notes import process_again
 from ocr_app.services.titles import InvalidTitle, rename_note
 from ocr_app.services.uploads import create_note

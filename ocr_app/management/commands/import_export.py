@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.management.users import user_named
-from ocr_app.services.export import ExportError, import_export_archive
+from ocr_app.services.import_export import ExportError, import_export_archive
 
 
 class Command(BaseCommand):
