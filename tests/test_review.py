@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from ocr_app.models import Line, Note, ReviewAction, ReviewEvent, Word
 from ocr_app.search import search_notes, suggest
-from ocr_app.services import accuracy, review
+from ocr_app.services import accuracy, owner_edits, review
 from ocr_app.services.notes import delete_note
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle
@@ -626,6 +626,26 @@ def admin_client_logged_in(client, django_user_model):
     client.force_login(admin)
     client.admin = admin
     return client
+
+
+def test_admin_line_filters_keep_the_lines_they_name(admin_client_logged_in, queue_notes, user, staff_user):
+    notes = queue_notes["a"]
+    review.correct_line(line_id=line_of(notes, 0).pk, reviewer=staff_user, text="Call the plumber")  # 60
+    review.accept_line(line_id=line_of(notes, 2).pk, reviewer=staff_user)  # 70
+    owner_edits.add_own_line(note_id=notes.pk, owner=user, text="Buy eggs")  # typed: 100
+
+    def kept(query: str) -> list[str]:
+        changelist = admin_client_logged_in.get(reverse("admin:ocr_app_line_changelist") + query)
+        return sorted(line.text for line in changelist.context["cl"].queryset)
+
+    assert kept("?confidence=0-50") == ["Dentist at 4pm"]
+    assert kept("?confidence=50-75") == ["Call the plumber", "Pay the bi11", "Renew passpor"]
+    assert kept("?confidence=75-90") == []
+    assert kept("?confidence=90-100") == ["Buy eggs", "Buy milk", "Water the garden"]
+    assert kept("?reviewed=no") == ["Buy milk", "Dentist at 4pm", "Renew passpor", "Water the garden"]
+    assert kept("?reviewed=yes") == ["Buy eggs", "Call the plumber", "Pay the bi11"]
+    assert kept("?reviewed=corrected") == ["Call the plumber"]
+    assert kept("?reviewed=added") == ["Buy eggs"]
 
 
 def test_admin_lines_filters_bulk_accept_and_edit(admin_client_logged_in, queue_notes):

@@ -6,6 +6,7 @@ from django.db.models import F
 
 from ..models import ApiToken, SignInLimit
 from ..services import signin, tokens
+from .common import ChoicesFilter
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -58,19 +59,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
 
 
-class BlockedNowFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("blocked", "Blocked now"), ("known", "Account signed in from this address")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "blocked":
-            return queryset & signin.blocked_now()
-        if self.value() == "known":
-            return queryset.filter(signed_in_at__isnull=False)
-        return queryset
+class BlockedNowFilter(ChoicesFilter):
+    title, parameter_name = "state", "state"
+    options = {
+        "blocked": ("Blocked now", lambda limits: limits & signin.blocked_now()),
+        "known": ("Account signed in from this address", lambda limits: limits.filter(signed_in_at__isnull=False)),
+    }
 
 
 @admin.action(description="Clear: let sign-ins through again", permissions=["delete"])

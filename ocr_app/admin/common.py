@@ -1,5 +1,7 @@
 """What the admin's model pages share."""
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 
@@ -23,3 +25,17 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ChoicesFilter(admin.SimpleListFilter):
+    """A list filter of fixed choices: ``options`` maps each value of the parameter to
+    its label and to what it keeps of the list (a function of the queryset)."""
+
+    options: dict[str, tuple[str, Callable]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.options.items()]
+
+    def queryset(self, request, queryset):
+        chosen = self.options.get(self.value())
+        return chosen[1](queryset) if chosen else queryset

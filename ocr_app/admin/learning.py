@@ -4,22 +4,15 @@ from django.contrib import admin, messages
 
 from ..models import ConfidenceWeights, LearnedWord
 from ..services import confidence_weights, learned_words
-from .common import ReadOnlyModelAdmin, has_model_permission
+from .common import ChoicesFilter, ReadOnlyModelAdmin, has_model_permission
 
 
-class LearnedWordStateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("in_use", "In use"), ("removed", "Removed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "in_use":
-            return queryset.filter(removed_at__isnull=True, count__gt=0)
-        if self.value() == "removed":
-            return queryset.filter(removed_at__isnull=False)
-        return queryset
+class LearnedWordStateFilter(ChoicesFilter):
+    title, parameter_name = "state", "state"
+    options = {
+        "in_use": ("In use", lambda words: words.filter(removed_at__isnull=True, count__gt=0)),
+        "removed": ("Removed", lambda words: words.filter(removed_at__isnull=False)),
+    }
 
 
 @admin.action(description="Remove the selected words", permissions=["remove"])

@@ -10,41 +10,30 @@ from django.utils.html import format_html
 
 from ..models import Line, ReviewEvent
 from ..services import review
-from .common import ReadOnlyModelAdmin
+from .common import ChoicesFilter, ReadOnlyModelAdmin
 
 
-class ConfidenceFilter(admin.SimpleListFilter):
-    title = "confidence"
-    parameter_name = "confidence"
-    RANGES = {"0-50": (0, 50), "50-75": (50, 75), "75-90": (75, 90), "90-100": (90, 101)}
-
-    def lookups(self, request, model_admin):
-        return [(key, f"{low}–{min(high, 100)} %") for key, (low, high) in self.RANGES.items()]
-
-    def queryset(self, request, queryset):
-        if self.value() in self.RANGES:
-            low, high = self.RANGES[self.value()]
-            return queryset.filter(confidence__gte=low, confidence__lt=high)
-        return queryset
+def _confidence_between(low: float, high: float):
+    return lambda lines: lines.filter(confidence__gte=low, confidence__lt=high)
 
 
-class ReviewedFilter(admin.SimpleListFilter):
-    title = "review"
-    parameter_name = "reviewed"
+class ConfidenceFilter(ChoicesFilter):
+    title, parameter_name = "confidence", "confidence"
+    options = {
+        f"{low}-{min(high, 100)}": (f"{low}–{min(high, 100)} %", _confidence_between(low, high))
+        for low, high in ((0, 50), (50, 75), (75, 90), (90, 101))
+    }
 
-    def lookups(self, request, model_admin):
-        return [("no", "Not reviewed"), ("yes", "Reviewed"), ("corrected", "Corrected"), ("added", "Added by a person")]
 
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(reviewed_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(reviewed_at__isnull=False)
-        if self.value() == "corrected":
-            return queryset.filter(reviewed_at__isnull=False).filter(~Q(text=F("ocr_text"))).exclude(ocr_text="")
-        if self.value() == "added":
-            return queryset.filter(reviewed_at__isnull=False, ocr_text="")
-        return queryset
+class ReviewedFilter(ChoicesFilter):
+    title, parameter_name = "review", "reviewed"
+    options = {
+        "no": ("Not reviewed", lambda lines: lines.filter(reviewed_at__isnull=True)),
+        "yes": ("Reviewed", lambda lines: lines.filter(reviewed_at__isnull=False)),
+        "corrected": ("Corrected", lambda lines: lines.filter(reviewed_at__isnull=False)
+                      .filter(~Q(text=F("ocr_text"))).exclude(ocr_text="")),
+        "added": ("Added by a person", lambda lines: lines.filter(reviewed_at__isnull=False, ocr_text="")),
+    }
 
 
 @admin.action(description="Accept the selected lines as read", permissions=["change"])

@@ -11,6 +11,7 @@ from django.utils.html import format_html_join
 from ..models import Line, Note, Tag
 from ..services import tags
 from ..tag_names import InvalidTag, clean_tag_name
+from .common import ChoicesFilter
 
 
 class LineInline(admin.TabularInline):
@@ -25,27 +26,14 @@ class LineInline(admin.TabularInline):
         return False
 
 
-class _NoteSetFilter(admin.SimpleListFilter):
-    """One choice, *yes*: the notes a ``NoteQuerySet`` method (``method``) keeps."""
-
-    choice = ""
-    method = ""
-
-    def lookups(self, request, model_admin):
-        return [("yes", self.choice)]
-
-    def queryset(self, request, queryset):
-        return getattr(queryset, self.method)() if self.value() == "yes" else queryset
-
-
-class DuplicateFilter(_NoteSetFilter):
+class DuplicateFilter(ChoicesFilter):
     title, parameter_name = "content", "duplicate"
-    choice, method = "Uploaded more than once", "uploaded_more_than_once"
+    options = {"yes": ("Uploaded more than once", lambda notes: notes.uploaded_more_than_once())}
 
 
-class NothingReadFilter(_NoteSetFilter):
+class NothingReadFilter(ChoicesFilter):
     title, parameter_name = "text found", "nothing_read"
-    choice, method = "Nothing read", "nothing_read"
+    options = {"yes": ("Nothing read", lambda notes: notes.nothing_read())}
 
 
 @admin.register(Note)
