@@ -103,7 +103,7 @@ def main() -> None:
         read = [line.text for line in engine.recognize(image, "en").lines]
         note = make_note(user, read + ["?"] * max(0, len(truth) - len(read)))
         for line, text in zip(note.lines.order_by("order"), truth):
-            owner_edits.correct_own_line(line.pk, user, text)
+            owner_edits.correct_own_line(line_id=line.pk, owner=user, text=text)
         user_words = words_for_engine(user.pk)
         print(f"learned from the first note: {', '.join(user_words)}")
 

@@ -10,7 +10,7 @@ from ocr_app import signin_views
 urlpatterns = [
     path("accounts/login/", signin_views.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # The admin's own login page, answering 429 like ours (its form is set in ocr_app/admin.py;
+    # The admin's own login page, answering 429 like ours (its form is set in ocr_app/admin/__init__.py;
     # the limits apply to it anyway, in the authentication backend).
     path("admin/login/", signin_views.answers_refusals_with_429(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -33,6 +35,10 @@ ACCEPTED_FORMATS: dict[str, tuple[str, str, bool]] = {
     "HEIF": ("heic", "image/heic", False),
     "AVIF": ("avif", "image/avif", True),
 }
+# Every browser Inkdex supports shows these in an <img> (web-features: BMP "widely
+# available" since 2018, AVIF since 2026-07); until the worker made the JPEG renditions
+# the pages show the original of these, and nothing of the others.
+BROWSER_DISPLAYABLE_TYPES = frozenset(content_type for _, content_type, shown in ACCEPTED_FORMATS.values() if shown)
 
 # EXIF orientations that turn the picture by 90 degrees.
 _SIDEWAYS_ORIENTATIONS = {5, 6, 7, 8}
@@ -47,10 +53,8 @@ class ImageInfo:
     format: str
     extension: str
     content_type: str
-    browser_displayable: bool
     width: int  # upright, after EXIF orientation
     height: int
-    frames: int
 
 
 class _KeepOpen(io.RawIOBase):
@@ -77,20 +81,38 @@ class _KeepOpen(io.RawIOBase):
         return self._raw.tell()
 
 
+@contextmanager
+def _bomb_guard() -> Iterator[None]:
+    """Pillow's decompression-bomb warning as an error, and either as ``InvalidImage``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+
+
 def _open(source) -> Image.Image:
     """Open with Pillow's bomb guard turned from a warning into an error."""
     Image.MAX_IMAGE_PIXELS = settings.INKDEX["MAX_IMAGE_PIXELS"]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _bomb_guard():
             return Image.open(io.BufferedReader(_KeepOpen(source), buffer_size=1 << 16))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels() from exc
     except UnidentifiedImageError as exc:
         raise InvalidImage(
             "This file is not an image Inkdex can read. Upload a photo or scan "
             "as JPEG, PNG, WEBP, HEIC, TIFF, GIF or BMP."
         ) from exc
+
+
+def _load(image: Image.Image, damaged: str) -> None:
+    """Decode every byte: truncated or corrupt data fails here, as ``InvalidImage(damaged)``
+    followed by Pillow's reason in brackets."""
+    with _bomb_guard():
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise InvalidImage(f"{damaged} ({exc}).") from exc
 
 
 def _too_many_pixels() -> InvalidImage:
@@ -130,29 +152,12 @@ def inspect_image(source, size: int) -> ImageInfo:
             # Decoding at 1/8 scale still reads every byte (truncation is still
             # caught) at half the cost: uploads answer sooner.
             image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image.load()  # decodes every byte: truncated or corrupt data fails here
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_many_pixels() from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise InvalidImage(
-                f"This {fmt} file is damaged or incomplete and cannot be read ({exc})."
-            ) from exc
+        _load(image, f"This {fmt} file is damaged or incomplete and cannot be read")
         orientation = image.getexif().get(0x0112, 1)
         if orientation in _SIDEWAYS_ORIENTATIONS:
             width, height = height, width
-        extension, content_type, displayable = ACCEPTED_FORMATS[fmt]
-        return ImageInfo(
-            format=fmt,
-            extension=extension,
-            content_type=content_type,
-            browser_displayable=displayable,
-            width=width,
-            height=height,
-            frames=getattr(image, "n_frames", 1),
-        )
+        extension, content_type, _ = ACCEPTED_FORMATS[fmt]
+        return ImageInfo(format=fmt, extension=extension, content_type=content_type, width=width, height=height)
     finally:
         image.close()
         source.seek(0)
@@ -161,14 +166,7 @@ def inspect_image(source, size: int) -> ImageInfo:
 def open_upright_rgb(source) -> Image.Image:
     """The first frame, turned upright by its EXIF orientation, as RGB on white."""
     image = _open(source)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels() from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidImage(f"The stored image is damaged and cannot be read ({exc}).") from exc
+    _load(image, "The stored image is damaged and cannot be read")
     image = ImageOps.exif_transpose(image)
     return to_rgb(image)
 

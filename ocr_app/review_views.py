@@ -76,14 +76,14 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "save":
-            review.correct_line(pk, request.user, request.POST.get("text", ""))
+            review.correct_line(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
         elif action == "accept":
-            review.accept_line(pk, request.user)
+            review.accept_line(line_id=pk, reviewer=request.user)
         elif action == "accept_note":
-            count = review.accept_rest_of_note(pk, request.user)
+            count = review.accept_rest_of_note(line_id=pk, reviewer=request.user)
             messages.success(request, f"Accepted {count} line{'s' if count != 1 else ''} of that note.")
         elif action == "skip":
-            review.skip_line(pk, request.user)
+            review.skip_line(line_id=pk, reviewer=request.user)
             request.session[SKIPPED_SESSION_KEY] = [*_skipped(request), pk][-500:]
         else:
             return HttpResponse("Unknown review action.", status=400)
@@ -95,7 +95,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
 @reviewer_required
 @require_GET
 def crop(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(review.lines_open_to(request.user).select_related("note"), pk=pk)
+    line = get_object_or_404(review.lines_open_to(reviewer=request.user).select_related("note"), pk=pk)
     try:
         data = review.line_crop(line)
     except (InvalidImage, FileNotFoundError) as exc:
@@ -109,10 +109,12 @@ def crop(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     # A line out of the reviewer's reach is a 404, like one that does not exist.
-    line = get_object_or_404(review.lines_open_to(request.user).select_related("note", "note__owner", "reviewed_by"), pk=pk)
+    line = get_object_or_404(
+        review.lines_open_to(reviewer=request.user).select_related("note", "note__owner", "reviewed_by"), pk=pk
+    )
     if request.method == "POST":
         try:
-            review.restore_text(pk, request.user, request.POST.get("text", ""))
+            review.restore_text(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
             messages.success(request, "Earlier text restored.")
         except review.ReviewError as exc:
             messages.error(request, str(exc))
@@ -153,7 +155,9 @@ def type_note(request: HttpRequest, pk: int) -> HttpResponse:
         request.session[SKIPPED_NOTES_SESSION_KEY] = [*request.session.get(SKIPPED_NOTES_SESSION_KEY, []), pk][-500:]
         return redirect("ocr_app:review_queue")
     try:
-        lines = owner_edits.type_note_text(pk, request.user, request.POST.get("text", ""), as_reviewer=True)
+        lines = owner_edits.type_note_text(
+            note_id=pk, person=request.user, text=request.POST.get("text", ""), as_reviewer=True
+        )
         messages.success(request, f"Saved {len(lines)} line{'s' if len(lines) != 1 else ''} of that note.")
     except Note.DoesNotExist as exc:
         raise Http404("No such note.") from exc

@@ -36,7 +36,7 @@ def _note_ids(request: HttpRequest) -> list[int]:
 @require_POST
 def note_tags_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        added = tag_services.add_tags(request.user, [pk], request.POST.getlist("tags"))
+        added = tag_services.add_tags(owner=request.user, note_ids=[pk], names=request.POST.getlist("tags"))
     except Note.DoesNotExist:
         raise Http404("No such note.") from None
     except InvalidTag as exc:
@@ -51,7 +51,7 @@ def note_tags_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def note_tag_remove(request: HttpRequest, pk: int, tag_id: int) -> HttpResponse:
     try:
-        tag_services.remove_tag(request.user, pk, tag_id)
+        tag_services.remove_tag(owner=request.user, note_id=pk, tag_id=tag_id)
     except (Note.DoesNotExist, tag_services.TagNotFound):
         raise Http404("No such note or tag.") from None
     return redirect(reverse("ocr_app:note_detail", args=[pk]) + "#tags")
@@ -69,7 +69,7 @@ def tag_rename(request: HttpRequest, tag_id: int) -> HttpResponse:
     try:
         old = tag_services.owned_tag(request.user, tag_id).name
         existing = {t.key for t in tag_services.user_tags(request.user).exclude(pk=tag_id)}
-        tag = tag_services.rename_tag(request.user, tag_id, request.POST.get("name", ""))
+        tag = tag_services.rename_tag(owner=request.user, tag_id=tag_id, new_name=request.POST.get("name", ""))
     except tag_services.TagNotFound:
         raise Http404("No such tag.") from None
     except InvalidTag as exc:
@@ -85,7 +85,7 @@ def tag_rename(request: HttpRequest, tag_id: int) -> HttpResponse:
 def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
     try:
         name = tag_services.owned_tag(request.user, tag_id).name
-        tag_services.delete_tag(request.user, tag_id)
+        tag_services.delete_tag(owner=request.user, tag_id=tag_id)
     except tag_services.TagNotFound:
         raise Http404("No such tag.") from None
     messages.success(request, f"Deleted the tag {name}; its notes stay.")
@@ -109,7 +109,7 @@ def bulk_notes(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action == "tag":
         try:
-            tags = tag_services.add_tags(request.user, ids, request.POST.getlist("tags"))
+            tags = tag_services.add_tags(owner=request.user, note_ids=ids, names=request.POST.getlist("tags"))
         except InvalidTag as exc:
             messages.error(request, str(exc))
             return redirect(back)

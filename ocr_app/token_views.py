@@ -25,7 +25,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if not name:
             messages.error(request, "Give the token a name, e.g. the script or machine that will use it.")
             return redirect("ocr_app:api_tokens")
-        token, key = create_token(request.user, name)
+        token, key = create_token(user=request.user, name=name)
         # Shown on the next page only (then gone): a reload or the back button never shows it again.
         request.session[NEW_KEY_SESSION_KEY] = {"id": token.pk, "key": key}
         return redirect("ocr_app:api_tokens")

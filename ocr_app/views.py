@@ -162,7 +162,6 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
         "rows": rows,
         "query": query,
         "hit_count": sum(row["hit"] for row in rows),
-        "threshold": settings.INKDEX["REVIEW_THRESHOLD"],
         "body_template": "ocr_app/_note_body.html",
         # The owner corrects, deletes and adds lines once the note has been read.
         "editable": note.status == NoteStatus.DONE,
@@ -251,7 +250,7 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def export_zip(request: HttpRequest) -> FileResponse:
     """All the user's notes, images, lines and corrections as one zip file."""
     archive = tempfile.TemporaryFile()  # removed when the response is closed
-    export_notes(request.user, archive)
+    export_notes(user=request.user, destination=archive)
     archive.seek(0)
     name = f"inkdex-{request.user.get_username()}-{timezone.localdate():%Y-%m-%d}.zip"
     return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
@@ -263,7 +262,7 @@ def note_rename(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner renames the note (inline on its page); an empty title gives back the automatic one."""
     note = _owned_note(request, pk)
     try:
-        note = rename_note(note, request.POST.get("title", ""))
+        note = rename_note(note=note, text=request.POST.get("title", ""))
     except InvalidTitle as exc:
         if _wants_json(request):
             return JsonResponse({"error": str(exc)}, status=400)
@@ -299,9 +298,10 @@ def line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     get_object_or_404(note.lines, pk=line_pk)
     if request.POST.get("action") == "delete":
-        return _owner_edit(request, note, lambda: owner_edits.delete_own_line(line_pk, request.user),
+        return _owner_edit(request, note, lambda: owner_edits.delete_own_line(line_id=line_pk, owner=request.user),
                            "Line deleted. You can put it back below the lines.", "deleted-lines")
-    return _owner_edit(request, note, lambda: owner_edits.correct_own_line(line_pk, request.user, request.POST.get("text", "")),
+    text = request.POST.get("text", "")
+    return _owner_edit(request, note, lambda: owner_edits.correct_own_line(line_id=line_pk, owner=request.user, text=text),
                        "Line saved.")
 
 
@@ -312,7 +312,8 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     box = [request.POST.get(name, "") for name in ("x", "y", "width", "height")]
     box = box if all(box) else None
-    return _owner_edit(request, note, lambda: owner_edits.add_own_line(note.pk, request.user, request.POST.get("text", ""), box),
+    text = request.POST.get("text", "")
+    return _owner_edit(request, note, lambda: owner_edits.add_own_line(note_id=note.pk, owner=request.user, text=text, box=box),
                        "Line added.")
 
 
@@ -321,7 +322,8 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
 def line_undelete(request: HttpRequest, pk: int, deleted_pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     get_object_or_404(DeletedLine, pk=deleted_pk, note=note)  # a line deleted from this note
-    return _owner_edit(request, note, lambda: owner_edits.undelete_own_line(deleted_pk, request.user), "Line put back.")
+    return _owner_edit(request, note, lambda: owner_edits.undelete_own_line(deleted_id=deleted_pk, owner=request.user),
+                       "Line put back.")
 
 
 @login_required
@@ -329,7 +331,8 @@ def line_undelete(request: HttpRequest, pk: int, deleted_pk: int) -> HttpRespons
 def note_type_text(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner types the text of a note the engine read nothing on, one line per line."""
     note = _owned_note(request, pk)
-    return _owner_edit(request, note, lambda: owner_edits.type_note_text(note.pk, request.user, request.POST.get("text", "")),
+    text = request.POST.get("text", "")
+    return _owner_edit(request, note, lambda: owner_edits.type_note_text(note_id=note.pk, person=request.user, text=text),
                        "Text saved as lines.")
 
 
@@ -341,7 +344,7 @@ def line_history(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     line = get_object_or_404(note.lines.select_related("note", "note__owner", "reviewed_by"), pk=line_pk)
     if request.method == "POST":
         try:
-            restore_text(line.pk, request.user, request.POST.get("text", ""))
+            restore_text(line_id=line.pk, reviewer=request.user, text=request.POST.get("text", ""))
             messages.success(request, "Earlier text restored.")
         except ReviewError as exc:
             messages.error(request, str(exc))

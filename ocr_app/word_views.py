@@ -33,7 +33,7 @@ def learned_words(request: HttpRequest) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        word = remove_word(request.user, pk)
+        word = remove_word(owner=request.user, word_id=pk)
     except LearnedWord.DoesNotExist:
         raise Http404("No such word.") from None
     messages.success(request, f"Removed {word.word!r}: Inkdex no longer prefers it when reading your notes.")

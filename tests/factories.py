@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from ocr_app.models import Line, Note
+from ocr_app.review_rule import needs_review
 from ocr_app.search.vocabulary import record_words
 from ocr_app.services.titles import update_automatic_title
 
@@ -24,7 +25,8 @@ def make_note(
     """A recognised note of ``owner`` holding ``texts``, one line each.
 
     Lines listed in ``review`` get confidence 50 and the review flag; others 95,
-    unless ``confidences`` gives each line's. With ``image`` the note stores
+    unless ``confidences`` gives each line's (then flagged as recognition flags them,
+    and those in ``review`` too). With ``image`` the note stores
     those bytes as its image (a JPEG). Lines sit ``LINE_STEP`` pixels apart, their
     words on a grid, unless ``boxes`` gives each line's (x, y, width, height); then
     each word's box is its share of the line's, by its place among the characters.
@@ -53,7 +55,7 @@ def make_note(
     lines = Line.objects.bulk_create(
         Line(note=note, owner=owner, order=i, text=text, ocr_text=text, confidence=confidences[i],
              x=boxes[i][0], y=boxes[i][1], width=boxes[i][2], height=boxes[i][3],
-             needs_review=confidences[i] < 75 or i in review,
+             needs_review=needs_review(confidences[i]) or i in review,
              words=words[i],
              alternatives=(alternatives or {}).get(i, []))
         for i, text in enumerate(texts)

@@ -36,7 +36,7 @@ def bearer(key: str) -> APIClient:
 
 @pytest.fixture
 def api(user) -> APIClient:
-    return bearer(create_token(user, "tests")[1])
+    return bearer(create_token(user=user, name="tests")[1])
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -133,7 +133,7 @@ def test_session_works_for_reading_and_csrf_is_enforced_for_writes(user):
     error = assert_error(client.post(note_url(note.pk, "reprocess")), 403, "permission_denied")
     assert "CSRF" in error["message"]
     # A token needs no CSRF token (it is not sent by browsers on their own).
-    tokened = bearer(create_token(user, "t")[1])
+    tokened = bearer(create_token(user=user, name="t")[1])
     tokened.handler.enforce_csrf_checks = True
     assert tokened.delete(note_url(note.pk)).status_code == 204
 

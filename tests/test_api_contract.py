@@ -85,7 +85,7 @@ contract = schemathesis.openapi.from_dict(generated_schema(), config=schemathesi
 def api_key(user, monkeypatch) -> str:
     # The rate limit counts calls per minute of wall-clock time; it must not decide the outcome.
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1000000/minute"})
-    return create_token(user, "contract")[1]
+    return create_token(user=user, name="contract")[1]
 
 
 @pytest.mark.django_db(transaction=True)

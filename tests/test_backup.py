@@ -49,7 +49,7 @@ def stored(user, other_user, staff_user):
         make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[50.0, 95.0], image=picture),
         make_note(other_user, ["Dentist at 4pm"], image=encode(Image.new("RGB", (300, 200), "white"))),
     ]
-    review.correct_line(notes[0].lines.get(order=0).pk, staff_user, "Call the plumber")
+    review.correct_line(line_id=notes[0].lines.get(order=0).pk, reviewer=staff_user, text="Call the plumber")
     return notes
 
 

@@ -96,7 +96,7 @@ def shopping(user):
 @pytest.mark.django_db
 def test_before_the_fix_a_reprocess_would_lose_a_correction_now_it_is_carried_over(user, shopping):
     line = shopping.lines.get(order=1)
-    owner_edits.correct_own_line(line.pk, user, "3 bananas")
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="3 bananas")
     note = recognise_again(shopping, reading(
         ("COSTCO LIST", (12, 12, 400, 58)), ("3 banaras", (14, 108, 310, 62)), ("bread", (10, 212, 200, 60)),
     ))
@@ -116,8 +116,8 @@ def test_before_the_fix_a_reprocess_would_lose_a_correction_now_it_is_carried_ov
 
 @pytest.mark.django_db
 def test_a_corrected_line_nothing_overlaps_is_kept_and_deleted_lines_are_not_brought_back(user, shopping):
-    owner_edits.correct_own_line(shopping.lines.get(order=2).pk, user, "brown bread")
-    owner_edits.delete_own_line(shopping.lines.get(order=3).pk, user)
+    owner_edits.correct_own_line(line_id=shopping.lines.get(order=2).pk, owner=user, text="brown bread")
+    owner_edits.delete_own_line(line_id=shopping.lines.get(order=3).pk, owner=user)
     note = recognise_again(shopping, reading(
         ("COSTCO LIST", (10, 10, 400, 60)), ("smvdge", (602, 305, 45, 45)), ("3 bananas", (10, 110, 300, 60)),
     ))
@@ -132,8 +132,8 @@ def test_a_corrected_line_nothing_overlaps_is_kept_and_deleted_lines_are_not_bro
 
 @pytest.mark.django_db
 def test_accepted_and_added_lines_are_carried_too_and_unreviewed_lines_are_replaced(user, shopping):
-    owner_edits.correct_own_line(shopping.lines.get(order=0).pk, user, "COSTCO LIST")  # accepted as read
-    added = owner_edits.add_own_line(shopping.pk, user, "eggs")  # no box
+    owner_edits.correct_own_line(line_id=shopping.lines.get(order=0).pk, owner=user, text="COSTCO LIST")  # accepted as read
+    added = owner_edits.add_own_line(note_id=shopping.pk, owner=user, text="eggs")  # no box
     note = recognise_again(shopping, reading(("COSTC0 LIST", (10, 10, 400, 60)), ("3 bananas", (10, 110, 300, 60))))
     lines = list(note.lines.order_by("order"))
     assert [li.text for li in lines][:1] == ["COSTCO LIST"]

@@ -130,7 +130,7 @@ def test_a_pdf_counts_by_its_own_content_and_its_pages_count_for_nothing(alice_c
 
 @pytest.fixture
 def api(user):
-    return bearer(create_token(user, "tests")[1])
+    return bearer(create_token(user=user, name="tests")[1])
 
 
 def api_upload(api, *files, **fields):

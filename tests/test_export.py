@@ -44,8 +44,8 @@ def alices_notes(user, staff_user):
     first = make_note(user, ["Call the plumbcr", "Buy milk"], confidences=[50.0, 95.0], image=picture,
                       alternatives={0: ["Call the plumber"]}, name="todo.jpg")
     make_note(user, ["Dentist at 4pm"], image=encode(Image.new("RGB", (400, 200), "white")), name="<b>dentist</b>.jpg")
-    review.correct_line(first.lines.get(order=0).pk, staff_user, "Call the plumber")
-    review.accept_line(first.lines.get(order=1).pk, user)  # her own review of her own note
+    review.correct_line(line_id=first.lines.get(order=0).pk, reviewer=staff_user, text="Call the plumber")
+    review.accept_line(line_id=first.lines.get(order=1).pk, reviewer=user)  # her own review of her own note
     return user
 
 
@@ -83,7 +83,7 @@ def test_export_then_import_elsewhere_round_trips_everything(alices_notes, user,
 def test_reviewer_names_in_a_file_never_become_other_local_accounts(alices_notes, user, other_user, staff_user,
                                                                      tmp_path):
     archive = tmp_path / "alice.zip"
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
     # Bob imports Alice's export: her actions become his, the staff member's nobody's.
     call_command("import_export", str(archive), "--owner", "bob", stdout=io.StringIO())
     assert reviewers(other_user) == [("Call the plumber", None), ("Buy milk", other_user.pk),
@@ -112,7 +112,7 @@ def test_reviewer_names_in_a_file_never_become_other_local_accounts(alices_notes
 def test_an_entry_over_the_size_limit_is_refused_unread_and_nothing_is_imported(alices_notes, user, tmp_path,
                                                                                 settings, monkeypatch):
     exported = tmp_path / "alice.zip"
-    export_notes(user, exported)
+    export_notes(user=user, destination=exported)
     # The same export with its second image made larger than the limit (a JPEG with padding).
     limit = 1024 * 1024
     archive = tmp_path / "large.zip"
@@ -164,7 +164,7 @@ def test_import_refuses_what_is_not_an_export(user, tmp_path):
         call_command("import_export", str(other_zip), "--owner", "alice")
     broken = tmp_path / "z.zip"
     buffer = io.BytesIO()
-    export_notes(user, buffer)  # no notes: an empty but valid export
+    export_notes(user=user, destination=buffer)  # no notes: an empty but valid export
     with zipfile.ZipFile(broken, "w") as zipped:
         zipped.writestr("inkdex-export.json", json.dumps({
             "format": "inkdex-export-1", "notes": [{"original_name": "a.jpg", "image": "images/1.jpg", "sha256": "1",
@@ -225,15 +225,15 @@ def test_owner_edits_deleted_lines_nothing_read_and_moved_corrections_survive_ex
     picture = encode(Image.new("RGB", (600, 400), (250, 248, 240)))
     note = make_note(user, ["COSTCO LIST", "3 bananss", "smudge"], image=picture, name="costco.jpg")
     make_note(user, [], image=encode(Image.new("RGB", (300, 200), "white")), name="pencil.jpg")
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "3 bananas")
-    owner_edits.delete_own_line(note.lines.get(order=2).pk, user)
-    owner_edits.add_own_line(note.pk, user, "eggs", (10, 5, 100, 40))  # above everything: order 0
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="3 bananas")
+    owner_edits.delete_own_line(line_id=note.lines.get(order=2).pk, owner=user)
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="eggs", box=(10, 5, 100, 40))  # above everything: order 0
     corrected = Line.objects.get(note=note, text="3 bananas")
     assert corrected.order == 2 and corrected.events.get().line_order == 1  # moved since its correction
     Note.objects.filter(pk=note.pk).update(carried_corrections=2)
     before = content(user)
     archive = tmp_path / "alice.zip"
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
 
     Note.objects.all().delete()
     call_command("import_export", str(archive), "--owner", "alice", stdout=io.StringIO())
@@ -244,7 +244,7 @@ def test_owner_edits_deleted_lines_nothing_read_and_moved_corrections_survive_ex
     assert Line.objects.get(note=note, text="eggs").is_added
     deleted = DeletedLine.objects.get(note=note)
     assert (deleted.text, deleted.deleted_by, deleted.x) == ("smudge", user, 10)
-    back = owner_edits.undelete_own_line(deleted.pk, user)
+    back = owner_edits.undelete_own_line(deleted_id=deleted.pk, owner=user)
     assert [e.action for e in back.events.order_by("created_at", "pk")] == ["delete", "undelete"]
     empty = Note.objects.get(original_name="pencil.jpg")
     assert empty.status == "done" and list(Note.objects.nothing_read()) == [empty]
@@ -271,16 +271,16 @@ def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_remov
         return encode(Image.new("RGB", (400, 300), colour))
 
     note = make_note(user, ["Call Prlya", "Ask Okonkwa", "Zephyr account"], review=(0, 1, 2), image=picture("white"))
-    owner_edits.correct_own_line(note.lines.get(order=0).pk, user, "Call Priya")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=0).pk, owner=user, text="Call Priya")
     pencil = make_note(user, [], name="pencil.jpg", image=picture("lightgray"))
-    owner_edits.type_note_text(pencil.pk, user, "Priya")
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
-    learned_words.remove_word(user, LearnedWord.objects.get(owner=user, key="okonkwo").pk)
-    review.accept_line(note.lines.get(order=2).pk, staff_user)
+    owner_edits.type_note_text(note_id=pencil.pk, person=user, text="Priya")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="Ask Okonkwo")
+    learned_words.remove_word(owner=user, word_id=LearnedWord.objects.get(owner=user, key="okonkwo").pk)
+    review.accept_line(line_id=note.lines.get(order=2).pk, reviewer=staff_user)
     alices = words_of(user)
     assert {word: count for word, (count, _, _) in alices.items()} == {"Okonkwo": 0, "Priya": 2, "Zephyr": 1}
     archive = tmp_path / "alice.zip"
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
     with zipfile.ZipFile(archive) as zipped:
         manifest = json.loads(zipped.read("inkdex-export.json"))
     assert [(w["word"], w["count"], w["removed_at"] is not None) for w in manifest["learned_words"]] == [
@@ -300,7 +300,7 @@ def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_remov
     bobs = make_note(other_user, ["Zephyr"], review=(0,), name="bob.jpg", image=picture("yellow"))
     for _ in range(3):
         learned_words.learn(other_user.pk, ["zephyr"])
-    owner_edits.correct_own_line(bobs.lines.get().pk, other_user, "Okonkwo and Zephyr")
+    owner_edits.correct_own_line(line_id=bobs.lines.get().pk, owner=other_user, text="Okonkwo and Zephyr")
     bob_before = words_of(other_user)
     assert {w: c for w, (c, _, _) in bob_before.items()} == {"Okonkwo": 1, "Zephyr": 4}
     out = io.StringIO()
@@ -333,10 +333,10 @@ def test_learned_words_travel_with_export_and_import_and_removed_ones_stay_remov
 ])
 def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, user, tmp_path, damage, message):
     from ocr_app.models import LearnedWord
-    from ocr_app.services.export import ExportError, import_notes
+    from ocr_app.services.import_export import ExportError, import_export_archive
 
     archive = tmp_path / "alice.zip"
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
     damaged = tmp_path / "damaged.zip"
     with zipfile.ZipFile(archive) as source, zipfile.ZipFile(damaged, "w") as target:
         manifest = json.loads(source.read("inkdex-export.json"))
@@ -348,7 +348,7 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
     Note.objects.all().delete()
     LearnedWord.objects.all().delete()
     with pytest.raises(ExportError, match=message):
-        import_notes(user, damaged)
+        import_export_archive(user=user, source=damaged)
     assert not Note.objects.exists() and not LearnedWord.objects.exists()
     # An export made before learned words travelled has none: that is no damage.
     del manifest["learned_words"]
@@ -358,5 +358,5 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
             if item.filename != "inkdex-export.json":
                 target.writestr(item, source.read(item))
         target.writestr("inkdex-export.json", json.dumps(manifest))
-    assert import_notes(user, older).imported == 2
+    assert import_export_archive(user=user, source=older).imported == 2
     assert not LearnedWord.objects.exists()

@@ -38,14 +38,14 @@ def note(user):
 def test_a_correction_teaches_its_words_and_the_engines_reading_alone_does_not(user, reviewer, note):
     assert learned(user) == {}  # recognised lines teach nothing until a person confirms them
     first = note.lines.get(order=0)
-    review.correct_line(first.pk, reviewer, "Call Priya about the Zephyr account")
+    review.correct_line(line_id=first.pk, reviewer=reviewer, text="Call Priya about the Zephyr account")
     # Words of 3+ letters; the language's most common words ("call", "the", "account") are left out.
     assert learned(user) == {"Priya": 1, "Zephyr": 1}
     assert learned(reviewer) == {}  # the note's owner learns, not the reviewer
 
 
 def test_accepts_teach_including_accept_the_rest_of_the_note(user, reviewer, note):
-    review.accept_rest_of_note(note.lines.get(order=0).pk, reviewer)
+    review.accept_rest_of_note(line_id=note.lines.get(order=0).pk, reviewer=reviewer)
     assert {"Prlya", "Zephyr", "Okonkwa"} <= set(learned(user))
     assert "milk" not in learned(user)  # a confident line nobody looked at
 
@@ -62,53 +62,53 @@ def test_the_admins_bulk_accept_teaches(client, django_user_model, user, note):
 
 
 def test_the_owners_corrections_added_and_typed_lines_teach(user, note):
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
-    owner_edits.add_own_line(note.pk, user, "Invoice for Okonkwo")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="Ask Okonkwo")
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="Invoice for Okonkwo")
     nothing = make_note(user, [], name="pencil.jpg")
-    owner_edits.type_note_text(nothing.pk, user, "Okonkwo Zephyr\nPriya")
+    owner_edits.type_note_text(note_id=nothing.pk, person=user, text="Okonkwo Zephyr\nPriya")
     assert learned(user) == {"Okonkwo": 3, "Invoice": 1, "Zephyr": 1, "Priya": 1}
 
 
 def test_correcting_a_confirmed_line_takes_its_old_words_back(user, note):
     line = note.lines.get(order=1)
-    owner_edits.correct_own_line(line.pk, user, "Ask Okonkow")  # a slip
-    owner_edits.correct_own_line(line.pk, user, "Ask Okonkwo")
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="Ask Okonkow")  # a slip
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="Ask Okonkwo")
     assert learned(user) == {"Okonkwo": 1}
     # Accepting it again adds nothing.
-    owner_edits.correct_own_line(line.pk, user, "Ask Okonkwo")
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="Ask Okonkwo")
     assert learned(user) == {"Okonkwo": 1}
 
 
 def test_a_removed_word_comes_back_only_when_the_owner_types_it(user, reviewer, other_user, note):
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="Ask Okonkwo")
     word = LearnedWord.objects.get(owner=user, key="okonkwo")
     with pytest.raises(LearnedWord.DoesNotExist):
-        learned_words.remove_word(other_user, word.pk)
-    learned_words.remove_word(user, word.pk)
+        learned_words.remove_word(owner=other_user, word_id=word.pk)
+    learned_words.remove_word(owner=user, word_id=word.pk)
     assert "Okonkwo" not in learned(user) and "Okonkwo" not in words_for_engine(user.pk)
     # A reviewer accepting a line holding it does not bring it back...
     other = make_note(user, ["Okonkwo paid"], review=(0,))
-    review.accept_line(other.lines.get().pk, reviewer)
+    review.accept_line(line_id=other.lines.get().pk, reviewer=reviewer)
     assert "Okonkwo" not in learned(user)
     # ...the owner typing it does, counted afresh.
-    owner_edits.add_own_line(note.pk, user, "Ask Okonkwo again")
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="Ask Okonkwo again")
     assert learned(user)["Okonkwo"] == 1
 
 
 def test_a_removed_word_accepted_by_a_reviewer_stays_removed(user, reviewer, note):
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
-    learned_words.remove_word(user, LearnedWord.objects.get(owner=user, key="okonkwo").pk)
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="Ask Okonkwo")
+    learned_words.remove_word(owner=user, word_id=LearnedWord.objects.get(owner=user, key="okonkwo").pk)
     other = make_note(user, ["Okonkwo invoiced", "Okonkwo quilted"], review=(0, 1))
-    review.accept_rest_of_note(other.lines.get(order=0).pk, reviewer)
-    owner_edits.correct_own_line(other.lines.get(order=1).pk, user, "Okonkwo quilted")  # an accept by the owner
+    review.accept_rest_of_note(line_id=other.lines.get(order=0).pk, reviewer=reviewer)
+    owner_edits.correct_own_line(line_id=other.lines.get(order=1).pk, owner=user, text="Okonkwo quilted")  # an accept by the owner
     assert learned(user) == {"invoiced": 1, "quilted": 1}
 
 
 def test_the_engine_gets_the_owners_words_most_used_first_and_capped(user, other_user, settings):
     make_note(other_user, [], name="x.jpg")
-    owner_edits.type_note_text(make_note(other_user, [], name="y.jpg").pk, other_user, "Secretword")
+    owner_edits.type_note_text(note_id=make_note(other_user, [], name="y.jpg").pk, person=other_user, text="Secretword")
     nothing = make_note(user, [], name="z.jpg")
-    owner_edits.type_note_text(nothing.pk, user, "Zephyr Priya\nZephyr")
+    owner_edits.type_note_text(note_id=nothing.pk, person=user, text="Zephyr Priya\nZephyr")
     assert words_for_engine(user.pk) == ("Zephyr", "Priya")
     assert words_for_engine(other_user.pk) == ("Secretword",)
     settings.INKDEX = {**settings.INKDEX, "USER_WORDS_LIMIT": 1}
@@ -139,8 +139,8 @@ def test_the_worker_gives_the_isolated_engine_the_owners_words_and_nobody_elses(
     from tests.notegen import note_bytes
 
     _echo_engine(settings)
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo Zephyr Okonkwo")
-    owner_edits.type_note_text(make_note(other_user, [], name="b.jpg").pk, other_user, "Secretword")
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user, text="Okonkwo Zephyr Okonkwo")
+    owner_edits.type_note_text(note_id=make_note(other_user, [], name="b.jpg").pk, person=other_user, text="Secretword")
     mine = make_note(user, ["x"], image=note_bytes())
     theirs = make_note(other_user, ["x"], image=note_bytes())
     fresh = make_note(user, ["x"], image=note_bytes())
@@ -150,7 +150,7 @@ def test_the_worker_gives_the_isolated_engine_the_owners_words_and_nobody_elses(
     # The fake engine, in its own process, reads the words it was sent as the line.
     assert _recognised_text(mine) == "Okonkwo Zephyr"
     assert _recognised_text(theirs) == "Secretword"
-    learned_words.remove_word(user, LearnedWord.objects.get(owner=user, key="okonkwo").pk)
+    learned_words.remove_word(owner=user, word_id=LearnedWord.objects.get(owner=user, key="okonkwo").pk)
     request_recognition(fresh, engine="echo-words")
     run_worker_until_idle()
     assert _recognised_text(fresh) == "Zephyr"
@@ -160,8 +160,9 @@ def test_the_worker_gives_the_isolated_engine_the_owners_words_and_nobody_elses(
 
 
 def test_the_page_lists_the_owners_words_escaped_and_removes_one(alice_client, user, other_user):
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo Zephyr\nZephyr <script>alert</script>")
-    owner_edits.type_note_text(make_note(other_user, [], name="b.jpg").pk, other_user, "Secretword")
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user,
+                               text="Okonkwo Zephyr\nZephyr <script>alert</script>")
+    owner_edits.type_note_text(note_id=make_note(other_user, [], name="b.jpg").pk, person=other_user, text="Secretword")
     page = alice_client.get(reverse("ocr_app:learned_words")).content.decode()
     assert "Okonkwo" in page and "Zephyr" in page and "Secretword" not in page
     # Words are runs of letters, so markup never becomes one (and the page escapes them anyway).
@@ -177,7 +178,7 @@ def test_the_page_lists_the_owners_words_escaped_and_removes_one(alice_client, u
 
 
 def test_another_users_word_is_a_404_and_stays(alice_client, other_user):
-    owner_edits.type_note_text(make_note(other_user, [], name="b.jpg").pk, other_user, "Secretword")
+    owner_edits.type_note_text(note_id=make_note(other_user, [], name="b.jpg").pk, person=other_user, text="Secretword")
     word = LearnedWord.objects.get(owner=other_user)
     assert alice_client.post(reverse("ocr_app:learned_word_remove", args=[word.pk])).status_code == 404
     assert alice_client.get(reverse("ocr_app:learned_word_remove", args=[word.pk])).status_code == 405
@@ -194,7 +195,7 @@ def test_the_real_engine_reads_a_name_the_owner_taught_and_only_for_that_owner(u
     from tests.notegen import encode, render_note
 
     # In this handwriting the recogniser reads "Isukimura"; Alice once typed the name.
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Tsukimura")
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user, text="Tsukimura")
     image = encode(render_note(["Send Tsukimura the contract"], font="femke")[0])
     mine, theirs = make_note(user, ["x"], image=image), make_note(other_user, ["x"], image=image)
     for note in (mine, theirs):
@@ -242,9 +243,9 @@ def _staff_with(django_user_model, *codenames):
 
 
 def test_the_admin_lists_everyones_words_by_owner_and_finds_them(client, django_user_model, user, other_user):
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo Zephyr Zephyr")
-    owner_edits.type_note_text(make_note(other_user, [], name="b.jpg").pk, other_user, "Secretword Halvorsen")
-    learned_words.remove_word(other_user, LearnedWord.objects.get(key="halvorsen").pk)
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user, text="Okonkwo Zephyr Zephyr")
+    owner_edits.type_note_text(note_id=make_note(other_user, [], name="b.jpg").pk, person=other_user, text="Secretword Halvorsen")
+    learned_words.remove_word(owner=other_user, word_id=LearnedWord.objects.get(key="halvorsen").pk)
     client.force_login(_staff_with(django_user_model, "view_learnedword"))
     changelist = reverse("admin:ocr_app_learnedword_changelist")
     page = client.get(changelist).content.decode()
@@ -266,8 +267,8 @@ def test_the_admin_lists_everyones_words_by_owner_and_finds_them(client, django_
 
 
 def test_removing_words_in_the_admin_is_the_owners_remove(client, django_user_model, user, reviewer, note):
-    owner_edits.correct_own_line(note.lines.get(order=1).pk, user, "Ask Okonkwo")
-    owner_edits.correct_own_line(note.lines.get(order=0).pk, user, "Call Priya about the Zephyr account")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=1).pk, owner=user, text="Ask Okonkwo")
+    owner_edits.correct_own_line(line_id=note.lines.get(order=0).pk, owner=user, text="Call Priya about the Zephyr account")
     client.force_login(_staff_with(django_user_model, "view_learnedword", "delete_learnedword"))
     changelist = reverse("admin:ocr_app_learnedword_changelist")
     assert "remove_learned_words" in client.get(changelist).content.decode()
@@ -280,16 +281,16 @@ def test_removing_words_in_the_admin_is_the_owners_remove(client, django_user_mo
     assert LearnedWord.objects.filter(owner=user).count() == 3  # kept, marked removed
     # As removed by the owner: a reviewer's accept does not bring it back, the owner's typing does.
     other = make_note(user, ["Okonkwo paid"], review=(0,))
-    review.accept_line(other.lines.get().pk, reviewer)
+    review.accept_line(line_id=other.lines.get().pk, reviewer=reviewer)
     assert "Okonkwo" not in learned(user)
-    owner_edits.add_own_line(note.pk, user, "Ask Okonkwo again")
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="Ask Okonkwo again")
     assert learned(user)["Okonkwo"] == 1
     # Nor is a row deleted here (it would be learned again from the next accept).
     assert "delete_selected" not in client.get(changelist).content.decode()
 
 
 def test_the_learned_words_admin_refuses_who_is_not_staff(client, django_user_model, user):
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo")
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user, text="Okonkwo")
     changelist = reverse("admin:ocr_app_learnedword_changelist")
     client.force_login(user)  # even with every permission on words, not staff
     from django.contrib.auth.models import Permission

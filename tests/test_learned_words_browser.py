@@ -16,7 +16,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_the_owner_reaches_the_page_and_removes_a_word_with_the_keyboard(open_browsing, user):
-    owner_edits.type_note_text(make_note(user, [], name="a.jpg").pk, user, "Okonkwo Zephyr Zephyr")
+    owner_edits.type_note_text(note_id=make_note(user, [], name="a.jpg").pk, person=user, text="Okonkwo Zephyr Zephyr")
     browsing = open_browsing(PHONE)
     page = browsing.sign_in()
     page.goto("/settings/tokens/")

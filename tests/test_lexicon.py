@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ocr_app.engines import Box, RecognizedWord
-from ocr_app.engines.lexicon import correct_line, ctc_log_prob
+from ocr_app.engines.lexicon import known_word_reading, ctc_log_prob
 from ocr_app.engines.rapidocr_engine import RapidOcrEngine, _with_known_words
 from tests.notegen import PRINT_FONT, SAMPLE_LINES, render_note
 
@@ -52,7 +52,7 @@ def test_forward_probability_sums_every_alignment():
 def test_an_unclear_unknown_word_becomes_the_known_word_nearly_as_likely():
     # "lrakes", but the first letter could well be a "b".
     probs = matrix(*spelled("new lrakes", {4: {"l": 0.6, "b": 0.35}}))
-    corrected = correct_line(probs, ALPHABET, "new lrakes", "en")
+    corrected = known_word_reading(probs, ALPHABET, "new lrakes", "en")
     assert [word for word, _ in corrected] == ["new", "brakes"]
     assert corrected[0][1] == 1.0
     assert corrected[1][1] == pytest.approx(0.35 / 0.6, rel=0.05)
@@ -61,22 +61,22 @@ def test_an_unclear_unknown_word_becomes_the_known_word_nearly_as_likely():
 def test_clear_writing_keeps_its_reading_even_when_unknown():
     # A product code written clearly stays as it is, though "brakes" is one letter away.
     probs = matrix(*spelled("new brakxs"))
-    assert correct_line(probs, ALPHABET, "new brakxs", "en") is None
+    assert known_word_reading(probs, ALPHABET, "new brakxs", "en") is None
 
 
 def test_known_words_numbers_and_short_words_are_left_alone():
     probs = matrix(*spelled("bake 12345 xq", {0: {"b": 0.5, "m": 0.45}}))
-    assert correct_line(probs, ALPHABET, "bake 12345 xq", "en") is None
+    assert known_word_reading(probs, ALPHABET, "bake 12345 xq", "en") is None
 
 
 def test_a_language_without_a_word_list_reads_as_the_recogniser_does():
     probs = matrix(*spelled("new lrakes", {4: {"l": 0.6, "b": 0.35}}))
-    assert correct_line(probs, ALPHABET, "new lrakes", "xx") is None
+    assert known_word_reading(probs, ALPHABET, "new lrakes", "xx") is None
 
 
 def test_capitals_are_kept():
     probs = matrix(*spelled("LRAKES", {0: {"L": 0.6, "B": 0.35}}))
-    assert correct_line(probs, ALPHABET, "LRAKES", "en") == [("BRAKES", pytest.approx(0.35 / 0.6, rel=0.05))]
+    assert known_word_reading(probs, ALPHABET, "LRAKES", "en") == [("BRAKES", pytest.approx(0.35 / 0.6, rel=0.05))]
 
 
 def test_the_reading_replaced_is_kept_for_search_and_the_word_is_less_sure():
@@ -130,25 +130,25 @@ def test_only_alphabetic_words_are_candidates():
 def test_a_dropped_space_between_two_known_words_is_put_back():
     # "membershipby": where the gap is, a space was nearly as likely as nothing.
     steps = spelled("membership") + [{"blank": 0.6, " ": 0.38}] + spelled("by")
-    corrected = correct_line(matrix(*steps), ALPHABET, "membershipby", "en")
+    corrected = known_word_reading(matrix(*steps), ALPHABET, "membershipby", "en")
     assert corrected == [("membership by", pytest.approx(0.38 / 0.6, rel=0.1))]
 
 
 def test_a_run_of_glued_words_is_cut_where_the_spaces_were_likely():
     gap = {"blank": 0.6, " ": 0.38}
     steps = spelled("move") + [gap] + spelled("release") + [gap] + spelled("schedule")
-    corrected = correct_line(matrix(*steps), ALPHABET, "movereleaseschedule", "en")
+    corrected = known_word_reading(matrix(*steps), ALPHABET, "movereleaseschedule", "en")
     assert [word for word, _ in corrected] == ["move release schedule"]
 
 
 def test_a_word_glued_to_a_number_is_cut_but_units_stay():
     gap = {"blank": 0.6, " ": 0.38}
     steps = spelled("MEETING") + [gap] + spelled("19") + [gap] + spelled("AT")
-    corrected = correct_line(matrix(*steps), ALPHABET, "MEETING19AT", "en")
+    corrected = known_word_reading(matrix(*steps), ALPHABET, "MEETING19AT", "en")
     assert [word for word, _ in corrected] == ["MEETING 19 AT"]
     # "4pm" is how times are written: no space is tried there, however likely.
     steps = spelled("4") + [gap] + spelled("pm")
-    assert correct_line(matrix(*steps), ALPHABET, "4pm", "en") is None
+    assert known_word_reading(matrix(*steps), ALPHABET, "4pm", "en") is None
 
 
 def test_full_width_and_circled_forms_become_plain_except_in_chinese():
@@ -169,7 +169,7 @@ def test_full_width_and_circled_forms_become_plain_except_in_chinese():
 def test_glued_words_after_punctuation_are_cut_too():
     gap = {"blank": 0.6, " ": 0.38}
     steps = spelled("DECISION:MOVE") + [gap] + spelled("RELEASE") + [gap] + spelled("SCHEDULE")
-    corrected = correct_line(matrix(*steps), ALPHABET, "DECISION:MOVERELEASESCHEDULE", "en")
+    corrected = known_word_reading(matrix(*steps), ALPHABET, "DECISION:MOVERELEASESCHEDULE", "en")
     assert [word for word, _ in corrected] == ["DECISION:MOVE RELEASE SCHEDULE"]
 
 
@@ -180,9 +180,9 @@ def test_a_misread_name_becomes_the_owners_word_only_when_it_is_in_their_list():
     # "Okonkwa": the last letter could well be an "o". No dictionary word is near,
     # so without the owner's words the reading stays.
     probs = matrix(*spelled("call Okonkwa", {11: {"a": 0.7, "o": 0.25}}))
-    assert correct_line(probs, ALPHABET, "call Okonkwa", "en") is None
-    assert correct_line(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Zephyr")) is None
-    corrected = correct_line(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Okonkwo"))
+    assert known_word_reading(probs, ALPHABET, "call Okonkwa", "en") is None
+    assert known_word_reading(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Zephyr")) is None
+    corrected = known_word_reading(probs, ALPHABET, "call Okonkwa", "en", ("Priya", "Okonkwo"))
     assert [word for word, _ in corrected] == ["call", "Okonkwo"]
 
 
@@ -190,21 +190,21 @@ def test_the_owners_word_is_taken_though_a_little_less_likely():
     # "Priyu", the last letter possibly an "a": the owner's "Priya" is taken though
     # the recogniser finds it half as likely as its reading.
     probs = matrix(*spelled("ask Priyu", {8: {"u": 0.6, "a": 0.3}}))
-    corrected = correct_line(probs, ALPHABET, "ask Priyu", "en", ("Priya",))
+    corrected = known_word_reading(probs, ALPHABET, "ask Priyu", "en", ("Priya",))
     assert [word for word, _ in corrected] == ["ask", "Priya"]
 
 
 def test_a_dictionary_word_read_clearly_stays_even_near_an_owners_word():
     probs = matrix(*spelled("the price"))
-    assert correct_line(probs, ALPHABET, "the price", "en", ("Priya", "prick")) is None
+    assert known_word_reading(probs, ALPHABET, "the price", "en", ("Priya", "prick")) is None
 
 
 def test_a_dictionary_word_read_unclearly_may_be_the_owners_word():
     # "tone" is English, so it is left alone, unless the owner writes "Tome" and
     # the recogniser finds an "m" nearly as likely as the "n".
     probs = matrix(*spelled("ask tone", {6: {"n": 0.55, "m": 0.4}}))
-    assert correct_line(probs, ALPHABET, "ask tone", "en") is None
-    corrected = correct_line(probs, ALPHABET, "ask tone", "en", ("Tome",))
+    assert known_word_reading(probs, ALPHABET, "ask tone", "en") is None
+    corrected = known_word_reading(probs, ALPHABET, "ask tone", "en", ("Tome",))
     # Scored in the reading's case, written as the owner writes it.
     assert [word for word, _ in corrected] == ["ask", "Tome"]
 
@@ -212,4 +212,4 @@ def test_a_dictionary_word_read_unclearly_may_be_the_owners_word():
 def test_a_reading_that_is_an_owners_word_is_never_changed():
     # "Zorblax" is nobody's word; an owner who writes it keeps it even when unclear.
     probs = matrix(*spelled("Zorblax", {0: {"Z": 0.5, "B": 0.45}}))
-    assert correct_line(probs, ALPHABET, "Zorblax", "en", ("Zorblax",)) is None
+    assert known_word_reading(probs, ALPHABET, "Zorblax", "en", ("Zorblax",)) is None

@@ -64,7 +64,7 @@ def test_an_empty_or_too_long_correction_is_refused_and_nothing_changes(alice_cl
 
 def test_deleting_a_line_hides_it_from_page_and_search_and_put_back_restores_it_with_history(alice_client, user, note):
     line = note.lines.get(order=2)
-    owner_edits.correct_own_line(line.pk, user, "~~ smudge ~~")  # accepted first: some history
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="~~ smudge ~~")  # accepted first: some history
     alice_client.post(reverse("ocr_app:line_edit", args=[note.pk, line.pk]), {"action": "delete"})
     assert not Line.objects.filter(pk=line.pk).exists()
     assert found(user, "smudge") == []
@@ -111,7 +111,7 @@ def test_other_peoples_notes_and_lines_are_a_404(client, other_user, note):
     # Another note's line through one's own note's URL is missing too.
     assert client.post(reverse("ocr_app:line_edit", args=[mine.pk, line.pk]), {"text": "x"}).status_code == 404
     with pytest.raises(Line.DoesNotExist):
-        owner_edits.correct_own_line(line.pk, other_user, "mine now")
+        owner_edits.correct_own_line(line_id=line.pk, owner=other_user, text="mine now")
     line.refresh_from_db()
     assert line.text == "Call the plumbcr" and not ReviewEvent.objects.exists()
 
@@ -181,7 +181,7 @@ def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other
     from ocr_app.services.tokens import create_token
     from tests.test_api import assert_error, bearer
 
-    api = bearer(create_token(user, "tests")[1])
+    api = bearer(create_token(user=user, name="tests")[1])
     listed = {n["id"]: n for n in api.get("/api/v1/notes/").json()["results"]}
     assert (listed[nothing.pk]["nothing_read"], listed[note.pk]["nothing_read"]) == (True, False)
     assert api.get(f"/api/v1/notes/{nothing.pk}/").json()["nothing_read"] is True
@@ -196,7 +196,7 @@ def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other
     assert_error(api.patch(url, {"text": "   "}, format="json"), 400, "validation_error")
     assert_error(api.patch(url, {}, format="json"), 400, "validation_error")
     # Another user's line, or a line through another note, is missing.
-    other = bearer(create_token(other_user, "tests")[1])
+    other = bearer(create_token(user=other_user, name="tests")[1])
     assert_error(other.patch(url, {"text": "mine"}, format="json"), 404, "not_found")
     assert_error(api.patch(f"/api/v1/notes/{nothing.pk}/lines/{line.pk}/", {"text": "x"}, format="json"), 404, "not_found")
     # While the note is recognised again its lines are about to be replaced.
@@ -207,8 +207,8 @@ def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other
 
 
 def test_the_admin_shows_nothing_read_notes_added_and_deleted_lines(admin_client, user, note, nothing):
-    owner_edits.add_own_line(note.pk, user, "water plants")
-    owner_edits.delete_own_line(note.lines.get(order=2).pk, user)
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="water plants")
+    owner_edits.delete_own_line(line_id=note.lines.get(order=2).pk, owner=user)
     listing = admin_client.get(reverse("admin:ocr_app_note_changelist"), {"nothing_read": "yes"}).content.decode()
     assert "pencil list.jpg" in listing and "Call the plumbcr" not in listing
     page = admin_client.get(reverse("admin:ocr_app_note_change", args=[note.pk])).content.decode()
@@ -232,20 +232,20 @@ def test_odd_input_to_the_owners_edits_is_refused_or_cleaned_never_a_500(alice_c
 
 
 def test_a_line_typed_by_a_person_cannot_be_restored_to_empty(alice_client, user, note):
-    added = owner_edits.add_own_line(note.pk, user, "Ring Sam")
+    added = owner_edits.add_own_line(note_id=note.pk, owner=user, text="Ring Sam")
     assert review.earlier_texts(added) == []  # its text before it existed is not one to go back to
     history = reverse("ocr_app:line_history", args=[note.pk, added.pk])
     alice_client.post(history, {"text": ""})
     added.refresh_from_db()
     assert added.text == "Ring Sam"
-    deleted = owner_edits.delete_own_line(note.lines.get(order=1).pk, user)
-    back = owner_edits.undelete_own_line(deleted.pk, user)
+    deleted = owner_edits.delete_own_line(line_id=note.lines.get(order=1).pk, owner=user)
+    back = owner_edits.undelete_own_line(deleted_id=deleted.pk, owner=user)
     assert "" not in review.earlier_texts(back)
 
 
 def test_a_deleted_line_is_put_back_only_through_its_own_note(alice_client, user, note):
     other = make_note(user, ["Another note"])
-    deleted = owner_edits.delete_own_line(note.lines.get(order=1).pk, user)
+    deleted = owner_edits.delete_own_line(line_id=note.lines.get(order=1).pk, owner=user)
     url = reverse("ocr_app:line_undelete", args=[other.pk, deleted.pk])
     assert alice_client.post(url).status_code == 404
     assert DeletedLine.objects.filter(pk=deleted.pk).exists() and not other.lines.filter(text="Buy milk").exists()
@@ -253,9 +253,9 @@ def test_a_deleted_line_is_put_back_only_through_its_own_note(alice_client, user
 
 def test_the_owner_cannot_restore_a_text_while_the_note_is_being_recognised(user, note):
     line = note.lines.get(order=0)
-    owner_edits.correct_own_line(line.pk, user, "Call the plumber")
+    owner_edits.correct_own_line(line_id=line.pk, owner=user, text="Call the plumber")
     Note.objects.filter(pk=note.pk).update(status="processing")
     with pytest.raises(review.ReviewError):
-        review.restore_text(line.pk, user, "Call the plumbcr")
+        review.restore_text(line_id=line.pk, reviewer=user, text="Call the plumbcr")
     line.refresh_from_db()
     assert line.text == "Call the plumber"

@@ -311,6 +311,24 @@ def test_images_are_served_as_their_detected_type_never_as_claimed(alice_client,
     assert name not in response["Content-Disposition"]
 
 
+@pytest.mark.parametrize("fmt, content_type, shown", [
+    ("BMP", "image/bmp", True), ("AVIF", "image/avif", True), ("GIF", "image/gif", True), ("TIFF", "image/tiff", False),
+])
+def test_before_the_renditions_pages_show_the_original_only_where_browsers_can(alice_client, user, fmt, content_type,
+                                                                               shown):
+    image, _ = render_note(["Call the plumber"])
+    note = create_note(owner=user, uploaded_file=image_upload(f"scan.{fmt.lower()}", encode(image, fmt), content_type))
+    assert note.content_type == content_type
+    for variant in ("preview", "thumb"):
+        response = alice_client.get(reverse("ocr_app:note_image", args=[note.pk, variant]))
+        assert response.status_code == (200 if shown else 404)
+        if shown:
+            assert_image_response(response, content_type)
+    assert ('id="note-img"' in alice_client.get(note.get_absolute_url()).content.decode()) == shown
+    thumb = reverse("ocr_app:note_image", args=[note.pk, "thumb"])
+    assert (thumb in alice_client.get(reverse("ocr_app:note_list")).content.decode()) == shown
+
+
 def test_renditions_are_jpeg_and_unknown_variants_404(alice_client, user):
     # A TIFF browsers cannot show: no stand-in before the worker made the renditions.
     image, _ = render_note(["Call the plumber"])

@@ -61,7 +61,7 @@ def pages(owner):
     Note.objects.filter(pk=note.pk).update(unread_ink=0.4)
     reviewed = drawn_note(owner, ["Meet Priya at noon", "Bring the keys"], name="meeting.jpg", confidences=[52.0, 60.0])
     line = reviewed.lines.get(order=0)
-    correct_line(line.pk, owner, "Meet Priya at noon!")
+    correct_line(line_id=line.pk, reviewer=owner, text="Meet Priya at noon!")
 
     pdf = Note(
         owner=owner, original_name="scanned-receipts-november.pdf", sha256="1" * 64, size_bytes=2048, width=0, height=0,
@@ -72,8 +72,8 @@ def pages(owner):
     for number in (1, 2):
         page = drawn_note(owner, [f"Receipt {number}"], name=pdf.original_name)
         Note.objects.filter(pk=page.pk).update(source=pdf, page_number=number, page_count=2)
-    create_token(owner, "scanner script on the office computer")
-    add_tags(owner, [note.pk, reviewed.pk], ["work", "to do at home this weekend"])
+    create_token(user=owner, name="scanner script on the office computer")
+    add_tags(owner=owner, note_ids=[note.pk, reviewed.pk], names=["work", "to do at home this weekend"])
 
     return {
         "notes": reverse("ocr_app:note_list"),

@@ -42,7 +42,7 @@ def reviewed_note(owner, labels, *, flagged, features=None, seed=1) -> list[int]
         line.features = features(i, labels[i]) if features else neutral_features(rng)
     Line.objects.bulk_update(lines, ["features"])
     for line, right in zip(lines, labels):
-        correct_own_line(line.pk, owner, line.text if right else f"fixed {line.text}")
+        correct_own_line(line_id=line.pk, owner=owner, text=line.text if right else f"fixed {line.text}")
     return [line.pk for line in lines]
 
 
@@ -75,7 +75,7 @@ def separable_lines(owner) -> None:
     # Lines read before lines kept features count nowhere.
     old = make_note(owner, [f"old {i}" for i in range(30)], review=range(15))
     for line in Line.objects.filter(note=old)[:10]:
-        correct_own_line(line.pk, owner, f"fixed {line.text}")
+        correct_own_line(line_id=line.pk, owner=owner, text=f"fixed {line.text}")
     # Nor do lines that keep the features of an earlier version, reviewed or not,
     # under the threshold or above it.
     for flagged in (True, False):

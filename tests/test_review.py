@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from rest_framework.test import APIClient
 
 from ocr_app.models import Line, Note, ReviewAction, ReviewEvent, Word
 from ocr_app.search import search_notes, suggest
-from ocr_app.services import accuracy, review
+from ocr_app.services import accuracy, owner_edits, review
 from ocr_app.services.notes import delete_note
+from ocr_app.services.uploads import create_note
+from tests.conftest import image_upload, run_worker_until_idle
 from tests.factories import make_note
-from tests.notegen import encode, render_note
+from tests.notegen import SAMPLE_LINES, encode, note_bytes, render_note
 
 pytestmark = pytest.mark.django_db
 
@@ -71,13 +76,44 @@ def test_queue_holds_unsure_unreviewed_lines_of_done_notes_grouped_by_note(queue
     assert texts(review.pending_lines()) == ["Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"]
 
 
-def test_queue_follows_the_threshold_setting(queue_notes, settings):
-    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 65.0}
-    # Flagged lines stay; of the others only those under the new threshold join.
-    assert set(texts(review.pending_lines())) == {"Dentist at 4pm", "Renew passpor", "Call the plumbcr", "Pay the bi11"}
+@pytest.mark.django_db(transaction=True)  # the worker commits
+def test_after_a_threshold_change_the_queue_notes_list_api_and_ocr_command_agree(queue_notes, user, alice_client, settings,
+                                                                                tmp_path):
+    """The flag is set when a line is read, under the threshold of that moment: lines read
+    before a change keep theirs, lines read after get the new threshold's, and every place
+    that tells whether a line needs review tells the same."""
+    picture = note_bytes(SAMPLE_LINES[:3])
+    settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 99.5}
+    later = create_note(owner=user, uploaded_file=image_upload("later.jpg", picture))
+    run_worker_until_idle()
     settings.INKDEX = {**settings.INKDEX, "REVIEW_THRESHOLD": 95.0}
-    assert "Buy milk" in texts(review.pending_lines())
-    assert "Water the garden" not in texts(review.pending_lines())
+    read_later = {line.pk: line.confidence < 99.5 for line in Line.objects.filter(note=later)}
+    assert True in read_later.values(), "some line of the note should be read under 99.5%"
+
+    # Read at 75: the 60 and the 70 are flagged, the 90 is not, though under 95 now. Read at 99.5: as then.
+    expected = {line.pk for line in queue_notes["a"].lines.all() if line.confidence < 75}
+    expected |= {pk for pk, flagged in read_later.items() if flagged}
+    mine = Line.objects.filter(note__owner=user)
+    assert {line.pk for line in review.pending_lines() if line.note.owner_id == user.pk} == expected
+    api = APIClient()
+    api.force_authenticate(user)
+    in_api = {line["id"] for note in Note.objects.filter(owner=user)
+              for line in api.get(f"/api/v1/notes/{note.pk}/").json()["lines"] if line["review_state"] == "needs_review"}
+    assert in_api == expected
+    listed = {note.pk: note.flagged_count for note in alice_client.get(reverse("ocr_app:note_list")).context["notes"]}
+    assert listed == {note_id: sum(1 for line in mine.filter(note_id=note_id) if line.pk in expected)
+                      for note_id in listed}
+    to_review = alice_client.get(reverse("ocr_app:note_list") + "?review=1").context["notes"]
+    assert {note.pk for note in to_review} == {queue_notes["a"].pk, later.pk}
+
+    # The ocr command's verdict on the same picture, at the threshold it was read with, is the stored flag.
+    path = tmp_path / "later.jpg"
+    path.write_bytes(picture)
+    out = StringIO()
+    call_command("ocr", str(path), "--json", "--threshold", "99.5", stdout=out)
+    [printed] = json.loads(out.getvalue())
+    stored = Line.objects.filter(note=later).order_by("order")
+    assert [not line["accepted"] for line in printed["lines"]] == [line.needs_review for line in stored]
 
 
 def test_queue_leaves_out_notes_being_recognized_again(queue_notes):
@@ -137,10 +173,18 @@ def test_reviewers_claiming_at_the_same_moment_get_different_lines(queue_notes, 
 
 
 def test_skipped_lines_come_after_the_others(queue_notes, staff_user):
+    waiting = [line.pk for line in review.pending_lines()]
     first = review.claim_next_line(staff_user)
-    review.skip_line(first.pk, staff_user)
-    assert review.claim_next_line(staff_user, skipped=[first.pk]).pk != first.pk
+    review.skip_line(line_id=first.pk, reviewer=staff_user)
+    offered = []
+    while (line := review.claim_next_line(staff_user, skipped=[first.pk])) is not None:
+        offered.append(line.pk)
+        review.accept_line(line_id=line.pk, reviewer=staff_user)
+    # Every other waiting line, once each, in the queue's order; the skipped one not among them.
+    assert offered == [pk for pk in waiting if pk != first.pk]
+    # Then, the skips forgotten (the page's "start over"), the skipped line, still waiting.
     assert Line.objects.get(pk=first.pk).reviewed_at is None
+    assert review.claim_next_line(staff_user).pk == first.pk
 
 
 # --- actions -----------------------------------------------------------------------
@@ -150,7 +194,7 @@ def test_a_correction_changes_the_line_keeps_the_original_and_is_searchable_at_o
     line = line_of(queue_notes["a"], 0)
     assert [r.note.pk for r in search_notes(user, "plumbcr").notes] == [queue_notes["a"].pk]
 
-    event = review.correct_line(line.pk, staff_user, "  Call the   plumber ")
+    event = review.correct_line(line_id=line.pk, reviewer=staff_user, text="  Call the   plumber ")
 
     line.refresh_from_db()
     assert (line.text, line.ocr_text) == ("Call the plumber", "Call the plumbcr")
@@ -171,7 +215,7 @@ def test_a_correction_changes_the_line_keeps_the_original_and_is_searchable_at_o
 
 def test_saving_the_text_unchanged_counts_as_accepting(queue_notes, staff_user):
     line = line_of(queue_notes["a"], 2)
-    event = review.correct_line(line.pk, staff_user, "Pay the bi11")
+    event = review.correct_line(line_id=line.pk, reviewer=staff_user, text="Pay the bi11")
     assert event.action == ReviewAction.ACCEPT
     line.refresh_from_db()
     assert line.reviewed_at and not line.is_corrected
@@ -179,7 +223,7 @@ def test_saving_the_text_unchanged_counts_as_accepting(queue_notes, staff_user):
 
 def test_accept_keeps_the_text_and_leaves_the_queue(queue_notes, staff_user):
     line = line_of(queue_notes["b"], 0)
-    event = review.accept_line(line.pk, staff_user)
+    event = review.accept_line(line_id=line.pk, reviewer=staff_user)
     assert (event.action, event.old_text, event.new_text) == (ReviewAction.ACCEPT, "Dentist at 4pm", "Dentist at 4pm")
     assert texts(review.pending_lines())[0] == "Renew passpor"
 
@@ -189,7 +233,7 @@ def test_accept_rest_of_note_accepts_its_waiting_lines_but_not_another_reviewers
     Line.objects.filter(note=note, order=2).update(
         claimed_by=second_reviewer, claimed_until=timezone.now() + timedelta(minutes=5)
     )
-    accepted = review.accept_rest_of_note(line_of(note, 0).pk, staff_user)
+    accepted = review.accept_rest_of_note(line_id=line_of(note, 0).pk, reviewer=staff_user)
     assert accepted == 2
     assert texts(review.pending_lines().filter(note=note)) == ["three"]
     assert ReviewEvent.objects.filter(note=note, action=ReviewAction.ACCEPT).count() == 2
@@ -198,44 +242,44 @@ def test_accept_rest_of_note_accepts_its_waiting_lines_but_not_another_reviewers
 def test_a_line_held_by_another_reviewer_cannot_be_changed(queue_notes, staff_user, second_reviewer):
     line = review.claim_next_line(second_reviewer)
     with pytest.raises(review.ReviewError, match="Another reviewer"):
-        review.correct_line(line.pk, staff_user, "Dentist at 5pm")
+        review.correct_line(line_id=line.pk, reviewer=staff_user, text="Dentist at 5pm")
     line.refresh_from_db()
     assert line.text == "Dentist at 4pm" and not ReviewEvent.objects.exists()
 
 
 def test_a_line_that_is_gone_gives_a_clear_error(staff_user):
     with pytest.raises(review.ReviewError, match="no longer exists"):
-        review.accept_line(999999, staff_user)
+        review.accept_line(line_id=999999, reviewer=staff_user)
 
 
 def test_too_long_text_is_refused_and_nothing_changes(queue_notes, staff_user):
     line = line_of(queue_notes["a"], 0)
     with pytest.raises(review.ReviewError, match="at most"):
-        review.correct_line(line.pk, staff_user, "x" * (review.MAX_LINE_LENGTH + 1))
+        review.correct_line(line_id=line.pk, reviewer=staff_user, text="x" * (review.MAX_LINE_LENGTH + 1))
     line.refresh_from_db()
     assert line.text == "Call the plumbcr" and line.reviewed_at is None
 
 
 def test_any_earlier_text_can_be_restored_and_that_is_recorded(queue_notes, user, staff_user):
     line = line_of(queue_notes["a"], 0)
-    review.correct_line(line.pk, staff_user, "Call the plumber")
-    review.correct_line(line.pk, user, "Call the plumber today")  # the owner, on her own note
+    review.correct_line(line_id=line.pk, reviewer=staff_user, text="Call the plumber")
+    review.correct_line(line_id=line.pk, reviewer=user, text="Call the plumber today")  # the owner, on her own note
     line.refresh_from_db()
     assert review.earlier_texts(line) == ["Call the plumbcr", "Call the plumber"]
 
-    event = review.restore_text(line.pk, user, "Call the plumbcr")
+    event = review.restore_text(line_id=line.pk, reviewer=user, text="Call the plumbcr")
     line.refresh_from_db()
     assert line.text == "Call the plumbcr" and not line.is_corrected
     assert (event.action, event.old_text, event.new_text) == (ReviewAction.RESTORE, "Call the plumber today", "Call the plumbcr")
     assert [e.action for e in line.events.order_by("created_at", "pk")] == ["correct", "correct", "restore"]
     assert [(r.note.pk, r.fuzzy) for r in search_notes(user, "plumbcr").notes] == [(queue_notes["a"].pk, False)]
     with pytest.raises(review.ReviewError, match="history"):
-        review.restore_text(line.pk, user, "something never there")
+        review.restore_text(line_id=line.pk, reviewer=user, text="something never there")
 
 
 def test_history_outlives_a_reprocess_that_replaces_the_lines(queue_notes, staff_user):
     note = queue_notes["a"]
-    review.correct_line(line_of(note, 0).pk, staff_user, "Call the plumber")
+    review.correct_line(line_id=line_of(note, 0).pk, reviewer=staff_user, text="Call the plumber")
     Line.objects.filter(note=note).delete()  # what a reprocess does before storing new lines
     event = ReviewEvent.objects.get(note=note)
     assert event.line is None and event.line_order == 0 and event.new_text == "Call the plumber"
@@ -245,8 +289,8 @@ def test_history_outlives_a_reprocess_that_replaces_the_lines(queue_notes, staff
 
 
 def test_counters(queue_notes, staff_user, second_reviewer):
-    review.accept_line(line_of(queue_notes["b"], 0).pk, staff_user)
-    review.correct_line(line_of(queue_notes["b"], 1).pk, second_reviewer, "Renew passport")
+    review.accept_line(line_id=line_of(queue_notes["b"], 0).pk, reviewer=staff_user)
+    review.correct_line(line_id=line_of(queue_notes["b"], 1).pk, reviewer=second_reviewer, text="Renew passport")
     counts = review.queue_counts(staff_user)
     assert (counts.waiting, counts.done_today, counts.done_today_by_reviewer) == (2, 2, 1)
 
@@ -257,11 +301,11 @@ def test_counters(queue_notes, staff_user, second_reviewer):
 def test_accuracy_from_reviews(user, staff_user):
     note = make_note(user, ["plumbcr", "milk", "bi11s", "garden"], confidences=[60.0, 70.0, 80.0, 95.0])
     lines = list(note.lines.order_by("order"))
-    review.correct_line(lines[0].pk, staff_user, "plumber")  # 1 edit, flagged at 75
-    review.accept_line(lines[1].pk, staff_user)  # right, flagged at 75
+    review.correct_line(line_id=lines[0].pk, reviewer=staff_user, text="plumber")  # 1 edit, flagged at 75
+    review.accept_line(line_id=lines[1].pk, reviewer=staff_user)  # right, flagged at 75
     # Lines no one flagged: only their owner reviews those.
-    review.correct_line(lines[2].pk, user, "bills")  # 2 edits, not flagged at 75
-    review.accept_line(lines[3].pk, user)  # right, not flagged
+    review.correct_line(line_id=lines[2].pk, reviewer=user, text="bills")  # 2 edits, not flagged at 75
+    review.accept_line(line_id=lines[3].pk, reviewer=user)  # right, not flagged
 
     reviewed = accuracy.reviewed_lines()
     [engine] = accuracy.engine_accuracy(reviewed)
@@ -274,7 +318,7 @@ def test_accuracy_from_reviews(user, staff_user):
 
 def test_accuracy_page_shows_the_figures(client, user, reviewer):
     note = make_note(user, ["plumbcr"], confidences=[60.0])
-    review.correct_line(note.lines.get().pk, reviewer, "plumber")
+    review.correct_line(line_id=note.lines.get().pk, reviewer=reviewer, text="plumber")
     client.force_login(reviewer)
     page = client.get(reverse("ocr_app:review_accuracy")).content.decode()
     assert "rapidocr" in page and "14.3 %" in page  # 1 edit in 7 characters
@@ -328,7 +372,7 @@ def test_queue_actions_through_the_page(client, queue_notes, user, reviewer):
 
 def test_the_owner_sees_a_corrected_mark_on_the_note_page(alice_client, queue_notes, staff_user):
     note = queue_notes["a"]
-    review.correct_line(line_of(note, 0).pk, staff_user, "Call the plumber")
+    review.correct_line(line_id=line_of(note, 0).pk, reviewer=staff_user, text="Call the plumber")
     page = alice_client.get(note.get_absolute_url()).content.decode()
     assert "Call the plumber" in page and 'class="flag corrected"' in page
     assert page.count('class="flag corrected"') == 1
@@ -336,7 +380,7 @@ def test_the_owner_sees_a_corrected_mark_on_the_note_page(alice_client, queue_no
 
 def test_history_page_lists_changes_and_restores(client, queue_notes, reviewer):
     line = line_of(queue_notes["a"], 0)
-    review.correct_line(line.pk, reviewer, "Call the <b>plumber</b>")
+    review.correct_line(line_id=line.pk, reviewer=reviewer, text="Call the <b>plumber</b>")
     client.force_login(reviewer)
     url = reverse("ocr_app:review_history", args=[line.pk])
     page = client.get(url).content.decode()
@@ -452,7 +496,7 @@ def test_on_other_peoples_notes_a_reviewer_reaches_only_lines_waiting_for_review
     waiting, confident = make_note(other_user, ["Renew passpor", "Dentist at 4pm"], confidences=[60.0, 98.0],
                                    image=blank_image()).lines.order_by("order")
     already_reviewed = make_note(other_user, ["Pay the bi11"], confidences=[50.0]).lines.get()
-    review.accept_line(already_reviewed.pk, second_reviewer)
+    review.accept_line(line_id=already_reviewed.pk, reviewer=second_reviewer)
     recognising = make_note(user, ["Call the plumbcr"], confidences=[40.0])
     Note.objects.filter(pk=recognising.pk).update(status="processing")
     # Even a line the reviewer holds is out of reach while its note is being recognised.
@@ -584,6 +628,26 @@ def admin_client_logged_in(client, django_user_model):
     return client
 
 
+def test_admin_line_filters_keep_the_lines_they_name(admin_client_logged_in, queue_notes, user, staff_user):
+    notes = queue_notes["a"]
+    review.correct_line(line_id=line_of(notes, 0).pk, reviewer=staff_user, text="Call the plumber")  # 60
+    review.accept_line(line_id=line_of(notes, 2).pk, reviewer=staff_user)  # 70
+    owner_edits.add_own_line(note_id=notes.pk, owner=user, text="Buy eggs")  # typed: 100
+
+    def kept(query: str) -> list[str]:
+        changelist = admin_client_logged_in.get(reverse("admin:ocr_app_line_changelist") + query)
+        return sorted(line.text for line in changelist.context["cl"].queryset)
+
+    assert kept("?confidence=0-50") == ["Dentist at 4pm"]
+    assert kept("?confidence=50-75") == ["Call the plumber", "Pay the bi11", "Renew passpor"]
+    assert kept("?confidence=75-90") == []
+    assert kept("?confidence=90-100") == ["Buy eggs", "Buy milk", "Water the garden"]
+    assert kept("?reviewed=no") == ["Buy milk", "Dentist at 4pm", "Renew passpor", "Water the garden"]
+    assert kept("?reviewed=yes") == ["Buy eggs", "Call the plumber", "Pay the bi11"]
+    assert kept("?reviewed=corrected") == ["Call the plumber"]
+    assert kept("?reviewed=added") == ["Buy eggs"]
+
+
 def test_admin_lines_filters_bulk_accept_and_edit(admin_client_logged_in, queue_notes):
     client = admin_client_logged_in
     changelist = reverse("admin:ocr_app_line_changelist")
@@ -621,7 +685,7 @@ def test_lines_are_not_deleted_in_the_admin(admin_client_logged_in, queue_notes)
 
 
 def test_admin_review_events_are_read_only(admin_client_logged_in, queue_notes, staff_user):
-    event = review.accept_line(line_of(queue_notes["a"], 0).pk, staff_user)
+    event = review.accept_line(line_id=line_of(queue_notes["a"], 0).pk, reviewer=staff_user)
     client = admin_client_logged_in
     assert client.get(reverse("admin:ocr_app_reviewevent_changelist")).status_code == 200
     assert client.get(reverse("admin:ocr_app_reviewevent_add")).status_code == 403
@@ -670,7 +734,7 @@ def test_an_admin_edit_refused_after_the_form_checked_it_is_a_message(admin_clie
     under the line's lock, refuses; the admin says so instead of failing."""
     from django import forms
 
-    from ocr_app.admin import LineAdminForm
+    from ocr_app.admin.lines import LineAdminForm
 
     monkeypatch.setattr(LineAdminForm, "clean", forms.ModelForm.clean)  # the claim comes after the check
     held = review.claim_next_line(second_reviewer)

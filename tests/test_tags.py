@@ -17,7 +17,8 @@ from ocr_app.models import Note, NoteTag, Tag
 from ocr_app.search import search_notes
 from ocr_app.search.query import parse
 from ocr_app.services import tags
-from ocr_app.services.export import ExportError, export_notes, import_notes
+from ocr_app.services.export import export_notes
+from ocr_app.services.import_export import ExportError, import_export_archive
 from ocr_app.services.tokens import create_token
 from ocr_app.tag_names import InvalidTag, parse_tag_names, tag_key
 from tests.conftest import image_upload, run_worker_until_idle
@@ -51,9 +52,9 @@ def notes(user, other_user):
         "call": note(user, "call the plumber monday", "call", 2),
         "bobs": note(other_user, "monday work for bob", "bobs", 3),
     }
-    tags.add_tags(user, [made["plan"].pk, made["call"].pk], ["Work"])
-    tags.add_tags(user, [made["call"].pk, made["shop"].pk], ["to do"])
-    tags.add_tags(other_user, [made["bobs"].pk], ["work"])
+    tags.add_tags(owner=user, note_ids=[made["plan"].pk, made["call"].pk], names=["Work"])
+    tags.add_tags(owner=user, note_ids=[made["call"].pk, made["shop"].pk], names=["to do"])
+    tags.add_tags(owner=other_user, note_ids=[made["bobs"].pk], names=["work"])
     return made
 
 
@@ -62,7 +63,7 @@ def notes(user, other_user):
 
 def test_names_are_case_insensitive_with_spaces_collapsed(user):
     note = make_note(user, ["x"])
-    tags.add_tags(user, [note.pk], ["To  Do", "to do", " TO DO ", "work, Work ,,"])
+    tags.add_tags(owner=user, note_ids=[note.pk], names=["To  Do", "to do", " TO DO ", "work, Work ,,"])
     assert names(note) == ["To Do", "work"]
     assert Tag.objects.filter(owner=user).count() == 2
     assert tag_key("  Ünïcode   TAG ") == "ünïcode tag"
@@ -76,12 +77,12 @@ def test_names_are_case_insensitive_with_spaces_collapsed(user):
 def test_another_users_note_or_tag_is_missing_never_used(user, other_user, notes):
     bobs_tag = Tag.objects.get(owner=other_user)
     with pytest.raises(Note.DoesNotExist):
-        tags.add_tags(user, [notes["plan"].pk, notes["bobs"].pk], ["mine"])
+        tags.add_tags(owner=user, note_ids=[notes["plan"].pk, notes["bobs"].pk], names=["mine"])
     assert not Tag.objects.filter(key="mine").exists()  # all or nothing
     with pytest.raises(tags.TagNotFound):
-        tags.rename_tag(user, bobs_tag.pk, "stolen")
+        tags.rename_tag(owner=user, tag_id=bobs_tag.pk, new_name="stolen")
     with pytest.raises(tags.TagNotFound):
-        tags.remove_tag(user, notes["plan"].pk, bobs_tag.pk)
+        tags.remove_tag(owner=user, note_id=notes["plan"].pk, tag_id=bobs_tag.pk)
     with pytest.raises(ValueError):
         tags.link_tags(user, [notes["plan"]], [bobs_tag])
     assert names(notes["bobs"]) == ["work"]
@@ -90,9 +91,9 @@ def test_another_users_note_or_tag_is_missing_never_used(user, other_user, notes
 def test_rename_and_merge_onto_an_existing_name(user, other_user, notes):
     work = Tag.objects.get(owner=user, key="work")
     todo = Tag.objects.get(owner=user, key="to do")
-    assert tags.rename_tag(user, work.pk, "Job").pk == work.pk
+    assert tags.rename_tag(owner=user, tag_id=work.pk, new_name="Job").pk == work.pk
     assert names(notes["plan"]) == ["Job"]
-    kept = tags.rename_tag(user, work.pk, "TO DO")  # merge: "to do" gets Job's notes
+    kept = tags.rename_tag(owner=user, tag_id=work.pk, new_name="TO DO")  # merge: "to do" gets Job's notes
     assert kept.pk == todo.pk and kept.name == "TO DO"
     assert not Tag.objects.filter(pk=work.pk).exists()
     assert [names(notes[k]) for k in ("plan", "shop", "call")] == [["TO DO"], ["TO DO"], ["TO DO"]]
@@ -100,7 +101,7 @@ def test_rename_and_merge_onto_an_existing_name(user, other_user, notes):
 
 
 def test_deleting_a_tag_keeps_its_notes(user, notes):
-    tags.delete_tag(user, Tag.objects.get(owner=user, key="work").pk)
+    tags.delete_tag(owner=user, tag_id=Tag.objects.get(owner=user, key="work").pk)
     assert Note.objects.filter(pk=notes["plan"].pk).exists() and names(notes["call"]) == ["to do"]
 
 
@@ -137,7 +138,7 @@ def test_search_page_json_api_and_command_take_tags(alice_client, user, notes, c
     data = alice_client.get(reverse("ocr_app:search_json"), {"q": "monday", "tag": "to do"}).json()
     assert [n["name"] for n in data["notes"]] == ["call"] and data["notes"][0]["tags"] == ["to do", "Work"]
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user, 't')[1]}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='t')[1]}")
     found = api.get("/api/v1/search/", {"q": "-tag:work", "tag": ""}).json()
     assert [r["note"]["name"] for r in found["results"]] == ["shop"] and found["results"][0]["note"]["tags"] == ["to do"]
     assert api.get("/api/v1/search/", {"q": "monday", "tag": "work\x00"}).status_code == 200
@@ -236,7 +237,7 @@ def test_upload_page_tags_the_whole_batch_and_a_pdfs_pages_inherit(alice_client,
 @pytest.fixture
 def api(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user, 'tests')[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
     return client
 
 
@@ -264,11 +265,11 @@ def test_api_notes_carry_tags_upload_takes_them_and_patch_sets_them(api, user, n
 
 def test_tags_travel_with_export_and_import(user, other_user, notes, django_user_model):
     archive = io.BytesIO()
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
     carol = django_user_model.objects.create_user("carol", "c@example.com", "carol-password-1")
-    tags.add_tags(carol, [make_note(carol, ["old"]).pk], ["WORK"])  # her own tag of that name is used
+    tags.add_tags(owner=carol, note_ids=[make_note(carol, ["old"]).pk], names=["WORK"])  # her own tag of that name is used
     archive.seek(0)
-    assert import_notes(carol, archive).imported == 3
+    assert import_export_archive(user=carol, source=archive).imported == 3
     imported = {n.original_name: names(n) for n in Note.objects.owned_by(carol).exclude(original_name="old")}
     assert imported == {"plan": ["WORK"], "shop": ["to do"], "call": ["to do", "WORK"]}
     assert Tag.objects.filter(owner=carol).count() == 2 and names(notes["bobs"]) == ["work"]
@@ -276,7 +277,7 @@ def test_tags_travel_with_export_and_import(user, other_user, notes, django_user
 
 def test_an_export_with_damaged_tags_imports_nothing(user, notes, django_user_model):
     archive = io.BytesIO()
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
     archive.seek(0)
     with zipfile.ZipFile(archive) as source:
         entries = {name: source.read(name) for name in source.namelist()}
@@ -290,7 +291,7 @@ def test_an_export_with_damaged_tags_imports_nothing(user, notes, django_user_mo
     carol = django_user_model.objects.create_user("carol", "c@example.com", "carol-password-1")
     damaged.seek(0)
     with pytest.raises(ExportError, match="tags"):
-        import_notes(carol, damaged)
+        import_export_archive(user=carol, source=damaged)
     assert not Note.objects.filter(owner=carol).exists() and not Tag.objects.filter(owner=carol).exists()
 
 

@@ -33,7 +33,7 @@ def names(note: Note) -> list[str]:
 
 
 def test_tagging_a_batch_at_upload(browsing, user, tmp_path):
-    tags.add_tags(user, [note_with_image(user, "earlier", "earlier").pk], ["Receipts"])
+    tags.add_tags(owner=user, note_ids=[note_with_image(user, "earlier", "earlier").pk], names=["Receipts"])
     page = browsing.sign_in()  # lands on the upload page
     # Completion offers the user's own tags.
     assert page.locator("#user-tags option").evaluate_all("(os) => os.map((o) => o.value)") == ["Receipts"]
@@ -54,8 +54,8 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
     plan = note_with_image(user, "project plan", "plan.jpg", 0)
     shop = note_with_image(user, "buy milk", "shop.jpg", 1)
     call = note_with_image(user, "call the plumber", "call.jpg", 2)
-    tags.add_tags(user, [plan.pk, call.pk], ["Work"])
-    tags.add_tags(other_user, [note_with_image(other_user, "bob's", "bobs.jpg", 3).pk], ["work", "secret"])
+    tags.add_tags(owner=user, note_ids=[plan.pk, call.pk], names=["Work"])
+    tags.add_tags(owner=other_user, note_ids=[note_with_image(other_user, "bob's", "bobs.jpg", 3).pk], names=["work", "secret"])
     page = browsing.sign_in()
     page.goto("/")
     options = page.locator("#tag-filter-select option").all_inner_texts()
@@ -90,8 +90,8 @@ def test_filtering_by_tag_and_tagging_selected_notes_with_the_keyboard(browsing,
 
 def test_a_notes_tags_on_its_page(browsing, user):
     note = note_with_image(user, "call the plumber", "call.jpg", 0)
-    tags.add_tags(user, [note.pk], ["Home"])
-    tags.add_tags(user, [note_with_image(user, "other", "other.jpg", 1).pk], ["<i>odd</i>"])
+    tags.add_tags(owner=user, note_ids=[note.pk], names=["Home"])
+    tags.add_tags(owner=user, note_ids=[note_with_image(user, "other", "other.jpg", 1).pk], names=["<i>odd</i>"])
     page = browsing.sign_in()
     page.goto(f"/notes/{note.pk}/")
     page.fill("#add-tag-input", "To do, <i>ODD</i>")

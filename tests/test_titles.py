@@ -19,7 +19,8 @@ from django.urls import reverse
 from ocr_app.models import TITLE_MAX_LENGTH, Note
 from ocr_app.search import search_notes
 from ocr_app.search.index import index_drift, install_search_index, rebuild_search_index
-from ocr_app.services.export import export_notes, import_notes
+from ocr_app.services.export import export_notes
+from ocr_app.services.import_export import import_export_archive
 from ocr_app.services.notes import process_again
 from ocr_app.services.titles import InvalidTitle, rename_note
 from ocr_app.services.uploads import create_note
@@ -73,14 +74,14 @@ def test_title_follows_recognition_until_the_owner_names_the_note(user, settings
     set_threshold(settings, 99)
     assert recognise_again(note).title == "IMG_2041.jpg"  # nothing read confidently enough
 
-    note = rename_note(note, "  Groceries\n\tfor   Sunday ")
+    note = rename_note(note=note, text="  Groceries\n\tfor   Sunday ")
     assert (note.title, note.title_set_by_owner) == ("Groceries for Sunday", True)
     set_threshold(settings, 30)  # a threshold change and a reprocess keep the owner's title
     note = recognise_again(note)
     assert (note.title, note.title_set_by_owner) == ("Groceries for Sunday", True)
     assert found(user, "sunday") == [note.pk]
 
-    note = rename_note(note, "   ")  # nothing: chosen automatically again, from the lines there are
+    note = rename_note(note=note, text="   ")  # nothing: chosen automatically again, from the lines there are
     assert (note.title, note.title_set_by_owner) == ("scribble", False)
     assert found(user, "sunday") == []
 
@@ -88,13 +89,13 @@ def test_title_follows_recognition_until_the_owner_names_the_note(user, settings
 @pytest.mark.django_db
 def test_a_title_is_one_line_of_limited_length(user):
     note = make_note(user, ["Call the plumber"], name="todo.jpg")
-    assert rename_note(note, "a\r\nb\x00c\x1ed").title == "a b c d"
+    assert rename_note(note=note, text="a\r\nb\x00c\x1ed").title == "a b c d"
     with pytest.raises(InvalidTitle) as refused:
-        rename_note(note, "x" * (TITLE_MAX_LENGTH + 1))
+        rename_note(note=note, text="x" * (TITLE_MAX_LENGTH + 1))
     assert str(refused.value) == "A title can be at most 200 characters long; this one has 201."
     assert Note.objects.get(pk=note.pk).title == "a b c d"  # unchanged
     # 201 characters that trim to 200 are fine.
-    assert rename_note(note, " " + "y" * TITLE_MAX_LENGTH).title == "y" * TITLE_MAX_LENGTH
+    assert rename_note(note=note, text=" " + "y" * TITLE_MAX_LENGTH).title == "y" * TITLE_MAX_LENGTH
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_title_words_are_searchable_and_a_title_match_ranks_first(user, other_us
     assert found(user, "budget") == [newer.pk, older.pk]
     assert found(user, "budget review") == [newer.pk, older.pk]
 
-    rename_note(older, "Budget 2027")
+    rename_note(note=older, text="Budget 2027")
     assert found(user, "budget") == [older.pk, newer.pk]  # the same lines; the older has it in its title
     assert found(user, "budget review") == [older.pk, newer.pk]
     assert found(user, "2027") == [older.pk]  # a word only the title holds
@@ -209,7 +210,7 @@ def test_pages_show_and_rename_titles(alice_client, user, other_user):
 @pytest.mark.django_db
 def test_search_command_prints_the_title_and_file_name(user):
     note = make_note(user, ["Call the plumber"], name="todo.jpg")
-    rename_note(note, "House")
+    rename_note(note=note, text="House")
     out = io.StringIO()
     call_command("search", "house plumber", "--owner", "alice", stdout=out, stderr=io.StringIO())
     assert out.getvalue().splitlines()[0] == f"#{note.pk} House (todo.jpg)"
@@ -220,7 +221,7 @@ def test_admin_lists_titles_read_only(client, user, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-password-1")
     client.force_login(admin)
     note = make_note(user, ["Call the plumber"], name="todo.jpg")
-    rename_note(note, "House jobs")
+    rename_note(note=note, text="House jobs")
     listing = client.get(reverse("admin:ocr_app_note_changelist"), {"q": "house"}).content.decode()
     assert "House jobs" in listing and "todo.jpg" in listing
     change = client.get(reverse("admin:ocr_app_note_change", args=[note.pk])).content.decode()
@@ -265,13 +266,13 @@ def test_api_shows_and_renames_titles(alice_client, user, other_user):
 @pytest.mark.django_db
 def test_titles_survive_export_and_import(user, other_user, tmp_path):
     named = make_note(user, ["Call the plumber"], name="todo.jpg", image=_jpeg((200, 10, 10)))
-    rename_note(named, "House jobs")
+    rename_note(note=named, text="House jobs")
     automatic = make_note(user, ["Team meeting", "agenda"], name="IMG_3.jpg", image=_jpeg((10, 200, 10)))
     Note.objects.filter(pk=automatic.pk).update(title="Team meeting")
     archive = tmp_path / "alice.zip"
-    export_notes(user, archive)
+    export_notes(user=user, destination=archive)
 
-    report = import_notes(other_user, archive)
+    report = import_export_archive(user=other_user, source=archive)
     assert report.imported == 2
     titles = set(Note.objects.owned_by(other_user).values_list("title", "title_set_by_owner"))
     assert titles == {("House jobs", True), ("Team meeting", False)}
@@ -288,7 +289,7 @@ def test_titles_survive_export_and_import(user, other_user, tmp_path):
         for name, data in files.items():
             target.writestr(name, json.dumps(manifest) if name == "inkdex-export.json" else data)
     Note.objects.owned_by(other_user).delete()
-    import_notes(other_user, old)
+    import_export_archive(user=other_user, source=old)
     titles = set(Note.objects.owned_by(other_user).values_list("title", "title_set_by_owner"))
     assert titles == {("Call the plumber", False), ("Team meeting", False)}
 
@@ -311,15 +312,15 @@ def test_an_automatic_title_follows_what_people_fix_but_never_the_owners_title(u
     note = make_note(user, ["Plumbcr on Monday", "Buy milk"], confidences=[97.0, 40.0])
     assert Note.objects.get(pk=note.pk).title == "Plumbcr on Monday"
     first, second = note.lines.order_by("order")
-    owner_edits.correct_own_line(first.pk, user, "Plumber on Monday")
+    owner_edits.correct_own_line(line_id=first.pk, owner=user, text="Plumber on Monday")
     assert Note.objects.get(pk=note.pk).title == "Plumber on Monday"
     # A line a person confirmed counts as sure: deleting the first, the reviewed second is the title.
     staff_user.user_permissions.add(Permission.objects.get(codename="review_line"))
-    review.accept_line(second.pk, staff_user)
-    owner_edits.delete_own_line(first.pk, user)
+    review.accept_line(line_id=second.pk, reviewer=staff_user)
+    owner_edits.delete_own_line(line_id=first.pk, owner=user)
     assert Note.objects.get(pk=note.pk).title == "Buy milk"
-    owner_edits.add_own_line(note.pk, user, "Groceries", box=None)
+    owner_edits.add_own_line(note_id=note.pk, owner=user, text="Groceries", box=None)
     assert Note.objects.get(pk=note.pk).title == "Buy milk"  # added last: the first sure line stays
-    rename_note(Note.objects.get(pk=note.pk), "Errands")
-    owner_edits.correct_own_line(second.pk, user, "Buy oat milk")
+    rename_note(note=Note.objects.get(pk=note.pk), text="Errands")
+    owner_edits.correct_own_line(line_id=second.pk, owner=user, text="Buy oat milk")
     assert Note.objects.get(pk=note.pk).title == "Errands"

@@ -42,7 +42,7 @@ def api_note(user, note: Note) -> dict:
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user, 'tests')[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
     return client.get(f"/api/v1/notes/{note.pk}/").json()
 
 

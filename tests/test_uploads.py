@@ -23,6 +23,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from PIL import Image
 
+from ocr_app.images import InvalidImage, open_upright_rgb
 from ocr_app.models import Note, NoteStatus
 from ocr_app.services import uploads
 from tests.conftest import run_worker_until_idle
@@ -593,3 +594,16 @@ def test_language_is_chosen_on_upload_and_on_reprocess(alice_client):
     alice_client.post(reverse("ocr_app:note_reprocess", args=[note.pk]), {"language": "xx"})
     note.refresh_from_db()
     assert note.language == "fr"
+
+
+@pytest.mark.parametrize("share", [0.9, 0.4])  # over the limit (Pillow warns), over twice it (Pillow refuses)
+def test_the_worker_refuses_a_stored_image_over_the_pixel_limit(settings, share):
+    image, _ = upright_note()
+    settings.INKDEX = {**settings.INKDEX, "MAX_IMAGE_PIXELS": int(image.width * image.height * share)}
+    with pytest.raises(InvalidImage, match="too many pixels"):
+        open_upright_rgb(io.BytesIO(good_jpeg()))
+
+
+def test_the_worker_names_a_damaged_stored_image():
+    with pytest.raises(InvalidImage, match=r"^The stored image is damaged and cannot be read \(.+\)\.$"):
+        open_upright_rgb(io.BytesIO(good_jpeg()[:5000]))

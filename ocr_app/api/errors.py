@@ -37,10 +37,6 @@ class UnsupportedLanguage(ApiError):
     default_code = "unsupported_language"
 
 
-class InvalidImageError(ApiError):
-    default_code = "invalid_image"
-
-
 class BadSearch(ApiError):
     default_code = "bad_query"
 

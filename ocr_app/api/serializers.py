@@ -15,6 +15,7 @@ from rest_framework import serializers
 from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
+from ..review_rule import review_threshold
 from ..search import MAX_PAGE, SORTS
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
@@ -52,7 +53,7 @@ REVIEW_STATES = ["confident", "needs_review", "accepted", "corrected", "added"]
 class LineSerializer(serializers.ModelSerializer):
     box = serializers.SerializerMethodField(help_text="In pixels of the upright image (see the note's width and height).")
     review_state = serializers.SerializerMethodField(
-        help_text="confident: above the threshold; needs_review: waiting for a reviewer; "
+        help_text="confident: not flagged when read; needs_review: waiting for a reviewer; "
         "accepted: a reviewer (or the owner) kept the text; corrected: they changed it; "
         "added: typed by a person, a line the engine did not read (ocr_text is empty)."
     )
@@ -159,7 +160,9 @@ class NoteSerializer(serializers.ModelSerializer):
 
 class NoteDetailSerializer(NoteSerializer):
     lines = LineSerializer(many=True, read_only=True)
-    review_threshold = serializers.SerializerMethodField(help_text="Lines under this confidence need review.")
+    review_threshold = serializers.SerializerMethodField(
+        help_text="Lines read under this confidence are flagged for review (lines read before a change keep their flag)."
+    )
     pages = serializers.SerializerMethodField(help_text="A PDF: the ids of the notes made of its pages so far, in order.")
 
     class Meta(NoteSerializer.Meta):
@@ -170,7 +173,7 @@ class NoteDetailSerializer(NoteSerializer):
         return list(note.pages.order_by("page_number").values_list("pk", flat=True)) if note.is_pdf else []
 
     def get_review_threshold(self, note: Note) -> float:
-        return settings.INKDEX["REVIEW_THRESHOLD"]
+        return review_threshold()
 
 
 class TextField(serializers.CharField):

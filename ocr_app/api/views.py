@@ -161,11 +161,11 @@ class NoteDetailView(generics.GenericAPIView):
         form.is_valid(raise_exception=True)
         if "title" in form.validated_data:
             try:
-                rename_note(note, form.validated_data["title"])
+                rename_note(note=note, text=form.validated_data["title"])
             except InvalidTitle as exc:
                 raise ValidationError({"title": [str(exc)]}) from exc
         if "tags" in form.validated_data:
-            set_note_tags(request.user, note, form.validated_data["tags"])
+            set_note_tags(owner=request.user, note=note, names=form.validated_data["tags"])
         return Response(self.get_serializer(owned_note(request, pk)).data)
 
     @extend_schema(operation_id="notes_destroy",
@@ -306,7 +306,7 @@ class LineView(generics.GenericAPIView):
         form = s.LineCorrectionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            correct_own_line(line.pk, request.user, form.validated_data["text"])
+            correct_own_line(line_id=line.pk, owner=request.user, text=form.validated_data["text"])
         except ReviewError as exc:
             raise ApiError(str(exc), code="note_busy", status_code=status.HTTP_409_CONFLICT) from exc
         return Response(self.get_serializer(note.lines.get(pk=line.pk)).data)

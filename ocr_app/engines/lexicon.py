@@ -90,7 +90,7 @@ NO_USER_WORDS = UserWords()
 
 @lru_cache(maxsize=16)
 def user_lexicon(words: tuple[str, ...]) -> UserWords:
-    """``words`` (as people wrote them) ready for ``correct_line``; letters-only words
+    """``words`` (as people wrote them) ready for ``known_word_reading``; letters-only words
     of MIN_LENGTH or more count, as for the general word list."""
     spellings: dict[str, str] = {}
     for word in words:
@@ -205,8 +205,10 @@ def _greedy_words(probs: np.ndarray, characters: Sequence[str]) -> list[list[tup
     return words
 
 
-def max_edits(length: int) -> int:
-    """Candidates: known words within this many edits of a reading this long."""
+def max_spelling_edits(length: int) -> int:
+    """Candidate spellings: known words within this many edits of a reading this long,
+    1 up to 4 letters, else 2 (search's fuzzy matching has its own rule,
+    ``search.vocabulary.max_fuzzy_edits``)."""
     return 1 if length <= 4 else 2
 
 
@@ -233,7 +235,7 @@ def _near_words(word: str, language: str, user: UserWords = NO_USER_WORDS) -> li
     from rapidfuzz.distance import Levenshtein
 
     lower = word.lower()
-    edits = max_edits(len(word))
+    edits = max_spelling_edits(len(word))
     pool = _words_of_lengths(language, len(word) - edits, len(word) + edits)
     near = user.near(lower, edits)
     near += [w for w, _, _ in process.extract(lower, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=12)]
@@ -268,7 +270,7 @@ def _spellings(piece: str, language: str, user: UserWords = NO_USER_WORDS) -> li
             return []
         if is_known_word(lower, language):
             # A dictionary word may still be a misread word of the owner's.
-            return [_cased_like(word, piece) for word in user.near(lower, max_edits(len(piece)))]
+            return [_cased_like(word, piece) for word in user.near(lower, max_spelling_edits(len(piece)))]
         return [_cased_like(word, piece) for word in _near_words(piece, language, user)]
     # Letters glued to a number ("MEETING19/8AT"): spaces where a known word
     # meets a digit (not units such as "4pm" or "14h00").
@@ -320,7 +322,7 @@ def _better_spelling(piece, segment, index_of, language, user: UserWords = NO_US
     return _as_owner_writes(best, user), min(1.0, math.exp(best_log_prob - own))
 
 
-def correct_line(
+def known_word_reading(
     probs: np.ndarray, characters: Sequence[str], text: str, language: str, user_words: Sequence[str] = ()
 ) -> list[tuple[str, float]] | None:
     """The words of ``text`` (the greedy reading of ``probs``), with unknown words

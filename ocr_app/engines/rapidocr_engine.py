@@ -29,7 +29,7 @@ from .base import Box, EngineError, OcrEngine, Recognition, RecognizedLine, Reco
 from .confidence import BUILT_IN, named_features
 from .ink import InkMap, stretched
 from .layout import group_into_lines
-from .lexicon import correct_line, vocabulary
+from .lexicon import known_word_reading, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class _ProbabilityTap:
             corrected = None
             if language:
                 try:
-                    corrected = correct_line(rows[position], characters, text, language, user_words)
+                    corrected = known_word_reading(rows[position], characters, text, language, user_words)
                 except Exception:  # as above: the reading as it is rather than none
                     logger.exception("Could not check the words against the lexicon")
             readings[index] = (text, output.scores[index], alternatives, corrected)

@@ -27,7 +27,8 @@ MIN_FUZZY_LENGTH = 4
 MAX_EXPANSIONS = 8
 
 
-def max_edits(word: str) -> int:
+def max_fuzzy_edits(word: str) -> int:
+    """A query word finds the owner's words within this many edits: 1 up to 6 letters, else 2."""
     return 1 if len(word) <= 6 else 2
 
 
@@ -156,7 +157,7 @@ def close_words(owner_id: int, words: list[str]) -> dict[str, list[str]]:
     vocabulary = _vocabulary(owner_id)
     expansions: dict[str, list[str]] = {}
     for word in wanted:
-        edits = max_edits(word)
+        edits = max_fuzzy_edits(word)
         found = process.extract(
             word, vocabulary.of_length(len(word) - edits, len(word) + edits),
             scorer=Levenshtein.distance, score_cutoff=edits, limit=None,

@@ -158,7 +158,7 @@ def remove_words(words: QuerySet[LearnedWord]) -> int:
     return words.filter(removed_at__isnull=True).update(removed_at=timezone.now(), count=0)
 
 
-def remove_word(owner, word_id: int) -> LearnedWord:
+def remove_word(*, owner, word_id: int) -> LearnedWord:
     """Hide one of the owner's learned words (another user's is ``LearnedWord.DoesNotExist``)."""
     word = LearnedWord.objects.get(pk=word_id, owner=owner, removed_at__isnull=True)
     remove_words(LearnedWord.objects.filter(pk=word.pk))

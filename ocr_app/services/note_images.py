@@ -10,7 +10,6 @@ from ..models import Note
 
 IMAGE_VARIANTS = ("original", "preview", "thumb")
 # The renditions are JPEG; the original keeps its format (see images.ACCEPTED_FORMATS).
-BROWSER_SHOWN_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
 class ImageUnavailable(LookupError):
@@ -37,7 +36,7 @@ def open_note_image(note: Note, variant: str) -> NoteImage:
     if not field.name:
         # Renditions appear once the worker has opened the image; until then
         # browsers get the original where they can show it.
-        if variant != "original" and note.content_type in BROWSER_SHOWN_TYPES:
+        if variant != "original" and note.browsers_show_original:
             field, content_type = note.image, note.content_type
         else:
             raise ImageUnavailable("This image is not ready yet.")

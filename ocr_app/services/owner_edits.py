@@ -47,7 +47,7 @@ def _own_done_note(note_id: int, owner) -> Note:
 
 
 @transaction.atomic
-def correct_own_line(line_id: int, owner, text: str) -> ReviewEvent:
+def correct_own_line(*, line_id: int, owner, text: str) -> ReviewEvent:
     """The owner's text for one of their lines; unchanged text counts as accepted."""
     text = clean_text(text)
     if not text:
@@ -58,7 +58,7 @@ def correct_own_line(line_id: int, owner, text: str) -> ReviewEvent:
 
 
 @transaction.atomic
-def delete_own_line(line_id: int, owner) -> DeletedLine:
+def delete_own_line(*, line_id: int, owner) -> DeletedLine:
     """Remove a line that is noise: gone from the page and from search, recorded
     so that it can be put back and a reprocess does not bring it back."""
     line = _own_line(line_id, owner)
@@ -86,7 +86,7 @@ def _next_order(note_id: int) -> int:
 
 
 @transaction.atomic
-def undelete_own_line(deleted_id: int, owner) -> Line:
+def undelete_own_line(*, deleted_id: int, owner) -> Line:
     """Put a deleted line back, with its history, where it was (or last, if that place is taken)."""
     record = DeletedLine.objects.select_for_update().select_related("note").get(pk=deleted_id, note__owner=owner)
     _own_done_note(record.note_id, owner)
@@ -145,7 +145,7 @@ def _add(note: Note, person, text: str, order: int, box=(0, 0, 0, 0), *, refresh
 
 
 @transaction.atomic
-def add_own_line(note_id: int, owner, text: str, box=None) -> Line:
+def add_own_line(*, note_id: int, owner, text: str, box=None) -> Line:
     """A line the engine missed, typed by the owner; with a box drawn on the photo
     it sits there (and in reading order by its place), without one it comes last."""
     text = clean_text(text)
@@ -177,7 +177,7 @@ def typed_lines(text: str) -> list[str]:
 
 
 @transaction.atomic
-def type_note_text(note_id: int, person, text: str, *, as_reviewer: bool = False) -> list[Line]:
+def type_note_text(*, note_id: int, person, text: str, as_reviewer: bool = False) -> list[Line]:
     """The text of a note the engine read nothing on, typed as lines (no boxes).
 
     The owner may do this on their own note; a reviewer (``as_reviewer``) on anyone's

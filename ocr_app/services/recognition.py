@@ -27,6 +27,7 @@ from django.utils import timezone
 from ..engines import EngineError, Recognition, get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
+from ..review_rule import needs_review, review_threshold, stored_confidence
 from .carry_over import store_lines_keeping_corrections
 from .claims import claim_next_note, claim_note
 from .confidence_weights import active_calibration
@@ -164,10 +165,10 @@ def recognize_image(
 
 
 def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
-    threshold = inkdex_setting("REVIEW_THRESHOLD")
+    threshold = review_threshold()
     rows = []
     for order, line in enumerate(recognition.lines):
-        confidence = min(100.0, max(0.0, float(line.confidence)))
+        confidence = stored_confidence(line.confidence)
         rows.append(
             Line(
                 note=note,
@@ -180,8 +181,7 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
                 y=line.box.y,
                 width=line.box.width,
                 height=line.box.height,
-                # A partial (trial) result cannot be trusted line by line.
-                needs_review=recognition.partial or confidence < threshold,
+                needs_review=needs_review(confidence, partial=recognition.partial, threshold=threshold),
                 words=[
                     {"text": w.text, "confidence": w.confidence, "box": w.box.as_dict()} for w in line.words
                 ],

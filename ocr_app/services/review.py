@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
+from ..review_rule import review_threshold  # noqa: F401  (the review pages show it)
 from ..search.vocabulary import forget_words, record_words
 from .learned_words import learn_from_change
 from .titles import refresh_automatic_title_after_commit
@@ -58,19 +59,13 @@ def may_review(user) -> bool:
     return user.is_authenticated and user.has_perm(REVIEW_PERMISSION)
 
 
-def review_threshold() -> float:
-    return settings.INKDEX["REVIEW_THRESHOLD"]
-
-
 def claim_seconds() -> float:
     return settings.INKDEX["REVIEW_CLAIM_SECONDS"]
 
 
 def _waiting() -> Q:
-    return (
-        Q(reviewed_at__isnull=True, note__status=NoteStatus.DONE)
-        & (Q(needs_review=True) | Q(confidence__lt=review_threshold()))
-    )
+    # The flag set when the line was read (``review_rule``), as the notes list and the API show it.
+    return Q(needs_review=True, reviewed_at__isnull=True, note__status=NoteStatus.DONE)
 
 
 def _within(reach: Reach, reviewer, now: datetime) -> Q:
@@ -88,7 +83,7 @@ def _within(reach: Reach, reviewer, now: datetime) -> Q:
     return Q(note__owner=reviewer, note__status=NoteStatus.DONE) | others
 
 
-def lines_open_to(reviewer, reach: Reach = Reach.UNDO) -> QuerySet[Line]:
+def lines_open_to(*, reviewer, reach: Reach = Reach.UNDO) -> QuerySet[Line]:
     """Lines ``reviewer`` may look at (crop, history): by default those they may review or undo."""
     return Line.objects.filter(_within(reach, reviewer, timezone.now()))
 
@@ -146,12 +141,12 @@ def release_claims(reviewer, *, keep: int | None = None) -> None:
     Line.objects.filter(claimed_by=reviewer).exclude(pk=keep).update(claimed_by=None, claimed_until=None)
 
 
-def skip_line(line_id: int, reviewer) -> None:
+def skip_line(*, line_id: int, reviewer) -> None:
     """Leave the line for someone else (or for later); nothing about it changes."""
     Line.objects.filter(pk=line_id, claimed_by=reviewer).update(claimed_by=None, claimed_until=None)
 
 
-def refusal(line_id: int, reviewer, reach: Reach) -> str | None:
+def refusal(*, line_id: int, reviewer, reach: Reach) -> str | None:
     """Why ``reviewer`` may not change the line now, in words for them; None when they may.
 
     Also for forms that want to say so before saving; the actions ask again under
@@ -172,7 +167,7 @@ def refusal(line_id: int, reviewer, reach: Reach) -> str | None:
 
 def _locked_line(line_id: int, reviewer, reach: Reach) -> Line:
     line = Line.objects.select_for_update().select_related("note").filter(pk=line_id).first()
-    reason = refusal(line_id, reviewer, reach)
+    reason = refusal(line_id=line_id, reviewer=reviewer, reach=reach)
     if reason is not None:
         raise ReviewError(reason)
     return line
@@ -221,14 +216,14 @@ def clean_text(text: str) -> str:
 
 
 @transaction.atomic
-def accept_line(line_id: int, reviewer, *, reach: Reach = Reach.QUEUE) -> ReviewEvent:
+def accept_line(*, line_id: int, reviewer, reach: Reach = Reach.QUEUE) -> ReviewEvent:
     """The engine read the line right."""
     line = _locked_line(line_id, reviewer, reach)
     return _set_text(line, reviewer, line.text, ReviewAction.ACCEPT)
 
 
 @transaction.atomic
-def correct_line(line_id: int, reviewer, text: str, *, reach: Reach = Reach.QUEUE) -> ReviewEvent:
+def correct_line(*, line_id: int, reviewer, text: str, reach: Reach = Reach.QUEUE) -> ReviewEvent:
     """Replace the line's text with the reviewer's; unchanged text counts as accepted."""
     text = clean_text(text)
     line = _locked_line(line_id, reviewer, reach)
@@ -237,7 +232,7 @@ def correct_line(line_id: int, reviewer, text: str, *, reach: Reach = Reach.QUEU
 
 
 @transaction.atomic
-def accept_rest_of_note(line_id: int, reviewer) -> int:
+def accept_rest_of_note(*, line_id: int, reviewer) -> int:
     """Accept this line and every other waiting line of its note; returns how many."""
     note_id = _locked_line(line_id, reviewer, Reach.QUEUE).note_id
     now = timezone.now()
@@ -263,7 +258,7 @@ def earlier_texts(line: Line) -> list[str]:
 
 
 @transaction.atomic
-def restore_text(line_id: int, reviewer, text: str) -> ReviewEvent:
+def restore_text(*, line_id: int, reviewer, text: str) -> ReviewEvent:
     """Put back a text the line held earlier: the reviewer's undo."""
     line = _locked_line(line_id, reviewer, Reach.UNDO)
     if not text or text not in earlier_texts(line):

@@ -86,7 +86,7 @@ def link_tags(owner, notes: list[Note], tags: list[Tag]) -> None:
 
 
 @transaction.atomic
-def add_tags(owner, note_ids: Iterable[int], names: Iterable[str]) -> list[Tag]:
+def add_tags(*, owner, note_ids: Iterable[int], names: Iterable[str]) -> list[Tag]:
     """Give the named tags (made where missing) to the owner's notes: one note
     (its page), or several (the notes list's bulk bar). All or nothing."""
     notes = owned_notes(owner, note_ids)
@@ -96,7 +96,7 @@ def add_tags(owner, note_ids: Iterable[int], names: Iterable[str]) -> list[Tag]:
 
 
 @transaction.atomic
-def remove_tag(owner, note_id: int, tag_id) -> None:
+def remove_tag(*, owner, note_id: int, tag_id) -> None:
     """Take a tag off one of the owner's notes (the tag stays, for other notes)."""
     note = owned_notes(owner, [note_id])[0]
     tag = owned_tag(owner, tag_id)
@@ -104,7 +104,7 @@ def remove_tag(owner, note_id: int, tag_id) -> None:
 
 
 @transaction.atomic
-def set_note_tags(owner, note: Note, names: Iterable[str]) -> list[Tag]:
+def set_note_tags(*, owner, note: Note, names: Iterable[str]) -> list[Tag]:
     """Make the note's tags exactly these (the API's PATCH)."""
     tags = get_or_create_tags(owner, parse_tag_names(names))
     NoteTag.objects.filter(note=note).exclude(tag__in=tags).delete()
@@ -113,7 +113,7 @@ def set_note_tags(owner, note: Note, names: Iterable[str]) -> list[Tag]:
 
 
 @transaction.atomic
-def rename_tag(owner, tag_id, new_name: str) -> Tag:
+def rename_tag(*, owner, tag_id, new_name: str) -> Tag:
     """Rename a tag everywhere it is used. Renaming onto the name of another of
     the owner's tags merges the two: that tag gets this one's notes and this
     one goes. Returns the tag that remains."""
@@ -135,7 +135,7 @@ def rename_tag(owner, tag_id, new_name: str) -> Tag:
     return target
 
 
-def delete_tag(owner, tag_id) -> None:
+def delete_tag(*, owner, tag_id) -> None:
     """Delete a tag; the notes stay, without it."""
     owned_tag(owner, tag_id).delete()
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 
 from ..models import TITLE_MAX_LENGTH, Line, Note
+from ..review_rule import review_threshold
 
 # Any run of whitespace or control characters (a newline, a tab, NUL) is one space:
 # a title is one line of plain text.
@@ -53,10 +53,6 @@ def _shortened(text: str) -> str:
     if len(text) <= TITLE_MAX_LENGTH:
         return text
     return text[: TITLE_MAX_LENGTH - 1].rstrip() + "…"
-
-
-def review_threshold() -> float:
-    return settings.INKDEX["REVIEW_THRESHOLD"]
 
 
 def automatic_title(note: Note, lines: Iterable[Line] | None = None) -> str:
@@ -100,7 +96,7 @@ def imported_title(record: dict, file_title: str) -> tuple[str, bool]:
                         review_threshold()), False
 
 
-def rename_note(note: Note, text) -> Note:
+def rename_note(*, note: Note, text) -> Note:
     """The owner renames ``note``; blank gives it back its automatic title.
 
     Raises InvalidTitle with a message for the owner.

@@ -20,7 +20,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_token(user, name: str) -> tuple[ApiToken, str]:
+def create_token(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns it and its key, which is never stored or shown again."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

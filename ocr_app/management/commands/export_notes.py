@@ -19,5 +19,5 @@ class Command(BaseCommand):
         user = user_named(owner)
         if destination.exists():
             raise CommandError(f"{destination} exists already.")
-        count = export_notes(user, destination)
+        count = export_notes(user=user, destination=destination)
         self.stdout.write(f"Exported {count} note(s) of {owner} to {destination}")

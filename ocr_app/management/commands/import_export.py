@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.management.users import user_named
-from ocr_app.services.export import ExportError, import_notes
+from ocr_app.services.import_export import ExportError, import_export_archive
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, source: Path, owner: str, **options) -> None:
         user = user_named(owner)
         try:
-            report = import_notes(user, source)
+            report = import_export_archive(user=user, source=source)
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Imported {report.imported} note(s) for {owner}; {report.skipped} already there.")

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.engines import EngineError, available_engines
 from ocr_app.images import InvalidImage, inspect_image, open_upright_rgb
+from ocr_app.review_rule import needs_review, review_threshold, stored_confidence
 from ocr_app.services.recognition import recognize_image
 
 
@@ -24,8 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--engine", choices=available_engines(), default=None)
         parser.add_argument("--language", default=settings.INKDEX["DEFAULT_LANGUAGE"])
         parser.add_argument(
-            "--threshold", type=float, default=settings.INKDEX["REVIEW_THRESHOLD"],
-            help="Confidence (0-100) under which a line is low-confidence (default: %(default)s).",
+            "--threshold", type=float, default=review_threshold(),
+            help="Confidence (0-100) under which a line is low-confidence, as the worker flags it for review "
+            "(default: %(default)s).",
         )
 
     def handle(self, *args, files, as_json: bool, engine, language, threshold, **options) -> None:
@@ -42,15 +44,13 @@ class Command(BaseCommand):
                 if not as_json:
                     self.stderr.write(f"{path}: {exc}")
                 continue
-            lines = [
-                {
-                    "text": line.text,
-                    "confidence": round(line.confidence, 1),
-                    "accepted": line.confidence >= threshold,
-                    "box": line.box.as_dict(),
-                }
-                for line in recognition.lines
-            ]
+            lines = []
+            for line in recognition.lines:
+                confidence = stored_confidence(line.confidence)
+                flagged = needs_review(confidence, partial=recognition.partial, threshold=threshold)
+                lines.append(
+                    {"text": line.text, "confidence": round(confidence, 1), "accepted": not flagged, "box": line.box.as_dict()}
+                )
             results.append({"file": str(path), "engine": recognition.engine_version, "lines": lines})
             if not as_json:
                 self.stdout.write(self.style.MIGRATE_HEADING(f"{path}"))

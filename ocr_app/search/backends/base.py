@@ -109,8 +109,6 @@ class SearchBackend(ABC):
     word stands alone.
     """
 
-    vendor = ""
-
     @abstractmethod
     def matching_sql(
         self,

@@ -105,8 +105,6 @@ def _lexeme(word: str, suffix: str = "") -> str:
 
 
 class PostgresBackend(SearchBackend):
-    vendor = "postgresql"
-
     def compile(self, query: ParsedQuery, expansions: dict[str, list[str]] | None = None) -> str:
         def phrase(t: Term, weight: str) -> str:
             parts = [_lexeme(w, f":{weight}") for w in t.words]

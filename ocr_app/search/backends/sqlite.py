@@ -119,8 +119,6 @@ def _quote(word: str) -> str:
 
 
 class SqliteBackend(SearchBackend):
-    vendor = "sqlite"
-
     # --- querying -------------------------------------------------------------------
 
     def compile(self, query: ParsedQuery, expansions: dict[str, list[str]] | None = None) -> str:

@@ -1,3 +1,5 @@
+"""Notes and their lines: an upload and its recognition, the lines read, and the lines people deleted."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -6,6 +8,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from ..images import BROWSER_DISPLAYABLE_TYPES
 
 
 class NoteStatus(models.TextChoices):
@@ -175,6 +179,11 @@ class Note(models.Model):
         return self.content_type == PDF_CONTENT_TYPE
 
     @property
+    def browsers_show_original(self) -> bool:
+        """Whether a browser shows the stored original (pages use it until the JPEG renditions are made)."""
+        return self.content_type in BROWSER_DISPLAYABLE_TYPES
+
+    @property
     def partly_unread(self) -> bool:
         """Recognised, with enough of the page's ink outside every line found
         (``INKDEX_UNREAD_INK_SHARE``) that the engine may have missed writing."""
@@ -193,13 +202,19 @@ class Line(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     order = models.PositiveIntegerField()
     text = models.TextField()
-    confidence = models.FloatField(help_text="0-100")
+    confidence = models.FloatField(
+        help_text="0-100: how sure the engine is that the line was read right, computed when it was read "
+        "(ocr_app/engines/confidence.py) and stored by ocr_app/review_rule.py"
+    )
     # Box in the pixels of the upright stored image.
     x = models.PositiveIntegerField()
     y = models.PositiveIntegerField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    needs_review = models.BooleanField(default=False, db_index=True)
+    needs_review = models.BooleanField(
+        default=False, db_index=True,
+        help_text="Waiting for review: set when the line was read (ocr_app/review_rule.py), cleared by a review",
+    )
     # [{"text", "confidence", "box": {x, y, width, height}}] where the engine gives words.
     words = models.JSONField(default=list, blank=True)
     # Other readings of the line, best first.
@@ -251,75 +266,6 @@ class Line(models.Model):
         return bool(self.width and self.height)
 
 
-class ReviewAction(models.TextChoices):
-    ACCEPT = "accept", "Accepted"
-    CORRECT = "correct", "Corrected"
-    RESTORE = "restore", "Restored"
-    # The owner (or a reviewer) removed a line that was noise, or put one back.
-    DELETE = "delete", "Deleted"
-    UNDELETE = "undelete", "Put back"
-    # A line the engine missed, typed by a person.
-    ADD = "add", "Added"
-
-
-class ReviewEvent(models.Model):
-    """One thing a reviewer did to a line; the line's history, never edited."""
-
-    # Kept when the line goes (a reprocess replaces a note's lines): the history stays.
-    line = models.ForeignKey(Line, on_delete=models.SET_NULL, null=True, related_name="events")
-    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="review_events")
-    line_order = models.PositiveIntegerField()
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    action = models.CharField(max_length=16, choices=ReviewAction.choices)
-    old_text = models.TextField()
-    new_text = models.TextField()
-    # The line as the engine gave it, for accuracy figures that survive later edits.
-    ocr_text = models.TextField()
-    confidence = models.FloatField()
-    engine_name = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} line {self.line_order + 1} of note {self.note_id}"
-
-
-class ConfidenceWeights(models.Model):
-    """One set of weights turning a line's features into its confidence, fitted on
-    reviewed lines by ``manage.py refit_confidence``. Every worker reads the active
-    set of its engine from here (none active: the weights built into the code);
-    earlier sets are kept so that ``--restore`` can go back to them."""
-
-    engine_name = models.CharField(max_length=32)
-    created_at = models.DateTimeField(default=timezone.now)
-    # {feature name: weight} and the bias of the log-odds that a line is right.
-    weights = models.JSONField()
-    intercept = models.FloatField()
-    # ROC AUC on the held-out reviewed lines: of the weights in use before, and of these.
-    auc_before = models.FloatField()
-    auc_after = models.FloatField()
-    lines_fitted = models.PositiveIntegerField()
-    lines_held_out = models.PositiveIntegerField()
-    active = models.BooleanField(default=False)
-    # The set that was active when this one was activated (None: the built-in weights);
-    # what ``--restore`` goes back to.
-    replaced = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "confidence weights"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["engine_name"], condition=Q(active=True), name="confidence_weights_one_active_per_engine"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.engine_name} weights of {self.created_at:%Y-%m-%d %H:%M} (AUC {self.auc_after:.3f})"
-
-
 class DeletedLine(models.Model):
     """A line a person deleted from a note: what it said and where it was.
 
@@ -348,166 +294,3 @@ class DeletedLine(models.Model):
 
     def __str__(self) -> str:
         return f"deleted line {self.order + 1} of note {self.note_id}: {self.text}"
-
-
-class Word(models.Model):
-    """A distinct word of one user's lines: fuzzy search and suggestions draw on these."""
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    word = models.CharField(max_length=64)
-    # How many times the user's lines hold the word.
-    count = models.PositiveIntegerField(default=1)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "word"], name="word_unique_per_owner")]
-
-    def __str__(self) -> str:
-        return self.word
-
-
-class VocabularyVersion(models.Model):
-    """A new random value whenever a user's words change, so that each process
-    can keep the word list in memory and know when to reload it."""
-
-    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    version = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"words of user {self.owner_id}, version {self.version}"
-
-
-class SignInLimit(models.Model):
-    """What slows down password guessing for one account, one address, or one
-    account from one address (see ``services.signin``)."""
-
-    class Scope(models.TextChoices):
-        ACCOUNT = "account", "account, from all addresses"
-        ADDRESS = "address", "address, all accounts"
-        ACCOUNT_ADDRESS = "account_address", "account from one address"
-
-    scope = models.CharField(max_length=16, choices=Scope.choices)
-    # The user name as authentication normalises it (then case-folded); blank for an address.
-    account = models.CharField(max_length=150, blank=True)
-    # An IPv4 address or an IPv6 /64 network; blank for an account.
-    address = models.CharField(max_length=64, blank=True)
-    # Failed tries, counting tries whose password is still being checked.
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-    # No try is let through before this.
-    blocked_until = models.DateTimeField(null=True, blank=True, db_index=True)
-    # For an account from one address: when the account last signed in from there.
-    signed_in_at = models.DateTimeField(null=True, blank=True)
-    # After this the row means nothing and may be deleted.
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = "sign-in limit"
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "account", "address"], name="signin_limit_unique_key"),
-        ]
-
-    def __str__(self) -> str:
-        if self.scope == self.Scope.ACCOUNT:
-            return f"account {self.account}"
-        if self.scope == self.Scope.ADDRESS:
-            return f"address {self.address}"
-        return f"account {self.account} from {self.address}"
-
-
-class ApiTokenQuerySet(models.QuerySet):
-    def active(self) -> "ApiTokenQuerySet":
-        return self.filter(revoked_at__isnull=True)
-
-
-class ApiToken(models.Model):
-    """A key a user made for scripts to call the JSON API as them.
-
-    Only a SHA-256 hash of the key is stored; the key itself is shown once, when
-    it is created. ``prefix`` (the key's first characters) tells tokens apart.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
-
-    objects = ApiTokenQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
-class Tag(models.Model):
-    """A label one user gives to any number of their notes (``services.tags``).
-
-    ``key`` is the name as tags are compared: case-folded, runs of spaces as one,
-    so "To Do" and "to  do" are one tag; ``name`` is how the owner last wrote it.
-    """
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
-    # Text: at most 64 characters as typed (tag_names.MAX_TAG_LENGTH), which
-    # Unicode normalisation and case folding may lengthen.
-    name = models.TextField()
-    key = models.TextField()
-    notes = models.ManyToManyField(Note, through="NoteTag", related_name="tags")
-
-    class Meta:
-        ordering = ["key", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "key"], name="tag_unique_key_per_owner"),
-            models.CheckConstraint(condition=~Q(key=""), name="tag_key_not_blank"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class NoteTag(models.Model):
-    """A tag on a note. ``owner`` repeats the owner of both: the services only
-    link a note and a tag of the same user, and the index serves owner-wide lists."""
-
-    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="note_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="note_tags")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["note", "tag"], name="notetag_unique_pair")]
-        indexes = [models.Index(fields=["tag", "note"], name="notetag_tag_note_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.tag_id} on note {self.note_id}"
-
-
-class LearnedWord(models.Model):
-    """A word people confirmed on one owner's lines (a correction, an accept, a
-    typed line): the engine's lexicon prefers these for that owner's notes
-    (see ``services.learned_words``)."""
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    # As last confirmed ("Priya"); ``key`` is what makes two spellings one word.
-    word = models.CharField(max_length=64)
-    key = models.CharField(max_length=64)
-    # Confirmations of lines holding it (less those corrected away since).
-    count = models.PositiveIntegerField(default=0)
-    last_confirmed_at = models.DateTimeField(default=timezone.now)
-    # Set when the owner removed it: not used, and not learned again unless the owner types it.
-    removed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="learned_word_unique_per_owner")]
-        indexes = [models.Index(fields=["owner", "removed_at", "-count"], name="learned_word_by_use")]
-
-    def __str__(self) -> str:
-        return self.word
