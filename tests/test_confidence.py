@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ocr_app.engines import get_engine
 from ocr_app.engines.base import Box, RecognizedLine, RecognizedWord
 from ocr_app.engines.confidence import calibrated_confidence, features, known_share
+from ocr_app.pipeline.engine_selection import get_engine
 from tests.notegen import render_note
 
 

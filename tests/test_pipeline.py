@@ -5,8 +5,9 @@ from django.db import transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from ocr_app.engines import EngineError, get_engine
+from ocr_app.engines import EngineError
 from ocr_app.models import Line, Note, NoteStatus
+from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.services import recognition
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle

@@ -30,10 +30,11 @@ from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..engines import EngineError, get_engine
+from ..engines import EngineError
 from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage
 from ..models import Note, NoteStatus
+from ..pipeline.engine_selection import get_engine
 from .database import with_retries
 from .recognition import Heartbeat
 from .uploads import create_note

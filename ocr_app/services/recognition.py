@@ -24,7 +24,8 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..engines import EngineError, Recognition, get_engine
+from ..engines import EngineError, Recognition
+from ..pipeline.engine_selection import get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
 from .carry_over import store_lines_keeping_corrections

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from .. import languages
-from ..engines import engine_languages
 from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
+from ..pipeline.engine_selection import engine_languages
 from ..upload_limits import RefusedUpload
 from .database import with_retries
 from .tags import copy_tags, get_or_create_tags, link_tags

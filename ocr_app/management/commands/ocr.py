@@ -10,8 +10,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ocr_app.engines import EngineError, available_engines
+from ocr_app.engines import EngineError
 from ocr_app.images import InvalidImage, inspect_image, open_upright_rgb
+from ocr_app.pipeline.engine_selection import available_engines
 from ocr_app.services.recognition import recognize_image
 
 
