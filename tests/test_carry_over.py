@@ -8,10 +8,11 @@ import pytest
 from ocr_app.engines.base import Box as EngineBox
 from ocr_app.engines.base import Recognition, RecognizedLine
 from ocr_app.models import DeletedLine, Line, Note, NoteStatus, ReviewAction, ReviewEvent
+from ocr_app.pipeline import recognition
+from ocr_app.pipeline.claims import claim_note
 from ocr_app.search import search_notes
-from ocr_app.services import owner_edits, recognition
+from ocr_app.services import owner_edits
 from ocr_app.services.carry_over import Box, merged_order, overlap, plan_carry_over
-from ocr_app.services.claims import claim_note
 from tests.factories import make_note
 
 # --- the plan, on boxes ---------------------------------------------------------------------

@@ -21,8 +21,8 @@ from django_tasks_db.models import DBTaskResult
 
 from ocr_app.models import Note, NoteStatus
 from ocr_app.pipeline.engine_selection import get_engine
-from ocr_app.services import recognition
-from ocr_app.services.claims import claim_next_note
+from ocr_app.pipeline import recognition
+from ocr_app.pipeline.claims import claim_next_note
 from tests.conftest import run_worker_until_idle, wait_for
 from tests.fake_engines import RecordingEngine, numbered_image
 from tests.notegen import encode

@@ -8,7 +8,7 @@ from django_tasks_db.models import DBTaskResult
 from ocr_app.engines import EngineError
 from ocr_app.models import Line, Note, NoteStatus
 from ocr_app.pipeline.engine_selection import get_engine
-from ocr_app.services import recognition
+from ocr_app.pipeline import recognition
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle
 from tests.notegen import SAMPLE_LINES, note_bytes
@@ -333,7 +333,7 @@ def test_records_of_long_finished_tasks_are_pruned(user, settings):
 
     from django.utils import timezone
 
-    from ocr_app.services.recognition import prune_finished_tasks
+    from ocr_app.pipeline.recognition import prune_finished_tasks
 
     old, recent = upload_note(user), upload_note(user, name="recent.jpg")
     run_worker_until_idle()  # the worker prunes as it starts: nothing is old yet
@@ -341,3 +341,42 @@ def test_records_of_long_finished_tasks_are_pruned(user, settings):
     DBTaskResult.objects.filter(args_kwargs__args=[old.pk]).update(finished_at=timezone.now() - timedelta(days=8))
     assert prune_finished_tasks() == 1
     assert list(DBTaskResult.objects.values_list("args_kwargs", flat=True)) == [{"args": [recent.pk], "kwargs": {}}]
+
+
+def test_tasks_queued_under_their_path_before_the_pipeline_moved_still_run(user, settings):
+    """Tasks queued before the upgrade name ``ocr_app.tasks``; migration 0030 renames them."""
+    import io
+
+    from django.core.management import call_command
+    from PIL import Image
+
+    from ocr_app.services.uploads import create_pdf_note
+    from tests.conftest import image_upload
+
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {**settings.INKDEX["OCR_ENGINES"], "fixed": "tests.fake_engines.FixedReadingEngine"},
+        "OCR_ENGINE": "fixed",
+    }
+    note = upload_note(user)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(buffer, "PDF")
+    pdf = create_pdf_note(owner=user, uploaded_file=image_upload("scan.pdf", buffer.getvalue(), "application/pdf"))
+    try:
+        # The database as it was before the upgrade: the queued tasks under their old path.
+        call_command("migrate", "ocr_app", "0022", verbosity=0)
+        assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+            "ocr_app.tasks.recognize_note_task",
+            "ocr_app.tasks.split_pdf_task",
+        ]
+    finally:
+        call_command("migrate", "ocr_app", verbosity=0)
+
+    run_worker_until_idle()
+
+    note.refresh_from_db()
+    pdf.refresh_from_db()
+    assert (note.status, pdf.status) == (NoteStatus.DONE, NoteStatus.SPLIT)
+    assert pdf.pages.get().status == NoteStatus.DONE
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+    get_engine("fixed", isolated=True).stop()

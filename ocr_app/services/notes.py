@@ -6,9 +6,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import Note, NoteStatus
+from ..pipeline.pdf_splitting import request_split
+from ..pipeline.recognition import request_recognition
 from ..search.vocabulary import forget_words, line_texts
-from .pdf_splitting import request_split
-from .recognition import request_recognition
 
 
 def note_status_payload(note: Note) -> dict:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from ocr_app.services.pdf_splitting import recover_stale_splits
-from ocr_app.services.recognition import recover_stale_notes
+from ocr_app.pipeline.pdf_splitting import recover_stale_splits
+from ocr_app.pipeline.recognition import recover_stale_notes
 
 
 class Command(BaseCommand):

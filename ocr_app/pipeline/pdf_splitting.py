@@ -34,10 +34,10 @@ from ..engines import EngineError
 from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage
 from ..models import Note, NoteStatus
-from ..pipeline.engine_selection import get_engine
-from .database import with_retries
+from ..services.database import with_retries
+from ..services.uploads import create_note
+from .engine_selection import get_engine
 from .recognition import Heartbeat
-from .uploads import create_note
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class _LostClaim(Exception):
 
 def schedule_split(note_id: int, *, delay_seconds: float = 0) -> str:
     """Put a task splitting the PDF on the queue; returns the task id."""
-    from ..tasks import split_pdf_task
+    from .tasks import split_pdf_task
 
     task = split_pdf_task
     if delay_seconds > 0:

@@ -5,13 +5,13 @@ try:  # Django 6 ships the Tasks API; on 5.2 it comes from the django-tasks back
 except ImportError:
     from django_tasks import task
 
-from .services import pdf_splitting, recognition
+from . import pdf_splitting, recognition
 
 
 @task(queue_name="ocr", takes_context=True)
 def recognize_note_task(context, note_id: int) -> dict:
     # Queued for ``note_id``, it recognises the fairest queued note, which may be another
-    # (services/claims.py); the result says which.
+    # (claims.py); the result says which.
     recognised, outcome = recognition.recognize_next_note(str(context.task_result.id))
     return {"note": recognised, "outcome": outcome}
 

@@ -25,15 +25,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..engines import EngineError, Recognition
-from ..pipeline.engine_selection import get_engine
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
-from .carry_over import store_lines_keeping_corrections
+from ..services.carry_over import store_lines_keeping_corrections
+from ..services.confidence_weights import active_calibration
+from ..services.database import with_retries
+from ..services.learned_words import words_for_engine
+from ..services.titles import update_automatic_title
 from .claims import claim_next_note, claim_note
-from .confidence_weights import active_calibration
-from .learned_words import words_for_engine
-from .titles import update_automatic_title
-from .database import with_retries
+from .engine_selection import get_engine
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def schedule_recognition(note_id: int, *, run_after=None) -> str:
     The worker that runs it recognises the fairest queued note (``claims``), which
     is this one or another; either way the queue holds a task per queued note.
     """
-    from ..tasks import recognize_note_task
+    from .tasks import recognize_note_task
 
     task = recognize_note_task
     if run_after is not None:
