@@ -7,8 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from ..models import Note, NoteStatus
-from .pdf_splitting import schedule_split
-from .recognition import schedule_recognition
+from .tasks import schedule_recognition, schedule_split
 
 
 @receiver(post_save, sender=Note, dispatch_uid="inkdex_schedule_recognition")

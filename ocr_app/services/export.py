@@ -33,7 +33,7 @@ from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, ReviewEvent
 from ..search.vocabulary import line_texts, record_words
 from .notes import delete_note
-from ..pipeline.pdf_splitting import request_split
+from ..pipeline.tasks import request_split
 from ..tag_names import InvalidTag, parse_tag_names
 from .learned_words import WordRecord, clean_word, exported_words, merge_words
 from .tags import get_or_create_tags, link_tags

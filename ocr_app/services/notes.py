@@ -6,8 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import Note, NoteStatus
-from ..pipeline.pdf_splitting import request_split
-from ..pipeline.recognition import request_recognition
+from ..pipeline.tasks import request_recognition, request_split
 from ..search.vocabulary import forget_words, line_texts
 
 
