@@ -43,15 +43,14 @@ def images(count: int):
 
 
 def run(engine_name: str, samples) -> list | None:
-    from django.conf import settings
-
-    from ocr_app.engines import _engine_classes
     from ocr_app.engines.isolated import IsolatedEngine
+    from ocr_app.pipeline.engine_selection import engine_classes, engine_options
 
-    engine_class = _engine_classes()[engine_name]
-    if not engine_class.is_available():
+    engine_class = engine_classes()[engine_name]
+    options = engine_options(engine_class)
+    if not engine_class.is_available(**options):
         return None
-    engine = IsolatedEngine(engine_class, timeout=600, options=engine_class.options_from_settings(settings))
+    engine = IsolatedEngine(engine_class, timeout=600, options=options)
     try:
         engine.recognize(samples[0][0])  # warm-up: loads the models
         seconds, found, drawn = [], 0, 0

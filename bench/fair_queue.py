@@ -7,7 +7,7 @@ over them (each owner's history of service), then one user with ``--queued`` que
 notes and another with one queued note, and times, ``--runs`` times each, interleaved:
 
 - **oldest first**: the queued note queued first (what a plain FIFO queue takes);
-- **fair**: ``ocr_app.services.claims.next_note_query`` (the owner served longest ago,
+- **fair**: ``ocr_app.pipeline.claims.next_note_query`` (the owner served longest ago,
   then that owner's oldest note), the query every claim runs;
 
 and prints median / p95 milliseconds and the ratio, and which note each picks.
@@ -82,7 +82,7 @@ def main() -> None:
         from django.utils import timezone
 
         from ocr_app.models import Note, NoteStatus
-        from ocr_app.services.claims import next_note_query
+        from ocr_app.pipeline.claims import next_note_query
 
         build(args.queued, args.users, args.done)
         now = timezone.now() + timedelta(seconds=5)

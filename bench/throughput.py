@@ -66,7 +66,7 @@ def bare_engine(paths: list[Path]) -> tuple[list[float], float, int]:
     for all of them, and lines read."""
     from PIL import Image
 
-    from ocr_app.engines import get_engine
+    from ocr_app.pipeline.engine_selection import get_engine
 
     # In this process: the engine alone, without Inkdex's child-process isolation.
     engine = get_engine("rapidocr", isolated=False)

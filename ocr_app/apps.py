@@ -8,7 +8,8 @@ class OcrAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers the checks and receivers)
+        from . import checks  # noqa: F401  (registers the checks)
+        from .pipeline import signals  # noqa: F401  (connects the receivers)
 
         post_migrate.connect(_restore_search_index, sender=self, dispatch_uid="inkdex_restore_search_index")
 

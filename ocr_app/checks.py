@@ -69,8 +69,9 @@ def aspose_engine_ready(app_configs=None, **kwargs):
     from django.conf import settings
 
     from .engines.aspose import AsposeEngine
+    from .pipeline.engine_selection import engine_options
 
-    engine = AsposeEngine(**AsposeEngine.options_from_settings(settings))
+    engine = AsposeEngine(**engine_options(AsposeEngine))
     if settings.INKDEX["OCR_ENGINE"] != AsposeEngine.name and not engine.license_path:
         return []  # not in use; the note page offers it only once it can run (see is_available)
     found = [checks.Error(f"The Aspose OCR engine cannot run: {problem}.", id="inkdex.E010") for problem in engine.problems()]

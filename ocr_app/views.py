@@ -15,8 +15,8 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import languages
-from .engines import available_engines, engine_languages
 from .models import DeletedLine, Line, Note, NoteStatus
+from .pipeline.engine_selection import available_engines, engine_languages
 from .search import lines_matching
 from .services.export import export_notes
 from .services.listing import SORTS, STATUSES, NoteListOptions, page_of

@@ -175,3 +175,22 @@ def unread_ink_image(share: float) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (round(share * 100), 0, 7)).save(buffer, "JPEG", quality=95)
     return buffer.getvalue()
+
+
+class ProcessReportingEngine(_FakeEngine):
+    """Reads every image as one line saying what its process knows: the options it
+    was built with (taken from Inkdex's settings, like RapidOCR's) and which Django
+    modules are loaded there (``none``: the engine's process runs without Django)."""
+
+    name = "process-reporting"
+    settings_options = {"threads": "OCR_THREADS", "rescan": "OCR_RESCAN"}
+
+    def __init__(self, threads: int = 0, rescan: bool = True) -> None:
+        self.threads, self.rescan = threads, rescan
+
+    def recognize(self, image, language="en", user_words=()):
+        import sys
+
+        django = sorted(name for name in sys.modules if name.split(".")[0] == "django")
+        text = f"threads {self.threads} rescan {self.rescan} django {' '.join(django) or 'none'}"
+        return Recognition([RecognizedLine(text, 99.0, Box(0, 0, 10, 10))], engine_name=self.name, engine_version=self.version)

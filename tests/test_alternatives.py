@@ -7,10 +7,11 @@ import re
 import numpy as np
 import pytest
 
-from ocr_app.engines import Box, RecognizedLine, get_engine
+from ocr_app.engines import Box, RecognizedLine
 from ocr_app.engines.alternatives import ctc_readings, joined_alternatives, key, line_alternatives
 from ocr_app.engines.layout import group_into_lines
 from ocr_app.engines.rapidocr_engine import RapidOcrEngine, _with_joined_alternatives
+from ocr_app.pipeline.engine_selection import get_engine
 from tests.notegen import PRINT_FONT, SAMPLE_LINES, render_note
 
 # Column 0 is CTC's blank, as in RapidOCR's alphabet.

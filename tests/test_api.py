@@ -389,7 +389,7 @@ def test_parameters_the_schema_refuses_are_refused_with_the_error_body(api, user
 
 @pytest.mark.django_db
 def test_engines_and_languages_are_enums_of_what_the_server_accepts(api, user, schema):
-    from ocr_app.engines import available_engines, engine_languages
+    from ocr_app.pipeline.engine_selection import available_engines, engine_languages
 
     note = make_note(user, ["Call the plumber"])
     body = schema["components"]["schemas"]["ReprocessRequestRequest"]

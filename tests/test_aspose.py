@@ -7,14 +7,14 @@ Runs the real engine when the package and Debian 11's libssl 1.1 are there
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
 
 from ocr_app.checks import aspose_engine_ready
-from ocr_app.engines import EngineError, available_engines, get_engine
+from ocr_app.engines import EngineError
 from ocr_app.engines.aspose import AsposeEngine
 from ocr_app.engines.confidence import text_confidence
 from ocr_app.engines.isolated import IsolatedEngine
 from ocr_app.models import NoteStatus
+from ocr_app.pipeline.engine_selection import available_engines, engine_options, get_engine
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle
 from tests.notegen import PRINT_FONT, encode, render_note
@@ -23,7 +23,7 @@ PRINTED_LINES = ["Meeting notes for Tuesday", "Call the plumber about", "the lea
 
 
 def aspose_ready() -> bool:
-    return not AsposeEngine(**AsposeEngine.options_from_settings(django_settings)).problems()
+    return not AsposeEngine(**engine_options(AsposeEngine)).problems()
 
 
 needs_aspose = pytest.mark.skipif(

@@ -8,10 +8,11 @@ import pytest
 from ocr_app.engines.base import Box as EngineBox
 from ocr_app.engines.base import Recognition, RecognizedLine
 from ocr_app.models import DeletedLine, Line, Note, NoteStatus, ReviewAction, ReviewEvent
+from ocr_app.pipeline import recognition, tasks
+from ocr_app.pipeline.claims import claim_note
 from ocr_app.search import search_notes
-from ocr_app.services import owner_edits, recognition
+from ocr_app.services import owner_edits
 from ocr_app.services.carry_over import Box, merged_order, overlap, plan_carry_over
-from ocr_app.services.claims import claim_note
 from tests.factories import make_note
 
 # --- the plan, on boxes ---------------------------------------------------------------------
@@ -78,7 +79,7 @@ def reading(*lines) -> Recognition:
 
 def recognise_again(note: Note, result: Recognition) -> Note:
     """Reprocess the note and store ``result`` as the worker does (claim, then store)."""
-    recognition.request_recognition(note)
+    tasks.request_recognition(note)
     token = claim_note(note.pk)
     assert token
     assert recognition._store(Note.objects.get(pk=note.pk), token, result, 0.1)

@@ -245,7 +245,7 @@ def test_reimporting_a_folder_adds_only_new_files(user, other_user, notes_folder
 
 @pytest.mark.django_db(transaction=True)
 def test_import_notes_takes_scanned_pdfs_a_note_per_page(user, notes_folder, settings):
-    from ocr_app.engines import get_engine
+    from ocr_app.pipeline.engine_selection import get_engine
     from tests.test_pdf import pdf_of
 
     settings.INKDEX = {

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from ocr_app.engines import get_engine
 from ocr_app.engines.base import Box, RecognizedLine, RecognizedWord
 from ocr_app.engines.confidence import FEATURES, Calibration, calibrated_confidence, features
+from ocr_app.pipeline.engine_selection import get_engine
 from tests.notegen import render_note
 
 

@@ -5,10 +5,11 @@ import io
 import pytest
 from PIL import Image
 
-from ocr_app.engines import Box, RecognizedLine, get_engine
+from ocr_app.engines import Box, RecognizedLine
 from ocr_app.engines.layout import group_into_lines
 from ocr_app.images import open_upright_rgb
-from ocr_app.services.recognition import recognize_image
+from ocr_app.pipeline.engine_selection import get_engine
+from ocr_app.pipeline.recognition import recognize_image
 from tests.notegen import SAMPLE_LINES, encode, render_note
 
 

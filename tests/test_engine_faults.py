@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from ocr_app.engines import EngineError, get_engine
+from ocr_app.engines import EngineError
 from ocr_app.engines.isolated import EngineCrashed, EngineTimedOut, IsolatedEngine
 from ocr_app.models import Note, NoteStatus
-from ocr_app.services import recognition
+from ocr_app.pipeline import recognition
+from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle
 from tests.fake_engines import CrashOnRedEngine, HangOnRedEngine, RaiseOnRedEngine, SlowToStartEngine

@@ -176,7 +176,7 @@ def test_import_refuses_what_is_not_an_export(user, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_pdfs_and_their_pages_survive_export_and_import(user, settings, tmp_path):
-    from ocr_app.engines import get_engine
+    from ocr_app.pipeline.engine_selection import get_engine
     from ocr_app.models import NoteStatus
     from ocr_app.services.uploads import create_pdf_note
     from tests.conftest import image_upload, run_worker_until_idle

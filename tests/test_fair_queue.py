@@ -19,10 +19,10 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from ocr_app.engines import get_engine
 from ocr_app.models import Note, NoteStatus
-from ocr_app.services import recognition
-from ocr_app.services.claims import claim_next_note
+from ocr_app.pipeline import recovery, tasks
+from ocr_app.pipeline.claims import claim_next_note
+from ocr_app.pipeline.engine_selection import get_engine
 from tests.conftest import run_worker_until_idle, wait_for
 from tests.fake_engines import RecordingEngine, numbered_image
 from tests.notegen import encode
@@ -69,7 +69,7 @@ def queue_notes(owner, numbers) -> dict[int, Note]:
         ))
     created = Note.objects.bulk_create(notes)
     for note in created:
-        recognition.schedule_recognition(note.pk)
+        tasks.schedule_recognition(note.pk)
     return {number: Note.objects.get(pk=note.pk) for number, note in zip(numbers, created)}
 
 
@@ -164,7 +164,7 @@ def test_every_queued_note_keeps_a_task_when_tasks_take_other_notes(engine_dir, 
     later = timezone.now() + timedelta(hours=1)
     with monkeypatch.context() as clock:
         clock.setattr(timezone, "now", lambda: later)
-        assert recognition.recover_stale_notes() == []
+        assert recovery.recover_stale_notes() == []
 
     run_worker_until_idle()
     assert numbers_recognised(engine_dir) == [1, 21, 2, 3]
@@ -173,7 +173,7 @@ def test_every_queued_note_keeps_a_task_when_tasks_take_other_notes(engine_dir, 
 def test_a_task_with_no_note_left_to_take_does_nothing(engine_dir, user):
     open_gate(engine_dir)
     note = queue_notes(user, [1])[1]
-    recognition.request_recognition(note, engine="recording")  # queued again while queued: a second task
+    tasks.request_recognition(note, engine="recording")  # queued again while queued: a second task
     run_worker_until_idle()
     note.refresh_from_db()
     assert (note.status, note.attempts) == (NoteStatus.DONE, 1)

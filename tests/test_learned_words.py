@@ -10,7 +10,7 @@ from django.urls import reverse
 from ocr_app.models import LearnedWord, Note, NoteStatus
 from ocr_app.services import learned_words, owner_edits, review
 from ocr_app.services.learned_words import words_for_engine
-from ocr_app.services.recognition import request_recognition
+from ocr_app.pipeline.tasks import request_recognition
 from tests.conftest import run_worker_until_idle
 from tests.factories import make_note
 

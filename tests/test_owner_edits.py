@@ -177,7 +177,7 @@ def test_a_note_with_nothing_read_is_a_whole_note_item_in_the_review_queue(clien
 
 
 def test_the_api_says_nothing_read_and_lets_the_owner_correct_a_line(user, other_user, note, nothing):
-    from ocr_app.services.recognition import request_recognition
+    from ocr_app.pipeline.tasks import request_recognition
     from ocr_app.services.tokens import create_token
     from tests.test_api import assert_error, bearer
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from ocr_app.engines import get_engine
 from ocr_app.models import Note, NoteStatus
+from ocr_app.pipeline import pdf_splitting
+from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.search import search_notes
-from ocr_app.services import pdf_splitting
 from ocr_app.services.uploads import create_note, create_pdf_note
 from tests.conftest import image_upload, run_worker_until_idle, wait_for
 from tests.notegen import render_note

@@ -5,9 +5,10 @@ from django.db import transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from ocr_app.engines import EngineError, get_engine
+from ocr_app.engines import EngineError
 from ocr_app.models import Line, Note, NoteStatus
-from ocr_app.services import recognition
+from ocr_app.pipeline import recognition, recovery, tasks
+from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.services.uploads import create_note
 from tests.conftest import image_upload, run_worker_until_idle
 from tests.notegen import SAMPLE_LINES, note_bytes
@@ -82,10 +83,10 @@ def test_task_is_idempotent_and_reprocess_replaces_lines(user):
     assert note.status == "done" and line_ids
 
     # A duplicate task for a finished note does nothing.
-    assert recognition.recognize_note(note.pk) == "skipped"
+    assert recognition.recognize_note(note.pk).outcome == "skipped"
     assert set(note.lines.values_list("pk", flat=True)) == line_ids
 
-    recognition.request_recognition(note)
+    tasks.request_recognition(note)
     assert note.status == "queued"
     run_worker_until_idle()
     note.refresh_from_db()
@@ -230,7 +231,7 @@ def test_stale_processing_note_is_recovered(user):
     # As if a worker claimed the note and then died without a trace.
     Note.objects.filter(pk=note.pk).update(status="processing", run_token="dead", attempts=1,
                                            heartbeat_at="2020-01-01T00:00:00Z")
-    assert recognition.recover_stale_notes() == [note.pk]
+    assert recovery.recover_stale_notes() == [note.pk]
     note.refresh_from_db()
     assert note.status == "queued" and "stopped" in note.error
     run_worker_until_idle()
@@ -242,7 +243,7 @@ def test_queued_note_whose_task_was_lost_is_requeued(user):
     note = upload_note(user)
     DBTaskResult.objects.all().delete()
     Note.objects.filter(pk=note.pk).update(queued_at="2020-01-01T00:00:00Z")
-    assert recognition.recover_stale_notes() == [note.pk]
+    assert recovery.recover_stale_notes() == [note.pk]
     run_worker_until_idle()
     note.refresh_from_db()
     assert note.status == "done"
@@ -250,14 +251,14 @@ def test_queued_note_whose_task_was_lost_is_requeued(user):
 
 def test_recovery_leaves_healthy_notes_alone(user):
     upload_note(user)
-    assert recognition.recover_stale_notes() == []
+    assert recovery.recover_stale_notes() == []
 
 
 def test_stale_note_out_of_attempts_fails(user, settings):
     note = upload_note(user)
     Note.objects.filter(pk=note.pk).update(status="processing", run_token="dead", attempts=3,
                                            heartbeat_at="2020-01-01T00:00:00Z")
-    recognition.recover_stale_notes()
+    recovery.recover_stale_notes()
     note.refresh_from_db()
     assert note.status == "failed" and "worker stopped" in note.error
 
@@ -269,11 +270,11 @@ def test_a_run_that_lost_its_claim_does_not_write(user, monkeypatch):
 
     def reprocess_meanwhile(image, language="en"):
         # The owner presses Reprocess while this run is still recognising.
-        recognition.request_recognition(Note.objects.get(pk=note.pk))
+        tasks.request_recognition(Note.objects.get(pk=note.pk))
         return real(image, language)
 
     monkeypatch.setattr(engine, "recognize", reprocess_meanwhile)
-    assert recognition.recognize_note(note.pk) == "discarded"
+    assert recognition.recognize_note(note.pk).outcome == "discarded"
     note.refresh_from_db()
     assert note.status == "queued" and not note.lines.exists()
 
@@ -332,7 +333,7 @@ def test_records_of_long_finished_tasks_are_pruned(user, settings):
 
     from django.utils import timezone
 
-    from ocr_app.services.recognition import prune_finished_tasks
+    from ocr_app.pipeline.recovery import prune_finished_tasks
 
     old, recent = upload_note(user), upload_note(user, name="recent.jpg")
     run_worker_until_idle()  # the worker prunes as it starts: nothing is old yet
@@ -340,3 +341,42 @@ def test_records_of_long_finished_tasks_are_pruned(user, settings):
     DBTaskResult.objects.filter(args_kwargs__args=[old.pk]).update(finished_at=timezone.now() - timedelta(days=8))
     assert prune_finished_tasks() == 1
     assert list(DBTaskResult.objects.values_list("args_kwargs", flat=True)) == [{"args": [recent.pk], "kwargs": {}}]
+
+
+def test_tasks_queued_under_their_path_before_the_pipeline_moved_still_run(user, settings):
+    """Tasks queued before the upgrade name ``ocr_app.tasks``; migration 0030 renames them."""
+    import io
+
+    from django.core.management import call_command
+    from PIL import Image
+
+    from ocr_app.services.uploads import create_pdf_note
+    from tests.conftest import image_upload
+
+    settings.INKDEX = {
+        **settings.INKDEX,
+        "OCR_ENGINES": {**settings.INKDEX["OCR_ENGINES"], "fixed": "tests.fake_engines.FixedReadingEngine"},
+        "OCR_ENGINE": "fixed",
+    }
+    note = upload_note(user)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(buffer, "PDF")
+    pdf = create_pdf_note(owner=user, uploaded_file=image_upload("scan.pdf", buffer.getvalue(), "application/pdf"))
+    try:
+        # The database as it was before the upgrade: the queued tasks under their old path.
+        call_command("migrate", "ocr_app", "0022", verbosity=0)
+        assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+            "ocr_app.tasks.recognize_note_task",
+            "ocr_app.tasks.split_pdf_task",
+        ]
+    finally:
+        call_command("migrate", "ocr_app", verbosity=0)
+
+    run_worker_until_idle()
+
+    note.refresh_from_db()
+    pdf.refresh_from_db()
+    assert (note.status, pdf.status) == (NoteStatus.DONE, NoteStatus.SPLIT)
+    assert pdf.pages.get().status == NoteStatus.DONE
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+    get_engine("fixed", isolated=True).stop()

@@ -210,7 +210,7 @@ def test_weighted_auc_counts_ties_half_and_weights_lines():
 
 @pytest.fixture
 def reporting_engine(settings):
-    from ocr_app.engines import get_engine
+    from ocr_app.pipeline.engine_selection import get_engine
 
     name = CalibrationReportingEngine.name
     settings.INKDEX = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ocr_app.engines.rapidocr_engine import RapidOcrEngine
+from ocr_app.pipeline.engine_selection import engine_options
 from tests.notegen import SAMPLE_LINES, faint_photo, render_note
 
 LINES = SAMPLE_LINES[:4]
@@ -58,5 +59,5 @@ def test_a_page_whose_ink_was_all_read_gets_no_second_look(first_look_only, seco
 
 def test_the_setting_turns_the_second_look_off(settings, faint):
     settings.INKDEX = {**settings.INKDEX, "OCR_RESCAN": False}
-    engine = RapidOcrEngine(**RapidOcrEngine.options_from_settings(settings))
+    engine = RapidOcrEngine(**engine_options(RapidOcrEngine))
     assert engine.recognize(faint).lines == []

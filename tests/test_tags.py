@@ -311,7 +311,7 @@ def test_admin_renames_through_the_service_and_merges(client, django_user_model,
 @pytest.mark.django_db(transaction=True)
 def test_an_uploads_tags_are_there_before_any_worker_is_told_of_it(user, monkeypatch):
     """Tagged in the note's own transaction: a worker splitting a PDF at once copies its tags."""
-    from ocr_app import signals
+    from ocr_app.pipeline import signals
     from ocr_app.services.uploads import create_notes
 
     seen = {}

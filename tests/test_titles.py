@@ -37,7 +37,7 @@ def found(user, query):
 
 @pytest.fixture
 def title_engine(settings):
-    from ocr_app.engines import get_engine
+    from ocr_app.pipeline.engine_selection import get_engine
 
     settings.INKDEX = {
         **settings.INKDEX,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from ocr_app.engines import get_engine
 from ocr_app.models import Note, NoteStatus
-from ocr_app.services.recognition import recognize_image, request_recognition
+from ocr_app.pipeline.engine_selection import get_engine
+from ocr_app.pipeline.recognition import recognize_image
+from ocr_app.pipeline.tasks import request_recognition
 from ocr_app.services.tokens import create_token
 from tests.conftest import run_worker_until_idle
 from tests.factories import make_note

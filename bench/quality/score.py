@@ -412,11 +412,10 @@ def interleaved(notes: list[DrawnNote], first, second) -> tuple[list, list]:
 def inkdex_engine(*, rescan: bool):
     """Inkdex's engine as the worker builds it (the settings' options), its second
     detection pass on or off."""
-    from django.conf import settings
-
     from ocr_app.engines.rapidocr_engine import RapidOcrEngine
+    from ocr_app.pipeline.engine_selection import engine_options
 
-    engine = RapidOcrEngine(**{**RapidOcrEngine.options_from_settings(settings), "rescan": rescan})
+    engine = RapidOcrEngine(**{**engine_options(RapidOcrEngine), "rescan": rescan})
     return lambda image: engine.recognize(image).lines
 
 

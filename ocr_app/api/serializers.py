@@ -12,9 +12,9 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
+from ..pipeline.engine_selection import available_engines, engine_languages
 from ..review_rule import review_threshold
 from ..search import MAX_PAGE, SORTS
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names

@@ -45,6 +45,7 @@ class AsposeEngine(OcrEngine):
     name = "aspose"
     # Its runtime can abort() the process and peaks above 1 GB on a photo.
     always_isolated = True
+    settings_options = {"license_path": "ASPOSE_LICENSE_FILE", "libssl_dir": "ASPOSE_LIBSSL_DIR"}
 
     def __init__(self, license_path: str = "", libssl_dir: str = "") -> None:
         self.license_path = license_path
@@ -56,14 +57,8 @@ class AsposeEngine(OcrEngine):
         self._lock = threading.Lock()
 
     @classmethod
-    def options_from_settings(cls, settings) -> dict:
-        return {"license_path": settings.INKDEX["ASPOSE_LICENSE_FILE"], "libssl_dir": settings.INKDEX["ASPOSE_LIBSSL_DIR"]}
-
-    @classmethod
-    def is_available(cls) -> bool:
-        from django.conf import settings
-
-        return not cls(**cls.options_from_settings(settings)).problems()
+    def is_available(cls, **options) -> bool:
+        return not cls(**options).problems()
 
     @property
     def languages(self) -> tuple[str, ...]:

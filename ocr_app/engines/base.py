@@ -128,15 +128,15 @@ class OcrEngine(ABC):
     # Engines that must never run inside the worker's own process.
     always_isolated = False
 
-    @classmethod
-    def options_from_settings(cls, settings) -> dict:
-        """Keyword arguments for the constructor, taken from Django's settings
-        (the engine's own process may not have Django set up)."""
-        return {}
+    # Keyword arguments of the constructor that come from Inkdex's settings, each
+    # with the ``INKDEX`` key it is read from (by the worker: an engine never reads
+    # Django's settings, and its own process has none), e.g. {"threads": "OCR_THREADS"}.
+    settings_options: dict[str, str] = {}
 
     @classmethod
-    def is_available(cls) -> bool:
-        """Whether what the engine needs is installed."""
+    def is_available(cls, **options) -> bool:
+        """Whether what the engine needs is installed (``options``: the
+        constructor's, as the engine would be built)."""
         return True
 
     @classmethod

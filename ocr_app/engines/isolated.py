@@ -16,6 +16,7 @@ stderr, so it cannot corrupt the stream.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import pickle
@@ -199,10 +200,16 @@ class IsolatedEngine(OcrEngine):
         )
 
 
-def serve(engine_path: str) -> None:
-    """The child: build the engine once, then recognise every image sent."""
-    from django.utils.module_loading import import_string
+def class_at(path: str) -> type:
+    """The class at a dotted path, e.g. ``ocr_app.engines.aspose.AsposeEngine``
+    (without Django: the child process has no settings)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
+
+def serve(engine_path: str) -> None:
+    """The child: build the engine once (with the options the worker sends
+    first), then recognise every image sent."""
     # Ctrl+C in a terminal reaches the whole process group; the worker decides
     # when this process ends (it closes our stdin), so a half-read image is not lost.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -212,7 +219,7 @@ def serve(engine_path: str) -> None:
     requests = sys.stdin.buffer
     options = _read(requests)
     try:
-        engine = import_string(engine_path)(**options)
+        engine = class_at(engine_path)(**options)
         engine.warm_up()
     except EngineError as exc:
         _write(replies, ("error", str(exc), getattr(exc, "retryable", False)))
@@ -246,13 +253,11 @@ def _render_pdf(renderers: dict, renderer_path: str, method: str, args: tuple) -
     """The child's answer to a PDF request: the renderer's result, its message
     for the owner, or (for anything unexpected) a plain message, the details
     going to stderr, i.e. the worker's log."""
-    from django.utils.module_loading import import_string
-
     from ..pdf_render import UnreadablePdf
 
     try:
         if renderer_path not in renderers:
-            renderers[renderer_path] = import_string(renderer_path)()
+            renderers[renderer_path] = class_at(renderer_path)()
         return ("ok", getattr(renderers[renderer_path], method)(*args), False)
     except UnreadablePdf as exc:
         return ("error", str(exc), False)

@@ -132,6 +132,7 @@ def _match_readings(readings, txts, scores) -> list[tuple[list[tuple[str, float]
 
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
+    settings_options = {"threads": "OCR_THREADS", "rescan": "OCR_RESCAN"}
 
     def __init__(
         self, alternatives: bool = True, calibrate: bool = True, threads: int = 0, lexicon: bool = True, rescan: bool = True
@@ -151,9 +152,6 @@ class RapidOcrEngine(OcrEngine):
         self._rescan = rescan
         self._lock = threading.Lock()
 
-    @classmethod
-    def options_from_settings(cls, settings) -> dict:
-        return {"threads": settings.INKDEX["OCR_THREADS"], "rescan": settings.INKDEX["OCR_RESCAN"]}
 
     @property
     def languages(self) -> tuple[str, ...]:

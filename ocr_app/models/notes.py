@@ -133,7 +133,7 @@ class Note(models.Model):
         ordering = ["-uploaded_at", "-pk"]
         indexes = [
             models.Index(fields=["owner", "-uploaded_at"], name="note_owner_uploaded_idx"),
-            # Workers take the next note fairly across owners (services/claims.py): each
+            # Workers take the next note fairly across owners (pipeline/claims.py): each
             # owner's queued notes in order, and when each owner was last served.
             models.Index(
                 fields=["owner", "queued_at", "id"], condition=Q(status="queued"), name="note_owner_queued_idx"

@@ -28,7 +28,7 @@ from ..tag_names import InvalidTag, parse_tag_names
 from .export import FORMAT, MANIFEST
 from .learned_words import WordRecord, clean_word, merge_words
 from .notes import delete_note
-from .pdf_splitting import request_split
+from ..pipeline.tasks import request_split
 from .tags import get_or_create_tags, link_tags
 from .titles import imported_title
 from .uploads import store_note

@@ -6,9 +6,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import Note, NoteStatus
+from ..pipeline.tasks import request_recognition, request_split
 from ..search.vocabulary import forget_words, line_texts
-from .pdf_splitting import request_split
-from .recognition import request_recognition
 
 
 def note_status_payload(note: Note) -> dict:

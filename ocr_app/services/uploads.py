@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from .. import languages
-from ..engines import engine_languages
 from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
+from ..pipeline.engine_selection import engine_languages
 from ..upload_limits import RefusedUpload
 from .database import with_retries
 from .tags import copy_tags, get_or_create_tags, link_tags
@@ -125,7 +125,7 @@ def create_note(
 
     Raises ``InvalidImage`` with a message for the user when the file is not a
     usable image; nothing is stored then. Saving the note schedules OCR (see
-    ``ocr_app.signals``) once the transaction commits. For a page of a PDF,
+    ``ocr_app.pipeline.signals``) once the transaction commits. For a page of a PDF,
     ``source`` is the PDF's note and ``page`` (page number, page count); the
     page takes the PDF's name and upload time, and its tags. ``tags`` (Tag rows of
     the owner) are linked in the same transaction, before any worker sees the note.
@@ -162,7 +162,7 @@ def create_pdf_note(*, owner, uploaded_file, language: str | None = None, tags=(
 
     Only its size is checked here: the PDF is opened (by native code, with time
     limits) only in the worker, which makes a note of each page (see
-    ``services.pdf_splitting``); saving the note schedules that once the
+    ``pipeline.pdf_splitting``); saving the note schedules that once the
     transaction commits. The note keeps the PDF's own SHA-256.
     """
     size = _size(uploaded_file)

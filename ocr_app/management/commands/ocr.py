@@ -10,10 +10,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ocr_app.engines import EngineError, available_engines
+from ocr_app.engines import EngineError
 from ocr_app.images import InvalidImage, inspect_image, open_upright_rgb
+from ocr_app.pipeline.engine_selection import available_engines
+from ocr_app.pipeline.recognition import recognize_image
 from ocr_app.review_rule import needs_review, review_threshold, stored_confidence
-from ocr_app.services.recognition import recognize_image
 
 
 class Command(BaseCommand):

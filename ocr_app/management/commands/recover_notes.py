@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from ocr_app.services.pdf_splitting import recover_stale_splits
-from ocr_app.services.recognition import recover_stale_notes
+from ocr_app.pipeline.recovery import recover_stale_notes, recover_stale_splits
 
 
 class Command(BaseCommand):

@@ -16,8 +16,7 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from ocr_app.checks import broken_index_message
-from ocr_app.services.pdf_splitting import recover_stale_splits
-from ocr_app.services.recognition import prune_finished_tasks, recover_stale_notes
+from ocr_app.pipeline.recovery import prune_finished_tasks, recover_stale_notes, recover_stale_splits
 
 logger = logging.getLogger("ocr_app.worker")
 PRUNE_EVERY_SECONDS = 3600.0

@@ -9,9 +9,9 @@ them within ``PDF_TIMEOUT_SECONDS``. Each page is stored at once as a note of
 its own, queued for recognition as any upload, and linked to the PDF.
 
 Splitting resumes: a page already made (unique source and page number) is not
-made again, whether the previous run crashed, its worker died, or the owner
-asked to split again. A PDF that cannot be split fails with a message for its
-owner; the pages made so far stay.
+made again, whether the previous run crashed, its worker died (``recovery``),
+or the owner asked to split again (``tasks.request_split``). A PDF that cannot
+be split fails with a message for its owner; the pages made so far stay.
 """
 
 from __future__ import annotations
@@ -22,21 +22,21 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, close_old_connections
+from django.db.models import F
 from django.utils import timezone
 
-from ..engines import EngineError, get_engine
+from ..engines import EngineError
 from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage
 from ..models import Note, NoteStatus
-from .database import with_retries
-from .recognition import Heartbeat
-from .uploads import create_note
+from ..services.database import with_retries
+from ..services.uploads import create_note
+from .engine_selection import get_engine
+from .runs import Heartbeat, Run, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -51,35 +51,6 @@ class SplitFailed(Exception):
 
 class _LostClaim(Exception):
     """The PDF was deleted, or another run took it over."""
-
-
-# --- scheduling -------------------------------------------------------------------
-
-
-def schedule_split(note_id: int, *, delay_seconds: float = 0) -> str:
-    """Put a task splitting the PDF on the queue; returns the task id."""
-    from ..tasks import split_pdf_task
-
-    task = split_pdf_task
-    if delay_seconds > 0:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
-    result = task.enqueue(note_id)
-    Note.objects.filter(pk=note_id).update(task_id=str(result.id))
-    return str(result.id)
-
-
-def request_split(note: Note) -> None:
-    """Split the PDF again (after a failure): the pages it has are kept, the
-    missing ones are made."""
-    with transaction.atomic():
-        Note.objects.filter(pk=note.pk).update(
-            status=NoteStatus.SPLITTING, attempts=0, error="", run_token="", heartbeat_at=None, queued_at=timezone.now()
-        )
-        transaction.on_commit(lambda: schedule_split(note.pk))
-    note.refresh_from_db()
-
-
-# --- the task body ----------------------------------------------------------------
 
 
 def _claim(note_id: int) -> str | None:
@@ -188,32 +159,33 @@ def _finish(note_id: int, token: str, **changes) -> None:
     Note.objects.filter(pk=note_id, run_token=token).update(finished_at=timezone.now(), heartbeat_at=None, **changes)
 
 
-def _retry_or_fail(note_id: int, token: str, message: str) -> str:
+def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
     note = Note.objects.get(pk=note_id)
     max_attempts = settings.INKDEX["MAX_ATTEMPTS"]
     if note.attempts >= max_attempts:
         _finish(note_id, token, status=NoteStatus.FAILED, error=f"Splitting failed after {note.attempts} attempts: {message}")
-        return "failed"
+        return Run(note_id, "failed")
+    now = timezone.now()
     requeued = Note.objects.filter(pk=note_id, run_token=token).update(
         run_token="",
         heartbeat_at=None,
-        queued_at=timezone.now(),
+        queued_at=now,
         error=f"Attempt {note.attempts} of {max_attempts} failed ({message}); trying again shortly.",
     )
-    if requeued:
-        schedule_split(note_id, delay_seconds=settings.INKDEX["RETRY_BACKOFF_SECONDS"] * 2 ** (note.attempts - 1))
-    return "retrying"
+    # Queued by the task that ran this (``tasks``); not if the PDF was taken from us meanwhile.
+    return Run(note_id, "retrying", now + retry_delay(note.attempts) if requeued else None)
 
 
-def split_pdf(note_id: int) -> str:
+def split_pdf(note_id: int) -> Run:
     """Split one PDF note into page notes; safe to call any number of times.
 
-    Returns ``split``, ``failed``, ``retrying``, ``skipped`` (not waiting to be
-    split, or someone else holds it) or ``discarded`` (lost it meanwhile).
+    Returns what happened: ``split``, ``failed``, ``retrying`` (and when: the
+    caller queues the retry), ``skipped`` (not waiting to be split, or someone
+    else holds it) or ``discarded`` (lost it meanwhile).
     """
     token = with_retries(lambda: _claim(note_id), what=f"Claiming PDF note {note_id}")
     if token is None:
-        return "skipped"
+        return Run(note_id, "skipped")
     note = Note.objects.select_related("owner").get(pk=note_id)
     try:
         with Heartbeat(note_id, token):
@@ -221,93 +193,22 @@ def split_pdf(note_id: int) -> str:
     except SplitFailed as exc:
         logger.warning("PDF note %s cannot be split: %s", note_id, exc)
         _finish(note_id, token, status=NoteStatus.FAILED, error=str(exc))
-        return "failed"
+        return Run(note_id, "failed")
     except EngineCrashed:
         # A crash may be the machine's (out of memory): tried again, from the page it stopped at.
         logger.error("The process rendering PDF note %s crashed", note_id)
         return _retry_or_fail(note_id, token, "the program reading the PDF stopped unexpectedly")
     except _LostClaim:
         logger.info("PDF note %s was deleted or taken over meanwhile; stopping", note_id)
-        return "discarded"
+        return Run(note_id, "discarded")
     except FileNotFoundError:
         logger.error("The stored file of PDF note %s is missing", note_id)
         _finish(note_id, token, status=NoteStatus.FAILED, error="The stored PDF is missing; please upload it again.")
-        return "failed"
+        return Run(note_id, "failed")
     except Exception:
         logger.exception("Splitting PDF note %s failed", note_id)
         close_old_connections()
         return _retry_or_fail(note_id, token, COULD_NOT_SPLIT)
     _finish(note_id, token, status=NoteStatus.SPLIT, error="")
-    return "split"
+    return Run(note_id, "split")
 
-
-# --- recovery -----------------------------------------------------------------------
-
-
-def _task_waiting_or_running(task_id: str, stale_before) -> bool:
-    from django.core.exceptions import ValidationError
-    from django_tasks_db.models import DBTaskResult
-
-    if not task_id:
-        return False
-    try:
-        return DBTaskResult.objects.filter(
-            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before), pk=task_id
-        ).exists()
-    except ValidationError:  # not a task id at all
-        return False
-
-
-def _mark_task_lost(task_id: str, now) -> None:
-    """The dead worker's task row would otherwise say RUNNING for ever."""
-    from django.core.exceptions import ValidationError
-    from django_tasks_db.models import DBTaskResult
-
-    try:
-        DBTaskResult.objects.filter(pk=task_id or None, status="RUNNING").update(
-            status="FAILED", finished_at=now, exception_class_path="inkdex.WorkerLost", traceback="Worker stopped."
-        )
-    except ValidationError:
-        pass
-
-
-def recover_stale_splits() -> list[int]:
-    """Queue again every PDF whose worker died while splitting it, and every one
-    whose task was lost; fail those that used up their attempts. Returns their
-    ids. Every change is a conditional update: safe from many workers at once."""
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.INKDEX["STALE_AFTER_SECONDS"])
-    max_attempts = settings.INKDEX["MAX_ATTEMPTS"]
-    recovered: list[int] = []
-    splitting = Note.objects.filter(status=NoteStatus.SPLITTING)
-
-    for note in splitting.exclude(run_token="").filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-    ):
-        stale = Note.objects.filter(pk=note.pk, status=NoteStatus.SPLITTING, run_token=note.run_token)
-        if note.attempts >= max_attempts:
-            changed = stale.update(
-                status=NoteStatus.FAILED, finished_at=now, heartbeat_at=None,
-                error=f"The worker stopped while splitting this PDF ({note.attempts} attempts). "
-                "Use Split again to try again; the pages made so far are kept.",
-            )
-        else:
-            changed = stale.update(
-                run_token="", heartbeat_at=None, queued_at=now,
-                error="The worker stopped while splitting this PDF; it has been queued again.",
-            )
-        if changed:
-            _mark_task_lost(note.task_id, now)
-            if note.attempts < max_attempts:
-                schedule_split(note.pk)
-            recovered.append(note.pk)
-
-    for note in splitting.filter(run_token="", queued_at__lt=stale_before).only("pk", "task_id"):
-        if _task_waiting_or_running(note.task_id, stale_before):
-            continue
-        if Note.objects.filter(pk=note.pk, status=NoteStatus.SPLITTING, run_token="", task_id=note.task_id).update(
-            queued_at=now
-        ):
-            schedule_split(note.pk)
-            recovered.append(note.pk)
-    return recovered

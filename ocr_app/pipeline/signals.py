@@ -6,9 +6,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .models import Note, NoteStatus
-from .services.pdf_splitting import schedule_split
-from .services.recognition import schedule_recognition
+from ..models import Note, NoteStatus
+from .tasks import schedule_recognition, schedule_split
 
 
 @receiver(post_save, sender=Note, dispatch_uid="inkdex_schedule_recognition")

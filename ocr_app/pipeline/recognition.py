@@ -4,36 +4,35 @@ A note's own row is the source of truth for its state. A worker *claims* a
 queued note by writing a fresh ``run_token``; only the holder of the current
 token may store results, so a duplicate task, a reprocess request made
 mid-run, or a worker presumed dead and later revived can never write stale
-lines. A worker that dies stops its heartbeat, and ``recover_stale_notes``
-(run periodically by every worker) queues the note again. Which queued note a
-worker takes next, fairly across owners, is decided in ``claims``.
+lines. A worker that dies stops its heartbeat (``runs``), and ``recovery``
+queues the note again. Which queued note a worker takes next, fairly across
+owners, is decided in ``claims``; putting notes on the queue, in ``tasks``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import uuid
 from dataclasses import replace
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from ..engines import EngineError, Recognition, get_engine
+from ..engines import EngineError, Recognition
+from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
 from ..review_rule import needs_review, review_threshold, stored_confidence
-from .carry_over import store_lines_keeping_corrections
+from ..services.carry_over import store_lines_keeping_corrections
+from ..services.confidence_weights import active_calibration
+from ..services.database import with_retries
+from ..services.learned_words import words_for_engine
+from ..services.titles import update_automatic_title
 from .claims import claim_next_note, claim_note
-from .confidence_weights import active_calibration
-from .learned_words import words_for_engine
-from .titles import update_automatic_title
-from .database import with_retries
+from .engine_selection import get_engine
+from .runs import Heartbeat, Run, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -42,75 +41,6 @@ PREVIEW_SIDE = 2400
 
 def inkdex_setting(name: str):
     return settings.INKDEX[name]
-
-
-# --- scheduling -------------------------------------------------------------------
-
-
-def schedule_recognition(note_id: int, *, run_after=None) -> str:
-    """Put a recognition task for the note on the queue; returns the task id.
-
-    The worker that runs it recognises the fairest queued note (``claims``), which
-    is this one or another; either way the queue holds a task per queued note.
-    """
-    from ..tasks import recognize_note_task
-
-    task = recognize_note_task
-    if run_after is not None:
-        task = task.using(run_after=run_after)
-    result = task.enqueue(note_id)
-    Note.objects.filter(pk=note_id).update(task_id=str(result.id))
-    return str(result.id)
-
-
-def request_recognition(note: Note, *, engine: str | None = None, language: str | None = None) -> None:
-    """Queue the note for (re)recognition from scratch; any run in progress loses its claim."""
-    with transaction.atomic():
-        updates = dict(
-            status=NoteStatus.QUEUED,
-            attempts=0,
-            error="",
-            run_token="",
-            queued_at=timezone.now(),
-            retry_at=None,
-            requested_engine=engine or "",
-        )
-        if language:
-            updates["language"] = language
-        Note.objects.filter(pk=note.pk).update(**updates)
-        transaction.on_commit(lambda: schedule_recognition(note.pk))
-    note.refresh_from_db()
-
-
-# --- the task body ----------------------------------------------------------------
-
-
-class Heartbeat:
-    """Refreshes the note's heartbeat from a thread while the engine runs."""
-
-    def __init__(self, note_id: int, token: str) -> None:
-        self.note_id, self.token = note_id, token
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-note-{note_id}", daemon=True)
-
-    def _beat(self) -> None:
-        interval = inkdex_setting("HEARTBEAT_SECONDS")
-        try:
-            while not self._stop.wait(interval):
-                try:
-                    Note.objects.filter(pk=self.note_id, run_token=self.token).update(heartbeat_at=timezone.now())
-                except Exception:  # a missed beat is harmless; a crashed thread is not
-                    logger.warning("Heartbeat for note %s failed", self.note_id, exc_info=True)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "Heartbeat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _save_renditions(note: Note, image, token: str) -> None:
@@ -230,8 +160,6 @@ UNEXPECTED = "Something went wrong while recognizing this note; try again."
 
 def owner_message(exc: BaseException) -> str:
     """The sentence the note's owner sees for this failure."""
-    from ..engines.isolated import EngineCrashed, EngineTimedOut
-
     if isinstance(exc, InvalidImage):
         return UNREADABLE_IMAGE
     if isinstance(exc, EngineTimedOut):
@@ -251,15 +179,15 @@ def _fail(note_id: int, token: str, message: str) -> None:
     )
 
 
-def _retry_or_fail(note_id: int, token: str, message: str) -> str:
+def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
     note = Note.objects.get(pk=note_id)
     max_attempts = inkdex_setting("MAX_ATTEMPTS")
     if note.attempts >= max_attempts:
         _fail(note_id, token, f"Recognition failed after {note.attempts} attempts. {message}")
-        return "failed"
+        return Run(note_id, "failed")
     now = timezone.now()
-    # The note and its task wait until the same moment: no worker takes the note before.
-    retry_at = now + timedelta(seconds=inkdex_setting("RETRY_BACKOFF_SECONDS") * 2 ** (note.attempts - 1))
+    # The note and its retry task wait until the same moment: no worker takes the note before.
+    retry_at = now + retry_delay(note.attempts)
     requeued = Note.objects.filter(pk=note_id, run_token=token).update(
         status=NoteStatus.QUEUED,
         run_token="",
@@ -268,39 +196,38 @@ def _retry_or_fail(note_id: int, token: str, message: str) -> str:
         retry_at=retry_at,
         error=f"Attempt {note.attempts} of {max_attempts} failed. {message} Trying again shortly.",
     )
-    if requeued:
-        schedule_recognition(note_id, run_after=retry_at)
-    return "retrying"
+    # Queued by the task that ran this (``tasks``); not if the note was taken from us meanwhile.
+    return Run(note_id, "retrying", retry_at if requeued else None)
 
 
-def recognize_next_note(task_id: str | None = None) -> tuple[int | None, str]:
+def recognize_next_note(task_id: str | None = None) -> Run:
     """Recognise the fairest queued note (what a worker's task does); ``task_id`` is
     the running task's, which the claimed note then names as its own.
 
-    Returns the note's id and what happened (as ``recognize_note``), or
-    ``(None, "idle")`` when no note was waiting.
+    Returns what happened to the note it took (as ``recognize_note``), or
+    ``Run(None, "idle")`` when no note was waiting.
     """
     claimed = with_retries(lambda: claim_next_note(task_id), what="Claiming the next note")
     if claimed is None:
-        return None, "idle"
+        return Run(None, "idle")
     note_id, token = claimed
-    return note_id, _recognize_claimed(note_id, token)
-
-
-def recognize_note(note_id: int) -> str:
-    """Recognise this note now, if it is queued; safe to call any number of times.
-
-    Returns what happened: ``done``, ``failed``, ``retrying``, ``skipped``
-    (someone else holds the note, it is not queued, or it waits for its retry) or
-    ``discarded``.
-    """
-    token = with_retries(lambda: claim_note(note_id), what=f"Claiming note {note_id}")
-    if token is None:
-        return "skipped"
     return _recognize_claimed(note_id, token)
 
 
-def _recognize_claimed(note_id: int, token: str) -> str:
+def recognize_note(note_id: int) -> Run:
+    """Recognise this note now, if it is queued; safe to call any number of times.
+
+    Returns what happened: ``done``, ``failed``, ``retrying`` (and when: the
+    caller queues the retry), ``skipped`` (someone else holds the note, it is not
+    queued, or it waits for its retry) or ``discarded``.
+    """
+    token = with_retries(lambda: claim_note(note_id), what=f"Claiming note {note_id}")
+    if token is None:
+        return Run(note_id, "skipped")
+    return _recognize_claimed(note_id, token)
+
+
+def _recognize_claimed(note_id: int, token: str) -> Run:
     note = Note.objects.get(pk=note_id)
     started = time.monotonic()
     try:
@@ -312,7 +239,7 @@ def _recognize_claimed(note_id: int, token: str) -> str:
         if getattr(exc, "retryable", False):
             return _retry_or_fail(note_id, token, owner_message(exc))
         _fail(note_id, token, owner_message(exc))
-        return "failed"
+        return Run(note_id, "failed")
     except Exception as exc:
         logger.exception("Recognising note %s (%s) failed", note_id, note.image.name)
         close_old_connections()
@@ -320,81 +247,6 @@ def _recognize_claimed(note_id: int, token: str) -> str:
     seconds = time.monotonic() - started
     # A database that is locked or gone for a moment must not cost the recognition.
     if not with_retries(lambda: _store(note, token, recognition, seconds), what=f"Storing note {note_id}"):
-        return "discarded"
-    return "done"
+        return Run(note_id, "discarded")
+    return Run(note_id, "done")
 
-
-# --- recovery -----------------------------------------------------------------------
-
-
-def recover_stale_notes() -> list[int]:
-    """Queue again every note whose worker died, and every queued note whose
-    task was lost; fail those that used up their attempts. Returns their ids.
-
-    Safe to run from many workers at once: every change is a conditional update,
-    so only one of them acts on a given note.
-    """
-    from django_tasks_db.models import DBTaskResult
-
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=inkdex_setting("STALE_AFTER_SECONDS"))
-    max_attempts = inkdex_setting("MAX_ATTEMPTS")
-    recovered: list[int] = []
-
-    for note in Note.objects.filter(status=NoteStatus.PROCESSING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-    ):
-        stale = Note.objects.filter(pk=note.pk, status=NoteStatus.PROCESSING, run_token=note.run_token)
-        if note.attempts >= max_attempts:
-            changed = stale.update(
-                status=NoteStatus.FAILED,
-                finished_at=now,
-                error=f"The worker stopped while recognizing this note ({note.attempts} attempts). Use Reprocess to try again.",
-            )
-        else:
-            changed = stale.update(
-                status=NoteStatus.QUEUED,
-                run_token="",
-                queued_at=now,
-                error="The worker stopped while recognizing this note; it has been queued again.",
-            )
-        if not changed:
-            continue
-        # The dead worker's task row would otherwise say RUNNING for ever.
-        DBTaskResult.objects.filter(pk=note.task_id or None, status="RUNNING").update(
-            status="FAILED", finished_at=now, exception_class_path="inkdex.WorkerLost", traceback="Worker stopped."
-        )
-        if note.attempts < max_attempts:
-            schedule_recognition(note.pk)
-        recovered.append(note.pk)
-
-    live_task_ids = {
-        str(pk)
-        for pk in DBTaskResult.objects.filter(
-            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before)
-        ).values_list("pk", flat=True)
-    }
-    for note in Note.objects.filter(status=NoteStatus.QUEUED, queued_at__lt=stale_before).only("pk", "task_id"):
-        if _normalise_task_id(note.task_id) in live_task_ids:
-            continue
-        if Note.objects.filter(pk=note.pk, status=NoteStatus.QUEUED, task_id=note.task_id).update(queued_at=now):
-            schedule_recognition(note.pk)
-            recovered.append(note.pk)
-    return recovered
-
-
-def _normalise_task_id(task_id: str) -> str:
-    try:
-        return str(uuid.UUID(task_id))
-    except (ValueError, TypeError):
-        return task_id or ""
-
-
-def prune_finished_tasks() -> int:
-    """Delete the queue's records of tasks that finished long ago (they pile up
-    otherwise: one per recognition); returns how many."""
-    from django_tasks_db.models import DBTaskResult
-
-    cutoff = timezone.now() - timedelta(days=inkdex_setting("FINISHED_TASKS_KEPT_DAYS"))
-    deleted, _ = DBTaskResult.objects.filter(status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cutoff).delete()
-    return deleted

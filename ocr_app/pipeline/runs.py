@@ -1,0 +1,67 @@
+"""What recognising a note and splitting a PDF share: a *run*.
+
+A run is one worker's turn at one note, under its claim (the note's
+``run_token``). While it works, a heartbeat tells the other workers that it
+lives (``recovery`` queues the note again once the beats stop). It ends with an
+outcome; a run to be tried again says when, and the task that ran it puts the
+retry on the queue (``tasks``), so the modules doing the work never import the
+tasks that call them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from ..models import Note
+
+logger = logging.getLogger(__name__)
+
+
+class Run(NamedTuple):
+    """What a run did: ``outcome`` on the note ``note_id`` (None: no note was
+    waiting), and, for ``retrying``, when to try again (``retry_at``; None: the
+    note was taken from the run meanwhile, so there is nothing to queue)."""
+
+    note_id: int | None
+    outcome: str
+    retry_at: datetime | None = None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a note waits after its ``attempts``-th failed run: the pause doubles each time."""
+    return timedelta(seconds=settings.INKDEX["RETRY_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
+
+
+class Heartbeat:
+    """Refreshes the note's heartbeat from a thread while the engine runs."""
+
+    def __init__(self, note_id: int, token: str) -> None:
+        self.note_id, self.token = note_id, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-note-{note_id}", daemon=True)
+
+    def _beat(self) -> None:
+        interval = settings.INKDEX["HEARTBEAT_SECONDS"]
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    Note.objects.filter(pk=self.note_id, run_token=self.token).update(heartbeat_at=timezone.now())
+                except Exception:  # a missed beat is harmless; a crashed thread is not
+                    logger.warning("Heartbeat for note %s failed", self.note_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
