@@ -344,7 +344,7 @@ def test_records_of_long_finished_tasks_are_pruned(user, settings):
 
 
 def test_tasks_queued_under_their_path_before_the_pipeline_moved_still_run(user, settings):
-    """Tasks queued before the upgrade name ``ocr_app.tasks``; migration 0030 renames them."""
+    """Tasks queued before the upgrade name ``ocr_app.tasks``; migration 0023 renames them."""
     import io
 
     from django.core.management import call_command

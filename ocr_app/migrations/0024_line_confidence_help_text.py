@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ocr_app', '0022_unread_ink'),
+        ('ocr_app', '0023_task_paths_in_pipeline'),
     ]
 
     operations = [
