@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from .models import ApiToken, ConfidenceWeights, LearnedWord, Line, Note, ReviewEvent, SignInLimit, Tag
 from .services import confidence_weights, learned_words, review, signin, tags, tokens
-from .signin_views import AdminSignInForm
+from .web.signin import AdminSignInForm
 from .tag_names import InvalidTag, clean_tag_name
 
 admin.site.site_header = "Inkdex administration"

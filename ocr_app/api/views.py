@@ -16,7 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..models import Note
 from ..search import RELEVANCE, Filters
-from ..search_views import SearchRequest
+from ..web.search import SearchRequest
 from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again

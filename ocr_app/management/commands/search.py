@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.management.users import user_named
 from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS, Filters, search_notes
-from ocr_app.search_views import results_payload
+from ocr_app.web.search import results_payload
 from ocr_app.tag_names import tag_key
 
 

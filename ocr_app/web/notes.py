@@ -14,20 +14,20 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import languages
-from .engines import available_engines, engine_languages
-from .models import DeletedLine, Line, Note, NoteStatus
-from .search import lines_matching
-from .services.export import export_notes
-from .services.listing import SORTS, STATUSES, NoteListOptions, page_of
-from .services.note_images import ImageUnavailable, image_response, open_note_image
-from .services import owner_edits
-from .services.notes import delete_note, note_status_payload, process_again
-from .services.review import ReviewError, earlier_texts, restore_text
-from .services.tags import user_tags
-from .services.titles import InvalidTitle, rename_note
-from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
-from .tag_names import InvalidTag, parse_tag_names, tag_key
+from .. import languages
+from ..engines import available_engines, engine_languages
+from ..models import DeletedLine, Line, Note, NoteStatus
+from ..search import lines_matching
+from ..services.export import export_notes
+from ..services.listing import SORTS, STATUSES, NoteListOptions, page_of
+from ..services.note_images import ImageUnavailable, image_response, open_note_image
+from ..services import owner_edits
+from ..services.notes import delete_note, note_status_payload, process_again
+from ..services.review import ReviewError, earlier_texts, restore_text
+from ..services.tags import user_tags
+from ..services.titles import InvalidTitle, rename_note
+from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
+from ..tag_names import InvalidTag, parse_tag_names, tag_key
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 

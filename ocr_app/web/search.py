@@ -13,9 +13,9 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from .services.tags import user_tags
-from .tag_names import tag_key
-from .search import MAX_PAGE, RELEVANCE, SORTS, Filters, SearchResults, search_notes, suggest
+from ..services.tags import user_tags
+from ..tag_names import tag_key
+from ..search import MAX_PAGE, RELEVANCE, SORTS, Filters, SearchResults, search_notes, suggest
 
 
 class BadSearch(ValueError):
