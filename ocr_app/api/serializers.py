@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
@@ -16,7 +13,9 @@ from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..search import MAX_PAGE, SORTS
+from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
+from ..templatetags.highlight import highlight
 from .errors import UnsupportedLanguage
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
@@ -340,19 +339,34 @@ class ReprocessRequestScheme(OpenApiSerializerExtension):
         return {"anyOf": alternatives}
 
 
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+def _checked(parse, *args):
+    """``parse`` (from ``search.params``, as the search page's form checks the same parameter)."""
+    try:
+        return parse(*args)
+    except InvalidSearchParameter as exc:
+        raise serializers.ValidationError(str(exc)) from exc
 
 
 class DayField(serializers.DateField):
-    """A day written YYYY-MM-DD, and only so (``date.fromisoformat`` would also take 20261124)."""
+    """A day written YYYY-MM-DD, and only so."""
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and _DAY.fullmatch(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass  # well-formed but no such day ("2026-13-45")
-        self.fail("invalid", format="YYYY-MM-DD")
+        return _checked(parse_day, value, self.field_name)
+
+
+class PageField(serializers.IntegerField):
+    def to_internal_value(self, value):
+        return _checked(parse_page, value)
+
+
+class ReviewField(serializers.ChoiceField):
+    def to_internal_value(self, value):
+        return _checked(parse_review, value)
+
+
+class SortField(serializers.ChoiceField):
+    def to_internal_value(self, value):
+        return _checked(parse_sort, value)
 
 
 class QueryField(serializers.CharField):
@@ -373,13 +387,12 @@ SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,
                                "tagged, newest first."),
     "from": DayField(required=False, help_text="Uploaded on or after this day."),
     "to": DayField(required=False, help_text="Uploaded on or before this day."),
-    "review": serializers.ChoiceField(choices=["1", "true", "on"], required=False,
-                                      help_text="Only notes with lines that need review."),
-    "page": serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
+    "review": ReviewField(choices=list(REVIEW_VALUES), required=False, help_text="Only notes with lines that need review."),
+    "page": PageField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
     "tag": QueryField(required=False, allow_blank=True, trim_whitespace=False,
                       help_text="Only notes with this tag (any case); the same as tag:NAME in q."),
-    "sort": serializers.ChoiceField(choices=list(SORTS), required=False,
-                                    help_text="relevance (the default): best match first; date: newest upload first."),
+    "sort": SortField(choices=list(SORTS), required=False,
+                      help_text="relevance (the default): best match first; date: newest upload first."),
 })
 
 
@@ -387,13 +400,16 @@ class SearchLineSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="line.pk")
     order = serializers.IntegerField(source="line.order")
     text = serializers.CharField(source="line.text")
-    highlighted_html = serializers.CharField(source="html", help_text="The text, HTML-escaped, matches in <mark>.")
+    highlighted_html = serializers.SerializerMethodField(help_text="The text, HTML-escaped, matches in <mark>.")
     confidence = serializers.FloatField(source="line.confidence")
     box = serializers.SerializerMethodField()
 
     @extend_schema_field(BoxSerializer)
     def get_box(self, result) -> dict:
         return _box(result.line)
+
+    def get_highlighted_html(self, result) -> str:
+        return highlight(result.line.text, result.highlights)
 
 
 class SearchResultSerializer(serializers.Serializer):

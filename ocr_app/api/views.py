@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
@@ -15,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..models import Note
-from ..search import RELEVANCE, Filters
-from ..web.search import SearchRequest
+from ..search import RELEVANCE
+from ..search import params as search_params
 from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
@@ -25,7 +23,6 @@ from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
-from ..tag_names import tag_key
 from . import serializers as s
 from .errors import ApiError, BadSearch, UnsupportedLanguage, error_body
 from .pagination import NotePagination
@@ -231,7 +228,7 @@ class SearchView(generics.GenericAPIView):
         return Response(data)
 
 
-def search_request(request) -> SearchRequest:
+def search_request(request) -> search_params.SearchRequest:
     # A plain dict: DRF reads a blank form value as "not given", but from= is no day.
     params = s.SearchParamsSerializer(data=request.query_params.dict())
     try:
@@ -239,16 +236,11 @@ def search_request(request) -> SearchRequest:
     except ValidationError as exc:
         raise BadSearch.from_validation(exc) from exc
     found = params.validated_data
-    last_day = found.get("to")
-    filters = Filters.for_days(
-        needs_review=True if found.get("review") else None,
-        uploaded_from=found.get("from"),
-        # Up to the calendar's last day is up to any day.
-        uploaded_to=None if last_day == date.max else last_day,
+    return search_params.search_request(
+        query=found.get("q", ""), uploaded_from=found.get("from"), uploaded_to=found.get("to"),
+        needs_review=found.get("review", False), tags=[found.get("tag", "")], page=found.get("page", 1),
+        sort=found.get("sort", RELEVANCE),
     )
-    if tag_key(found.get("tag", "")):
-        filters = filters.with_tags([tag_key(found["tag"])])
-    return SearchRequest(found.get("q", "").strip()[:500], filters, found.get("page", 1), found.get("sort") or RELEVANCE)
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):

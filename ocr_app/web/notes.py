@@ -150,7 +150,7 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
     rows = [
         {
             "line": line,
-            "html": hits.html(line) if hits else line.text,
+            "highlights": hits.highlights(line) if hits else (),
             "hit": bool(hits and line.pk in hits.line_ids),
             "word_boxes": hits.word_boxes(line) if hits and line.pk in hits.line_ids else [],
         }

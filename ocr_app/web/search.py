@@ -1,79 +1,35 @@
-"""Search pages and their JSON twins."""
+"""Search pages and their JSON twins. The parameters' rules and the results' data
+are the search's own (``search.params``, ``search.payload``); the ``<mark>`` HTML
+is added here."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.dateparse import parse_date
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from ..search import RELEVANCE, suggest
+from ..search.params import (InvalidSearchParameter, SearchRequest, parse_day, parse_page, parse_review, parse_sort,
+                             search_request)
+from ..search.payload import note_link, results_payload
 from ..services.tags import user_tags
 from ..tag_names import tag_key
-from ..search import MAX_PAGE, RELEVANCE, SORTS, Filters, SearchResults, search_notes, suggest
-
-
-class BadSearch(ValueError):
-    pass
-
-
-def _day(request: HttpRequest, field: str) -> date | None:
-    value = request.GET.get(field, "")
-    if not value:
-        return None
-    try:
-        day = parse_date(value) if len(value) == 10 else None
-    except ValueError:
-        day = None  # well-formed but no such day ("2026-13-45")
-    if day is None:
-        raise BadSearch(f"'{field}' must be a date like 2026-11-24.")
-    return day
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    query: str
-    filters: Filters
-    page: int
-    sort: str
-
-    def run(self, user, **options) -> SearchResults:
-        return search_notes(user, self.query, filters=self.filters, page=self.page, sort=self.sort, **options)
+from ..templatetags.highlight import highlight
 
 
 def search_from_request(request: HttpRequest) -> SearchRequest:
-    query = request.GET.get("q", "").strip()[:500]
-    review = request.GET.get("review", "")
-    try:
-        filters = Filters.for_days(
-            needs_review=True if review in {"1", "true", "on"} else None,
-            uploaded_from=_day(request, "from"),
-            uploaded_to=_day(request, "to"),
-        )
-    except ValueError as exc:
-        raise BadSearch("'to' must be a date like 2026-11-24.") from exc  # the calendar's last day
-    tag = tag_key(request.GET.get("tag", ""))
-    if tag:
-        filters = filters.with_tags([tag])
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError as exc:
-        raise BadSearch("'page' must be a number.") from exc
-    if page > MAX_PAGE:
-        raise BadSearch(f"'page' must be at most {MAX_PAGE}.")
-    sort = request.GET.get("sort") or RELEVANCE
-    if sort not in SORTS:
-        raise BadSearch(f"'sort' must be one of: {', '.join(SORTS)}.")
-    return SearchRequest(query, filters, page, sort)
-
-
-def _note_link(note_id: int, query: str) -> str:
-    return reverse("ocr_app:note_detail", args=[note_id]) + "?" + urlencode({"q": query})
+    """The page's parameters; a blank one (as the form sends an empty field) is left out."""
+    given = {name: value for name, value in request.GET.items() if value}
+    return search_request(
+        query=request.GET.get("q", ""),
+        uploaded_from=parse_day(given["from"], "from") if "from" in given else None,
+        uploaded_to=parse_day(given["to"], "to") if "to" in given else None,
+        needs_review=parse_review(given["review"]) if "review" in given else False,
+        tags=[request.GET.get("tag", "")],
+        page=parse_page(given["page"]) if "page" in given else 1,
+        sort=parse_sort(given["sort"]) if "sort" in given else RELEVANCE,
+    )
 
 
 @login_required
@@ -86,8 +42,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
         if query or search.filters.has_tags:
             results = search.run(request.user)
             for result in results.notes:
-                result.link = _note_link(result.note.pk, query)
-    except BadSearch as exc:
+                result.link = note_link(result.note.pk, query)
+    except InvalidSearchParameter as exc:
         query, error = request.GET.get("q", ""), str(exc)
     params = request.GET.copy()
     params.pop("page", None)
@@ -107,43 +63,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def results_payload(results: SearchResults) -> dict:
-    return {
-        "query": results.query,
-        "page": results.page,
-        "has_next": results.has_next,
-        "sort": results.sort,
-        "count": results.count,
-        "count_capped": results.count_capped,
-        "approximate_count": results.approximate_count,
-        "fuzzy_words": results.expansions,
-        "notes": [
-            {
-                "id": r.note.pk,
-                "name": r.note.file_title,
-                "title": r.note.title,
-                "title_highlighted_html": str(r.title_html),
-                "url": _note_link(r.note.pk, results.query),
-                "uploaded_at": r.note.uploaded_at.isoformat(),
-                "tags": r.note.tag_names,
-                "score": round(r.score, 4),
-                "approximate": r.fuzzy,
-                "matching_lines": r.match_count,
-                "lines": [
-                    {
-                        "id": lr.line.pk,
-                        "order": lr.line.order,
-                        "text": lr.line.text,
-                        "highlighted_html": str(lr.html),
-                        "confidence": lr.line.confidence,
-                        "box": {"x": lr.line.x, "y": lr.line.y, "width": lr.line.width, "height": lr.line.height},
-                    }
-                    for lr in r.lines
-                ],
-            }
-            for r in results.notes
-        ],
-    }
+def with_html(payload: dict) -> dict:
+    """``results_payload`` with the HTML the page shows: the text escaped, the words in <mark>."""
+    for note in payload["notes"]:
+        note["title_highlighted_html"] = highlight(note["title"], note["title_highlights"])
+        for line in note["lines"]:
+            line["highlighted_html"] = highlight(line["text"], line["highlights"])
+    return payload
 
 
 @login_required
@@ -151,9 +77,9 @@ def results_payload(results: SearchResults) -> dict:
 def search_json(request: HttpRequest) -> JsonResponse:
     try:
         search = search_from_request(request)
-    except BadSearch as exc:
+    except InvalidSearchParameter as exc:
         return JsonResponse({"error": "bad_query", "message": str(exc)}, status=400)
-    return JsonResponse(results_payload(search.run(request.user)))
+    return JsonResponse(with_html(results_payload(search.run(request.user))))
 
 
 @login_required
