@@ -14,6 +14,7 @@ from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..search import MAX_PAGE, SORTS
 from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
+from ..services.uploads import NO_FILES, InvalidUpload, chosen_engine, chosen_language
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from ..templatetags.highlight import highlight
 from .errors import UnsupportedLanguage
@@ -187,18 +188,33 @@ class TextField(serializers.CharField):
 
 
 class LanguageField(serializers.ChoiceField):
-    """A language code the engine reads (blank: the configured default). Refused with
-    the API's ``unsupported_language`` code, as the services refuse one."""
+    """A language code the engine reads (blank: the configured default; the choices
+    are the schema's enum). Checked in the serializer's ``validate`` (it depends on the
+    engine) by ``chosen_language``, as the pages' forms check it."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=[], required=False, allow_blank=True, **kwargs)
 
     def to_internal_value(self, data):
-        if data == "":
-            return ""
-        if not isinstance(data, str) or data not in self.choice_strings_to_values:
-            raise UnsupportedLanguage(f"The language must be one of: {', '.join(self.choices)}.")
         return data
+
+
+def checked_language(attrs: dict) -> dict:
+    """``attrs`` with the language checked against the engine's; ``unsupported_language`` if it is not one."""
+    try:
+        return {**attrs, "language": chosen_language(attrs.get("language"), attrs.get("engine"))}
+    except InvalidUpload as exc:
+        raise UnsupportedLanguage(str(exc)) from exc
+
+
+class EngineField(serializers.ChoiceField):
+    """One of the engines installed (the choices), as ``chosen_engine`` takes it; blank: the configured one."""
+
+    def to_internal_value(self, data):
+        try:
+            return chosen_engine(data)
+        except InvalidUpload as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 def upload_description() -> str:
@@ -246,6 +262,7 @@ class TagsField(serializers.ListField):
 class UploadRequestSerializer(serializers.Serializer):
     images = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
+        error_messages={"required": NO_FILES, "empty": NO_FILES},
     )
     tags = TagsField(required=False)
     language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
@@ -260,6 +277,9 @@ class UploadRequestSerializer(serializers.Serializer):
         # Read when used, not at import: the configured engine's languages.
         self.fields["language"].choices = engine_languages()
         self.fields["images"].help_text = upload_description()
+
+    def validate(self, attrs):
+        return checked_language(attrs)
 
 
 UPLOAD_ERROR_CODES = ["invalid_image", "storage_failed", "duplicate"]
@@ -305,8 +325,7 @@ class NoteUpdateSerializer(serializers.Serializer):
 
 
 class ReprocessRequestSerializer(serializers.Serializer):
-    engine = serializers.ChoiceField(choices=[], required=False, allow_blank=True,
-                                     help_text="Blank or left out: the configured engine.")
+    engine = EngineField(choices=[], required=False, allow_blank=True, help_text="Blank or left out: the configured engine.")
     language = LanguageField(help_text="Blank or left out: the note's language.")
 
     def __init__(self, *args, **kwargs):
@@ -314,6 +333,9 @@ class ReprocessRequestSerializer(serializers.Serializer):
         engines = available_engines()
         self.fields["engine"].choices = engines
         self.fields["language"].choices = sorted({code for engine in engines for code in engine_languages(engine)})
+
+    def validate(self, attrs):
+        return checked_language(attrs)
 
 
 class ReprocessRequestScheme(OpenApiSerializerExtension):

@@ -22,9 +22,9 @@ from ..services.owner_edits import correct_own_line
 from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
-from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
+from ..services.uploads import create_notes, upload_status
 from . import serializers as s
-from .errors import ApiError, BadSearch, UnsupportedLanguage, error_body
+from .errors import ApiError, BadSearch, error_body
 from .pagination import NotePagination
 
 ERRORS = {
@@ -51,13 +51,6 @@ def owned_note(request, pk: int) -> Note:
         return get_object_or_404(owned_notes(request), pk=pk)
     except OverflowError as exc:  # an id the column cannot hold
         raise NotFound("No such note.") from exc
-
-
-def checked_language(value: str | None, engine: str | None = None) -> str | None:
-    try:
-        return clean_language(value, engine)
-    except InvalidUpload as exc:
-        raise UnsupportedLanguage(str(exc)) from exc
 
 
 class NoteCollectionView(generics.GenericAPIView):
@@ -101,9 +94,8 @@ class NoteCollectionView(generics.GenericAPIView):
     def post(self, request):
         form = s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        language = checked_language(form.validated_data.get("language"))
         outcomes = create_notes(
-            owner=request.user, files=form.validated_data["images"], language=language,
+            owner=request.user, files=form.validated_data["images"], language=form.validated_data["language"],
             tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
         )
         stored = {o.note.pk for o in outcomes if o.ok}
@@ -187,9 +179,7 @@ class NoteReprocessView(generics.GenericAPIView):
         note = owned_note(request, pk)
         form = s.ReprocessRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        engine = form.validated_data.get("engine") or None
-        language = checked_language(form.validated_data.get("language"), engine)
-        process_again(note, engine=engine, language=language)
+        process_again(note, engine=form.validated_data.get("engine"), language=form.validated_data["language"])
         return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 

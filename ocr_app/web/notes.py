@@ -26,8 +26,9 @@ from ..services.notes import delete_note, note_status_payload, process_again
 from ..services.review import ReviewError, earlier_texts, restore_text
 from ..services.tags import user_tags
 from ..services.titles import InvalidTitle, rename_note
-from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
-from ..tag_names import InvalidTag, parse_tag_names, tag_key
+from ..services.uploads import create_notes, upload_status
+from ..tag_names import tag_key
+from .forms import ReprocessForm, UploadForm, first_error
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
@@ -92,21 +93,15 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "tags": user_tags(request.user),
             },
         )
-    files = request.FILES.getlist("images")
-    try:
-        if not files:
-            raise InvalidUpload("Choose at least one image to upload.")
-        language = clean_language(request.POST.get("language"))
-        tags = parse_tag_names(request.POST.getlist("tags"))
-    except (InvalidUpload, InvalidTag) as exc:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
         if _wants_json(request):
-            return JsonResponse({"error": str(exc), "results": []}, status=400)
-        messages.error(request, str(exc))
+            return JsonResponse({"error": first_error(form), "results": []}, status=400)
+        messages.error(request, first_error(form))
         return redirect("ocr_app:upload")
-    allow_duplicates = request.POST.get("allow_duplicates") in {"1", "true", "on"}
-    outcomes = create_notes(
-        owner=request.user, files=files, language=language, tags=tags, allow_duplicates=allow_duplicates
-    )
+    upload = form.cleaned_data
+    outcomes = create_notes(owner=request.user, files=upload["images"], language=upload["language"], tags=upload["tags"],
+                            allow_duplicates=upload["allow_duplicates"])
     if _wants_json(request):
         results = [_upload_result(o) for o in outcomes]
         return JsonResponse({"results": results}, status=upload_status(outcomes))
@@ -220,16 +215,11 @@ def note_image(request: HttpRequest, pk: int, variant: str) -> FileResponse:
 @require_POST
 def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
-    engine = request.POST.get("engine") or None
-    if engine and engine not in available_engines():
-        messages.error(request, f"Unknown engine {engine!r}.")
+    form = ReprocessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
         return redirect(note)
-    try:
-        language = clean_language(request.POST.get("language"), engine)
-    except InvalidUpload as exc:
-        messages.error(request, str(exc))
-        return redirect(note)
-    process_again(note, engine=engine, language=language)
+    process_again(note, engine=form.cleaned_data["engine"], language=form.cleaned_data["language"])
     if _wants_json(request):
         return JsonResponse(note_status_payload(Note.objects.with_line_counts().get(pk=note.pk)), status=202)
     messages.success(request, "Splitting into pages again." if note.is_pdf else "Recognition queued again.")

@@ -10,26 +10,19 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ..search import RELEVANCE, suggest
-from ..search.params import (InvalidSearchParameter, SearchRequest, parse_day, parse_page, parse_review, parse_sort,
-                             search_request)
+from ..search.params import InvalidSearchParameter, SearchRequest
 from ..search.payload import note_link, results_payload
 from ..services.tags import user_tags
 from ..tag_names import tag_key
 from ..templatetags.highlight import highlight
+from .forms import SearchForm, first_error
 
 
 def search_from_request(request: HttpRequest) -> SearchRequest:
-    """The page's parameters; a blank one (as the form sends an empty field) is left out."""
-    given = {name: value for name, value in request.GET.items() if value}
-    return search_request(
-        query=request.GET.get("q", ""),
-        uploaded_from=parse_day(given["from"], "from") if "from" in given else None,
-        uploaded_to=parse_day(given["to"], "to") if "to" in given else None,
-        needs_review=parse_review(given["review"]) if "review" in given else False,
-        tags=[request.GET.get("tag", "")],
-        page=parse_page(given["page"]) if "page" in given else 1,
-        sort=parse_sort(given["sort"]) if "sort" in given else RELEVANCE,
-    )
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise InvalidSearchParameter(first_error(form))
+    return form.search_request()
 
 
 @login_required
