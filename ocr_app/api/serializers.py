@@ -1,4 +1,4 @@
-"""What the API sends and accepts. Field names follow the pages' JSON (``note_status_payload``)."""
+"""What the API sends and accepts; the pages' JSON answers are these too (``web.answers``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..search import MAX_PAGE, SORTS
 from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
-from ..services.uploads import NO_FILES, InvalidUpload, chosen_engine, chosen_language
+from ..services.uploads import NO_FILES, InvalidUpload, UploadOutcome, chosen_engine, chosen_language, upload_status
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from ..templatetags.highlight import highlight
-from .errors import UnsupportedLanguage
+from .errors import UnsupportedLanguage, error_body
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
 IMAGE_CONTENT_TYPES = sorted({content_type for _, content_type, _ in ACCEPTED_FORMATS.values()})
@@ -309,6 +309,36 @@ class UploadResponseSerializer(serializers.Serializer):
 class UploadFailedSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
     results = UploadResultSerializer(many=True, required=False, help_text="When files were sent: each one's result.")
+
+
+def serialized_notes(user, note_ids, *, request) -> dict[int, dict]:
+    """The user's notes with these ids as ``NoteSerializer`` gives them (line counts
+    and tags read in one query each), by id."""
+    notes = Note.objects.owned_by(user).with_line_counts().prefetch_related("tags").filter(pk__in=list(note_ids))
+    return {note.pk: NoteSerializer(note, context={"request": request}).data for note in notes}
+
+
+def upload_error(outcome: UploadOutcome) -> dict:
+    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
+    if outcome.duplicate_of is not None:
+        error["note"] = outcome.duplicate_of.pk
+    return error
+
+
+def upload_answer(outcomes: list[UploadOutcome], *, request) -> tuple[dict, int]:
+    """The body and status answering an upload (the API's, and the upload page's
+    when it asks for JSON): ``UploadResponseSerializer`` or ``UploadFailedSerializer``."""
+    notes = serialized_notes(request.user, [o.note.pk for o in outcomes if o.ok], request=request)
+    results = [
+        {"name": o.name, "ok": o.ok, "error": None if o.ok else upload_error(o), "note": notes[o.note.pk] if o.ok else None}
+        for o in outcomes
+    ]
+    answer = upload_status(outcomes)
+    if answer != 400:
+        return {"results": results}, answer
+    codes = {o.code for o in outcomes if o.code != "duplicate"}
+    code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
+    return {**error_body(code, "None of the files could be stored."), "results": results}, 400
 
 
 class NoteUpdateSerializer(serializers.Serializer):

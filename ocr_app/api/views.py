@@ -22,9 +22,9 @@ from ..services.owner_edits import correct_own_line
 from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
-from ..services.uploads import create_notes, upload_status
+from ..services.uploads import create_notes
 from . import serializers as s
-from .errors import ApiError, BadSearch, error_body
+from .errors import ApiError, BadSearch
 from .pagination import NotePagination
 
 ERRORS = {
@@ -98,33 +98,8 @@ class NoteCollectionView(generics.GenericAPIView):
             owner=request.user, files=form.validated_data["images"], language=form.validated_data["language"],
             tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
         )
-        stored = {o.note.pk for o in outcomes if o.ok}
-        notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
-        results = [
-            {
-                "name": o.name,
-                "ok": o.ok,
-                "error": None if o.ok else upload_error(o),
-                "note": s.NoteSerializer(notes[o.note.pk], context={"request": request}).data if o.ok else None,
-            }
-            for o in outcomes
-        ]
-        answer = upload_status(outcomes)
-        if answer != status.HTTP_400_BAD_REQUEST:
-            return Response({"results": results}, status=answer)
-        codes = {o.code for o in outcomes if o.code != "duplicate"}
-        code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
-        return Response(
-            {**error_body(code, "None of the files could be stored."), "results": results},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-
-
-def upload_error(outcome) -> dict:
-    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
-    if outcome.duplicate_of is not None:
-        error["note"] = outcome.duplicate_of.pk
-    return error
+        body, answer = s.upload_answer(outcomes, request=request)
+        return Response(body, status=answer)
 
 
 class NoteDetailView(generics.GenericAPIView):

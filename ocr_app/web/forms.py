@@ -55,7 +55,7 @@ class FlagField(forms.Field):
             return False
         if value in ApiBoolean.TRUE_VALUES:
             return True
-        raise forms.ValidationError("Must be true or false.")
+        raise forms.ValidationError(str(ApiBoolean.default_error_messages["invalid"]))
 
 
 class MultipleFileInput(forms.FileInput):

@@ -10,34 +10,28 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ..search import RELEVANCE, suggest
-from ..search.params import InvalidSearchParameter, SearchRequest
 from ..search.payload import note_link, results_payload
 from ..services.tags import user_tags
 from ..tag_names import tag_key
 from ..templatetags.highlight import highlight
+from . import answers
 from .forms import SearchForm, first_error
-
-
-def search_from_request(request: HttpRequest) -> SearchRequest:
-    form = SearchForm(request.GET)
-    if not form.is_valid():
-        raise InvalidSearchParameter(first_error(form))
-    return form.search_request()
 
 
 @login_required
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    error, results, sort = None, None, RELEVANCE
-    try:
-        search = search_from_request(request)
+    form = SearchForm(request.GET)
+    query, error, results, sort = request.GET.get("q", ""), None, None, RELEVANCE
+    if form.is_valid():
+        search = form.search_request()
         query, sort = search.query, search.sort
         if query or search.filters.has_tags:
             results = search.run(request.user)
             for result in results.notes:
                 result.link = note_link(result.note.pk, query)
-    except InvalidSearchParameter as exc:
-        query, error = request.GET.get("q", ""), str(exc)
+    else:
+        error = first_error(form)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -68,11 +62,12 @@ def with_html(payload: dict) -> dict:
 @login_required
 @require_GET
 def search_json(request: HttpRequest) -> JsonResponse:
-    try:
-        search = search_from_request(request)
-    except InvalidSearchParameter as exc:
-        return JsonResponse({"error": "bad_query", "message": str(exc)}, status=400)
-    return JsonResponse(with_html(results_payload(search.run(request.user))))
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        # As the API's search: each message names its parameter.
+        fields = {name: list(messages) for name, messages in form.errors.items()}
+        return answers.error("bad_query", first_error(form), fields=fields)
+    return JsonResponse(with_html(results_payload(form.search_request().run(request.user))))
 
 
 @login_required
