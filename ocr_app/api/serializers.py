@@ -12,11 +12,8 @@ from rest_framework import serializers
 from ..engines import available_engines, engine_languages
 from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
-from ..search import MAX_PAGE, SORTS
-from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
 from ..services.uploads import NO_FILES, InvalidUpload, UploadOutcome, chosen_engine, chosen_language, upload_status
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
-from ..templatetags.highlight import highlight
 from .errors import UnsupportedLanguage, error_body
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
@@ -42,7 +39,7 @@ class BoxSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
-def _box(line: Line) -> dict:
+def box_of(line) -> dict:
     return {"x": line.x, "y": line.y, "width": line.width, "height": line.height}
 
 
@@ -64,7 +61,7 @@ class LineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BoxSerializer)
     def get_box(self, line: Line) -> dict:
-        return _box(line)
+        return box_of(line)
 
     @extend_schema_field(serializers.ChoiceField(choices=REVIEW_STATES))
     def get_review_state(self, line: Line) -> str:
@@ -389,114 +386,6 @@ class ReprocessRequestScheme(OpenApiSerializerExtension):
                 },
             })
         return {"anyOf": alternatives}
-
-
-def _checked(parse, *args):
-    """``parse`` (from ``search.params``, as the search page's form checks the same parameter)."""
-    try:
-        return parse(*args)
-    except InvalidSearchParameter as exc:
-        raise serializers.ValidationError(str(exc)) from exc
-
-
-class DayField(serializers.DateField):
-    """A day written YYYY-MM-DD, and only so."""
-
-    def to_internal_value(self, value):
-        return _checked(parse_day, value, self.field_name)
-
-
-class PageField(serializers.IntegerField):
-    def to_internal_value(self, value):
-        return _checked(parse_page, value)
-
-
-class ReviewField(serializers.ChoiceField):
-    def to_internal_value(self, value):
-        return _checked(parse_review, value)
-
-
-class SortField(serializers.ChoiceField):
-    def to_internal_value(self, value):
-        return _checked(parse_sort, value)
-
-
-class QueryField(serializers.CharField):
-    """Any text, as the schema says of a string: characters that are not parts of
-    words (a NUL too) separate words, as on the search page, instead of making the
-    request invalid."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
-# "from" is a Python keyword, hence the class made by type().
-SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
-    "q": QueryField(required=False, allow_blank=True, trim_whitespace=False,
-                               help_text='Words, "a phrase", prefix*, -excluded, a OR b, tag:work, tag:"to do", -tag:work '
-                               "(the first 500 characters count). A query of tag: terms only lists the notes so "
-                               "tagged, newest first."),
-    "from": DayField(required=False, help_text="Uploaded on or after this day."),
-    "to": DayField(required=False, help_text="Uploaded on or before this day."),
-    "review": ReviewField(choices=list(REVIEW_VALUES), required=False, help_text="Only notes with lines that need review."),
-    "page": PageField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
-    "tag": QueryField(required=False, allow_blank=True, trim_whitespace=False,
-                      help_text="Only notes with this tag (any case); the same as tag:NAME in q."),
-    "sort": SortField(choices=list(SORTS), required=False,
-                      help_text="relevance (the default): best match first; date: newest upload first."),
-})
-
-
-class SearchLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="line.pk")
-    order = serializers.IntegerField(source="line.order")
-    text = serializers.CharField(source="line.text")
-    highlighted_html = serializers.SerializerMethodField(help_text="The text, HTML-escaped, matches in <mark>.")
-    confidence = serializers.FloatField(source="line.confidence")
-    box = serializers.SerializerMethodField()
-
-    @extend_schema_field(BoxSerializer)
-    def get_box(self, result) -> dict:
-        return _box(result.line)
-
-    def get_highlighted_html(self, result) -> str:
-        return highlight(result.line.text, result.highlights)
-
-
-class SearchResultSerializer(serializers.Serializer):
-    note = NoteSerializer()
-    score = serializers.FloatField()
-    approximate = serializers.BooleanField(source="fuzzy", help_text="Found through a close word, not the word itself.")
-    matching_lines = serializers.IntegerField(source="match_count", help_text="Lines holding any of the query's words.")
-    lines = SearchLineSerializer(
-        many=True, help_text="Up to three lines holding the query's words (closest together first), in the note's order."
-    )
-
-
-class SearchResponseSerializer(serializers.Serializer):
-    query = serializers.CharField()
-    page = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    sort = serializers.ChoiceField(choices=["relevance", "date"])
-    count = serializers.IntegerField(
-        help_text="Notes matching exactly, counted up to the ranking window of the newest 500 (see count_capped)."
-    )
-    count_capped = serializers.BooleanField(
-        help_text="The window is full: count notes or more match; the newest count are ranked, older ones follow."
-    )
-    approximate_count = serializers.IntegerField(
-        allow_null=True,
-        help_text="Notes found only through close words; null when the exact matches filled the page "
-        "and close words were not looked up.",
-    )
-    fuzzy_words = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="For each query word, the close words also searched.",
-    )
-    results = SearchResultSerializer(many=True)
 
 
 # Some character that is not white space (a line of only spaces is refused), and no NUL.

@@ -23,6 +23,7 @@ from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import create_notes
+from . import search_serializers as search_s
 from . import serializers as s
 from .errors import ApiError, BadSearch
 from .pagination import NotePagination
@@ -159,14 +160,14 @@ class NoteReprocessView(generics.GenericAPIView):
 
 
 class SearchView(generics.GenericAPIView):
-    serializer_class = s.SearchResponseSerializer
+    serializer_class = search_s.SearchResponseSerializer
     per_page = 20
 
     @extend_schema(
         operation_id="search",
         summary="Search your notes, as the search page does",
-        parameters=[s.SearchParamsSerializer],
-        responses={200: s.SearchResponseSerializer, **errors(400)},
+        parameters=[search_s.SearchParamsSerializer],
+        responses={200: search_s.SearchResponseSerializer, **errors(400)},
     )
     def get(self, request):
         search = search_request(request)
@@ -188,14 +189,14 @@ class SearchView(generics.GenericAPIView):
             "count_capped": results.count_capped,
             "approximate_count": results.approximate_count,
             "fuzzy_words": results.expansions,
-            "results": s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
+            "results": search_s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
         }
         return Response(data)
 
 
 def search_request(request) -> search_params.SearchRequest:
     # A plain dict: DRF reads a blank form value as "not given", but from= is no day.
-    params = s.SearchParamsSerializer(data=request.query_params.dict())
+    params = search_s.SearchParamsSerializer(data=request.query_params.dict())
     try:
         params.is_valid(raise_exception=True)
     except ValidationError as exc:

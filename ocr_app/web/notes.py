@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import languages
+from ..api.serializers import upload_answer
 from ..engines import available_engines, engine_languages
 from ..models import DeletedLine, Line, Note, NoteStatus
 from ..search import lines_matching
+from ..search.params import clean_query
 from ..services.export import export_notes
 from ..services.listing import SORTS, STATUSES, NoteListOptions, page_of
 from ..services.note_images import ImageUnavailable, image_response, open_note_image
@@ -26,7 +28,6 @@ from ..services.notes import delete_note, process_again
 from ..services.review import ReviewError, earlier_texts, restore_text
 from ..services.tags import user_tags
 from ..services.titles import InvalidTitle, rename_note
-from ..api.serializers import upload_answer
 from ..services.uploads import create_notes
 from ..tag_names import tag_key
 from . import answers
@@ -121,7 +122,7 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
     for a PDF, the pages made of it so far."""
     if note.is_pdf:
         return {"note": note, "pages": note.pages.order_by("page_number"), "body_template": "ocr_app/_pdf_body.html"}
-    query = request.GET.get("q", "").strip()[:500]
+    query = clean_query(request.GET.get("q", ""))
     lines = list(note.lines.all())
     hits = lines_matching(note, query, lines) if query and lines else None
     rows = [
