@@ -5,14 +5,14 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ocr_app import signin_views
+from ocr_app.web import signin
 
 urlpatterns = [
-    path("accounts/login/", signin_views.login, name="login"),
+    path("accounts/login/", signin.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The admin's own login page, answering 429 like ours (its form is set in ocr_app/admin/__init__.py;
     # the limits apply to it anyway, in the authentication backend).
-    path("admin/login/", signin_views.answers_refusals_with_429(admin.site.login)),
+    path("admin/login/", signin.answers_refusals_with_429(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ocr_app.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -42,7 +42,7 @@ def test_the_same_file_again_or_twice_in_a_batch_is_reported_not_stored(alice_cl
     assert first.status_code == 201
     board, copy, listed = first.json()["results"]
     assert board["ok"] and listed["ok"] and not copy["ok"]
-    assert copy["code"] == "duplicate" and copy["duplicate_of"]["id"] == board["note"]["id"]
+    assert copy["error"]["code"] == "duplicate" and copy["error"]["note"] == board["note"]["id"]
     assert Note.objects.count() == 2
     dated(board["note"]["id"])
     files_before = stored_files()
@@ -52,12 +52,11 @@ def test_the_same_file_again_or_twice_in_a_batch_is_reported_not_stored(alice_cl
     assert again.status_code == 200
     results = again.json()["results"]
     assert [r["ok"] for r in results] == [False, False]
-    assert [r["duplicate_of"]["id"] for r in results] == [board["note"]["id"], listed["note"]["id"]]
-    assert results[0]["duplicate_of"] == {
-        "id": board["note"]["id"], "name": "board.jpg", "url": reverse("ocr_app:note_detail", args=[board["note"]["id"]]),
-        "uploaded_at": "2026-11-01T09:30:00+00:00", "uploaded_display": "1 Nov 2026",
-    }
-    assert results[0]["error"].startswith("Already uploaded on 1 Nov 2026")
+    assert [r["error"]["note"] for r in results] == [board["note"]["id"], listed["note"]["id"]]
+    # The page's JSON is the API's: the note it has, and when it came, in the message.
+    assert results[0] == {"name": "board again.jpg", "ok": False, "note": None, "error": {
+        "code": "duplicate", "message": "Already uploaded on 1 Nov 2026 as board.jpg; not uploaded again.",
+        "note": board["note"]["id"]}}
     assert Note.objects.count() == 2 and stored_files() == files_before
 
     # "Upload anyway" sends the one file again with allow_duplicates.
@@ -71,7 +70,8 @@ def test_a_duplicate_beside_a_bad_file_is_a_400_and_beside_a_new_one_a_201(alice
     post_files(alice_client, [("board.jpg", RED)])
     bad = post_files(alice_client, [("board.jpg", RED), ("empty.jpg", b"")])
     assert bad.status_code == 400
-    assert [r.get("code") for r in bad.json()["results"]] == ["duplicate", "invalid_image"]
+    assert [r["error"]["code"] for r in bad.json()["results"]] == ["duplicate", "invalid_image"]
+    assert bad.json()["error"]["code"] == "invalid_image"
     mixed = post_files(alice_client, [("board.jpg", RED), ("new.jpg", GREEN)])
     assert mixed.status_code == 201
     assert [r["ok"] for r in mixed.json()["results"]] == [False, True]
@@ -84,7 +84,7 @@ def test_other_users_content_is_never_a_duplicate(alice_client, other_user):
     bob.force_login(other_user)
     post_files(bob, [("board.jpg", RED)])
     response = post_files(alice_client, [("board.jpg", RED)])
-    assert response.status_code == 201 and "duplicate_of" not in response.json()["results"][0]
+    assert response.status_code == 201 and response.json()["results"][0]["error"] is None
     assert Note.objects.count() == 2
 
 
@@ -112,7 +112,7 @@ def test_a_pdf_counts_by_its_own_content_and_its_pages_count_for_nothing(alice_c
     assert first.status_code == 201
     pdf_id = first.json()["results"][0]["note"]["id"]
     again = post_files(alice_client, [("scan again.pdf", pdf)])
-    assert again.status_code == 200 and again.json()["results"][0]["duplicate_of"]["id"] == pdf_id
+    assert again.status_code == 200 and again.json()["results"][0]["error"]["note"] == pdf_id
 
     # A page note holds an image Inkdex rendered: the same bytes uploaded by the owner are new.
     page = Note.objects.get(pk=pdf_id)

@@ -1,5 +1,6 @@
 """A duplicate upload on the upload page, in a real browser (Playwright, Debian's
-chromium): the row says when the file was uploaded, links to that note, and
+chromium): the row says when the file was uploaded (the message of the API's
+answer, which the page's JSON is), links to that note, and
 "Upload anyway" stores this one file after all. No worker runs: uploads just queue."""
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ def test_a_duplicate_row_links_to_the_note_and_upload_anyway_stores_it(browsing,
 
     rows = page.locator("#upload-list .upload-row")
     duplicate = rows.filter(has_text="board again.jpg")
-    assert duplicate.locator(".status").inner_text() == "Already uploaded on 1 Nov 2026: board.jpg"
+    assert duplicate.locator(".status").inner_text() == (
+        "Already uploaded on 1 Nov 2026 as board.jpg; not uploaded again. Open that note")
     assert duplicate.locator("a.duplicate-link").get_attribute("href") == existing.get_absolute_url()
     assert rows.filter(has_text="list.jpg").first.get_attribute("data-status") == "queued"
     listed = Note.objects.get(original_name="list.jpg")
     copy = rows.filter(has_text="list copy.jpg")
     assert copy.locator(".status").inner_text() == "Already uploaded on " + (
-        f"{listed.uploaded_at.day} {listed.uploaded_at:%b %Y}: list.jpg")
+        f"{listed.uploaded_at.day} {listed.uploaded_at:%b %Y} as list.jpg; not uploaded again. Open that note")
+    assert copy.locator("a.duplicate-link").get_attribute("href") == listed.get_absolute_url()
     assert Note.objects.count() == 2
 
     # The button is reachable from the keyboard and names its file for screen readers.

@@ -10,7 +10,6 @@ from django.urls import reverse
 from ocr_app.models import DeletedLine, Line, Note, ReviewAction, ReviewEvent
 from ocr_app.search import search_notes
 from ocr_app.services import owner_edits, review
-from ocr_app.services.notes import note_status_payload
 from tests.factories import make_note
 
 pytestmark = pytest.mark.django_db
@@ -122,8 +121,8 @@ def test_a_note_with_nothing_read_is_marked_and_the_owner_types_its_text(alice_c
     assert listing.count('class="warning nothing-read">Nothing read') == 1  # its card only (not the other note's)
     page = alice_client.get(nothing.get_absolute_url()).content.decode()
     assert "Nothing read" in page and "Reprocess" in page and 'id="type-text-form"' in page
-    payload = note_status_payload(Note.objects.with_line_counts().get(pk=nothing.pk))
-    assert payload["nothing_read"] is True
+    status = alice_client.get(reverse("ocr_app:note_status", args=[nothing.pk])).json()
+    assert status["nothing_read"] is True
     alice_client.post(reverse("ocr_app:note_type_text", args=[nothing.pk]), {"text": "COSTCO\n\n 3 bananas \nbread\n"})
     assert [li.text for li in nothing.lines.order_by("order")] == ["COSTCO", "3 bananas", "bread"]
     assert ReviewEvent.objects.filter(note=nothing, action=ReviewAction.ADD, reviewer=user).count() == 3

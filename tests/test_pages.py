@@ -139,7 +139,9 @@ def test_status_list_shows_only_own_notes(alice_client, alices_note, bobs_note):
     # Numbers no note id can be are refused, not handed to the database.
     for ids in (f"{alices_note.pk},{10**30}", str(2**63), "-1", "0"):
         response = alice_client.get(url, {"ids": ids})
-        assert response.status_code == 400 and "note numbers" in response.json()["error"], ids
+        assert response.status_code == 400, ids
+        error = response.json()["error"]  # the API's error body
+        assert error["code"] == "validation_error" and "note numbers" in error["fields"]["ids"][0], ids
     assert alice_client.get(url, {"ids": f"{alices_note.pk},{2**63 - 1}"}).json()["notes"][0]["id"] == alices_note.pk
 
 
@@ -427,8 +429,9 @@ def test_hostile_search_parameters_are_never_a_500(alice_client, alices_note, pa
     as_json = alice_client.get(reverse("ocr_app:search_json"), params)
     assert as_json.status_code in (200, 400)
     if as_json.status_code == 400:
-        assert as_json.json()["error"] == "bad_query" and as_json.json()["message"]
-        assert html.escape(as_json.json()["message"]).encode() in page.content
+        error = as_json.json()["error"]  # the API's error body, the same message as the page's
+        assert error["code"] == "bad_query" and error["message"] and set(error["fields"]) <= set(params)
+        assert html.escape(error["message"]).encode() in page.content
     assert alice_client.get(reverse("ocr_app:suggest"), params).status_code == 200
 
 

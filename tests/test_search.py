@@ -19,6 +19,7 @@ from ocr_app.search.documents import NoteDocument
 from ocr_app.search.index import ensure_search_index, index_drift, rebuild_search_index
 from ocr_app.search.query import parse
 from ocr_app.services.titles import rename_note
+from ocr_app.templatetags.highlight import highlight
 
 from tests.factories import make_note
 
@@ -49,6 +50,11 @@ def found(user, query, **filters):
 
 def ids(corpus, *names):
     return [corpus[name].pk for name in names]
+
+
+def marked(line_result) -> str:
+    """A result line as the pages show it."""
+    return str(highlight(line_result.line.text, line_result.highlights))
 
 
 def test_one_word_only_own_notes(user, other_user, corpus):
@@ -111,7 +117,7 @@ def test_punctuated_words_match_as_indexed(user, corpus):
 def test_fuzzy_match_for_misread_words_ranked_below_exact(user, corpus):
     results = search_notes(user, "plumber").notes
     assert [(r.note.pk, r.fuzzy) for r in results] == [(corpus["plumber"].pk, False), (corpus["misread"].pk, True)]
-    assert "<mark>plumbcr</mark>" in results[1].lines[0].html
+    assert "<mark>plumbcr</mark>" in marked(results[1].lines[0])
     # A misspelt query finds the right word too (and the misread one), both as approximate
     # matches; between two approximate matches no order is promised.
     results = search_notes(user, "plumbre").notes
@@ -141,10 +147,27 @@ def test_filters_needs_review_and_dates(user, corpus):
 def test_highlight_escapes_ocr_text(user):
     make_note(user, ["<script>alert(1)</script> milk", "<img src=x onerror=alert(1)>"])
     [result] = search_notes(user, "milk").notes
-    html = str(result.lines[0].html)
+    html = marked(result.lines[0])
     assert "<script>" not in html and "&lt;script&gt;" in html and "<mark>milk</mark>" in html
     [result] = search_notes(user, "onerror").notes
-    assert "<img" not in str(result.lines[0].html)
+    assert "<img" not in marked(result.lines[0])
+
+
+def test_search_gives_where_the_words_are_and_the_filter_escapes_everything_else(user):
+    make_note(user, ["<script>alert('milk & eggs')</script>", "Tom & Jerry <b>milk</b>"])
+    [result] = search_notes(user, "milk").notes
+    # The search gives data: the text as read, and where the word is in it.
+    assert [(line.line.text, line.highlights) for line in result.lines] == [
+        ("<script>alert('milk & eggs')</script>", ((15, 19),)), ("Tom & Jerry <b>milk</b>", ((15, 19),))]
+    assert [marked(line) for line in result.lines] == [
+        "&lt;script&gt;alert(&#x27;<mark>milk</mark> &amp; eggs&#x27;)&lt;/script&gt;",
+        "Tom &amp; Jerry &lt;b&gt;<mark>milk</mark>&lt;/b&gt;",
+    ]
+    # Markup inside a match is escaped too, and spans that overlap, come out of order
+    # or run past the end never mark (or repeat) text twice.
+    assert highlight("a<b>&c", [(1, 4)]) == "a<mark>&lt;b&gt;</mark>&amp;c"
+    assert highlight("abcdef", [(0, 3), (2, 5), (1, 2), (5, 99)]) == "<mark>abc</mark><mark>de</mark><mark>f</mark>"
+    assert highlight("<i>", []) == highlight("<i>", None) == "&lt;i&gt;"
 
 
 def test_changed_line_text_is_searchable_at_once_and_old_text_is_gone(user, corpus):
@@ -276,7 +299,7 @@ def test_fuzzy_word_on_one_line_and_exact_word_on_another(user, corpus):
     results = search_notes(user, "plumber kitchen")
     assert [(r.note.pk, r.fuzzy) for r in results.notes] == [(note.pk, True)]
     assert results.expansions == {"plumber": ["plumbcr"]}
-    assert [str(line.html) for line in results.notes[0].lines] == [
+    assert [marked(line) for line in results.notes[0].lines] == [
         "Ask <mark>plumbcr</mark> about it", "under the <mark>kitchen</mark> sink"]
     assert (results.count, results.approximate_count) == (0, 1)
 
@@ -296,7 +319,7 @@ def test_words_close_together_rank_above_scattered_ones(user):
 
 def test_results_show_the_lines_holding_the_words(user, corpus):
     [result] = search_notes(user, "tariffs elasticity").notes
-    assert [str(line.html) for line in result.lines] == [
+    assert [marked(line) for line in result.lines] == [
         "read case study on <mark>tariffs</mark>", "<mark>elasticity</mark> = % change Q / % change P"]
     assert result.match_count == 2
     [result] = search_notes(user, '"call the dentist"').notes

@@ -227,7 +227,8 @@ def test_upload_page_tags_the_whole_batch_and_a_pdfs_pages_inherit(alice_client,
     assert [t.note_count for t in tags.user_tags(user)] == [4, 4]  # as listed: the split PDF is its pages
     bad = alice_client.post(reverse("ocr_app:upload"), {"images": [image_upload("c.jpg")], "tags": "x" * 70},
                             HTTP_ACCEPT="application/json")
-    assert bad.status_code == 400 and "64 characters" in bad.json()["error"]
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
+    assert "64 characters" in bad.json()["error"]["fields"]["tags"][0]
     assert Note.objects.owned_by(user).count() == 5  # refused before anything was stored
 
 

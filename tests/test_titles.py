@@ -124,7 +124,7 @@ def test_title_words_are_searchable_and_a_title_match_ranks_first(user, other_us
     assert found(user, "2027*") == [older.pk]
 
     [result] = search_notes(user, "2027").notes
-    assert result.title_html == "Budget <mark>2027</mark>" and result.lines == [] and result.match_count == 0
+    assert result.title_highlights == ((7, 11),) and result.lines == [] and result.match_count == 0
     assert index_drift() is None
     rebuild_search_index()
     assert found(user, "2027") == [older.pk]
@@ -198,9 +198,12 @@ def test_pages_show_and_rename_titles(alice_client, user, other_user):
     # The page's script asks for JSON; a refusal says why and changes nothing.
     response = alice_client.post(url, {"title": "x" * 201}, headers={"Accept": "application/json"})
     assert response.status_code == 400
-    assert response.json() == {"error": "A title can be at most 200 characters long; this one has 201."}
-    response = alice_client.post(url, {"title": ""}, headers={"Accept": "application/json"})
-    assert response.json() == {"title": "Call the plumber", "title_set_by_owner": False}
+    message = "A title can be at most 200 characters long; this one has 201."
+    assert response.json() == {"error": {"code": "validation_error", "message": f"title: {message}", "fields": {"title": [message]}}}
+    renamed = alice_client.post(url, {"title": ""}, headers={"Accept": "application/json"}).json()
+    assert (renamed["title"], renamed["title_set_by_owner"]) == ("Call the plumber", False)
+    # The note as the API gives it.
+    assert renamed == alice_client.get("/api/v1/notes/").json()["results"][0]
 
     theirs = make_note(other_user, ["secret"], name="theirs.jpg")
     response = alice_client.post(reverse("ocr_app:note_rename", args=[theirs.pk]), {"title": "mine now"})

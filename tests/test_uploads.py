@@ -211,9 +211,10 @@ def test_bad_file_is_refused_clearly_and_the_good_one_beside_it_is_stored(alice_
 
     assert response.status_code == 201
     bad_result, good_result = response.json()["results"]
-    assert bad_result["name"] == name and bad_result["ok"] is False and "note" not in bad_result
+    assert bad_result["name"] == name and bad_result["ok"] is False and bad_result["note"] is None
+    assert bad_result["error"]["code"] == "invalid_image"
     for word in words:
-        assert word in bad_result["error"].lower(), bad_result["error"]
+        assert word in bad_result["error"]["message"].lower(), bad_result["error"]
     assert good_result["ok"] is True and good_result["error"] is None
     note = Note.objects.get()
     assert good_result["note"]["id"] == note.pk and good_result["note"]["status"] == "queued"
@@ -230,7 +231,8 @@ def test_only_bad_files_give_400_and_store_nothing(alice_client):
     assert response.status_code == 400
     results = response.json()["results"]
     assert [r["name"] for r in results] == [name for name, _ in files]
-    assert not any(r["ok"] for r in results) and all(r["error"] for r in results)
+    assert not any(r["ok"] for r in results) and all(r["error"]["message"] for r in results)
+    assert response.json()["error"] == {"code": "invalid_image", "message": "None of the files could be stored."}
     assert Note.objects.count() == 0
     assert stored_files() == set()
 
@@ -270,7 +272,8 @@ def test_no_file_at_all(alice_client, json):
     response = alice_client.post(reverse(UPLOAD), data=body, content_type=content_type, headers=headers)
     if json:
         assert response.status_code == 400
-        assert response.json() == {"error": "Choose at least one image to upload.", "results": []}
+        assert response.json() == {"error": {"code": "validation_error", "message": "images: Choose at least one image to upload.",
+                                             "fields": {"images": ["Choose at least one image to upload."]}}}
     else:
         assert response.status_code == 302 and response["Location"] == reverse(UPLOAD)
         assert [m.message for m in get_messages(response.wsgi_request)] == ["Choose at least one image to upload."]
@@ -285,7 +288,7 @@ def test_file_over_the_size_limit_is_refused_before_decoding(alice_client, user,
     assert response.status_code == 201
     refused, accepted = response.json()["results"]
     assert refused["ok"] is False
-    assert refused["error"] == "This file is too large (over the 1 MB limit)."
+    assert refused["error"] == {"code": "invalid_image", "message": "This file is too large (over the 1 MB limit)."}
     assert accepted["ok"] is True
     note = Note.objects.get()
     assert note.original_name == "exact.jpg" and note.size_bytes == limit
@@ -297,7 +300,7 @@ def test_a_100_mb_photo_is_refused_with_the_default_limit(alice_client):
     response = post_files(alice_client, [("camera-raw.jpg", padded_jpeg(100 * 1024 * 1024)), ("note.jpg", good_jpeg())])
     assert response.status_code == 201
     refused, accepted = response.json()["results"]
-    assert refused["ok"] is False and refused["error"] == "This file is too large (over the 25 MB limit)."
+    assert refused["ok"] is False and refused["error"]["message"] == "This file is too large (over the 25 MB limit)."
     assert accepted["ok"] is True
     assert stored_files() == files_of_notes() and Note.objects.count() == 1
 
@@ -360,7 +363,7 @@ def test_the_files_of_one_request_together_have_a_limit(alice_client, settings, 
     assert response.status_code == 201
     first, second, third = response.json()["results"]
     assert first["ok"] is True and second["ok"] is True
-    assert third["ok"] is False and third["error"].startswith("The files of this upload together are over the")
+    assert third["ok"] is False and third["error"]["message"].startswith("The files of this upload together are over the")
     assert Note.objects.count() == 2 and list(spool.iterdir()) == []
 
 
@@ -371,7 +374,7 @@ def test_pixel_limit_is_a_setting(alice_client, settings):
     response = post_files(alice_client, [("note.jpg", good_jpeg())])
     assert response.status_code == 400
     [result] = response.json()["results"]
-    assert "too many pixels" in result["error"]
+    assert "too many pixels" in result["error"]["message"]
     assert Note.objects.count() == 0 and stored_files() == set()
 
     settings.INKDEX = {**settings.INKDEX, "MAX_IMAGE_PIXELS": image.width * image.height}
@@ -388,7 +391,7 @@ def test_large_uploads_spooled_to_disk_are_checked_and_cleaned_up(alice_client, 
     response = post_files(alice_client, [("photo.jpg", good_jpeg()), ("cut.jpg", good_jpeg()[:5000])])
     assert response.status_code == 201
     ok, cut = response.json()["results"]
-    assert ok["ok"] is True and "damaged or incomplete" in cut["error"]
+    assert ok["ok"] is True and "damaged or incomplete" in cut["error"]["message"]
     assert_stored_safely(Note.objects.get(), user, good_jpeg(), "jpg")
     assert stored_files() == files_of_notes()
     assert list(spool.iterdir()) == []
@@ -422,7 +425,8 @@ def test_storage_failure_for_one_file_leaves_no_stray_file(alice_client, user, m
     assert response.status_code == 201
     results = response.json()["results"]
     assert [r["ok"] for r in results] == [True, False, True]
-    assert "could not store" in results[1]["error"] and "simulated" not in results[1]["error"]
+    assert results[1]["error"]["code"] == "storage_failed"
+    assert "could not store" in results[1]["error"]["message"] and "simulated" not in results[1]["error"]["message"]
     assert sorted(Note.objects.values_list("original_name", flat=True)) == ["first.jpg", "third.jpg"]
     assert stored_files() == files_of_notes() and len(stored_files()) == 2
 
@@ -434,20 +438,25 @@ def test_bad_language_is_refused_for_the_request_not_per_file(alice_client, lang
     # PostgreSQL only (SQLite does not enforce the column's length).
     response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": language})
     assert response.status_code == 400
-    assert "language must be a code" in response.json()["error"] and response.json()["results"] == []
+    # The API's answer: the request's error, and no file's result (none was looked at).
+    assert response.json() == {"error": {"code": "unsupported_language", "message": response.json()["error"]["message"]}}
+    assert "language must be one of: " in response.json()["error"]["message"]
     assert Note.objects.count() == 0 and stored_files() == set()
 
     response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": language}, json=False)
     assert response.status_code == 302 and response["Location"] == reverse(UPLOAD)
-    assert "language must be a code" in [m.message for m in get_messages(response.wsgi_request)][0]
+    assert "language must be one of: " in [m.message for m in get_messages(response.wsgi_request)][0]
     assert Note.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_language_code_is_kept(alice_client):
+def test_the_language_is_one_the_page_offers_as_the_api_takes_it(alice_client):
+    # A regional code is refused, as by the API (whose schema lists the engine's codes).
     response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": "pt-BR"})
-    assert response.status_code == 201
-    assert Note.objects.get().language == "pt-BR"
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unsupported_language"
+    assert response.json()["error"]["message"].startswith("Inkdex cannot read pt-BR notes")
+    response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": "pt"})
+    assert response.status_code == 201 and Note.objects.get().language == "pt"
 
 
 # --- odd but good files ---------------------------------------------------------------
@@ -584,7 +593,7 @@ def test_language_is_chosen_on_upload_and_on_reprocess(alice_client):
     assert note.language == "de"
     response = post_files(alice_client, [("note.jpg", good_jpeg())], fields={"language": "ja"})
     assert response.status_code == 400
-    assert response.json()["error"].startswith("Inkdex cannot read ja notes; it reads English, Chinese, Danish")
+    assert response.json()["error"]["message"].startswith("Inkdex cannot read ja notes; it reads English, Chinese, Danish")
 
     detail = alice_client.get(note.get_absolute_url()).content.decode()
     assert '<option value="de" selected>German</option>' in detail

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ..signin_views import AdminSignInForm
+from ..web.signin import AdminSignInForm
 from . import accounts, learning, lines, notes  # noqa: F401
 
 admin.site.site_header = "Inkdex administration"

@@ -42,7 +42,8 @@ class BadSearch(ApiError):
 
     @classmethod
     def from_validation(cls, exc: exceptions.ValidationError) -> "BadSearch":
-        return cls(first_message(exc.detail), fields=exc.detail)
+        # Each parameter's message names it (``search.params``), as on the search page.
+        return cls(first_message(next(iter(exc.detail.values()), exc.detail)), fields=exc.detail)
 
 
 def first_message(detail) -> str:

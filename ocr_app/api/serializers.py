@@ -1,9 +1,6 @@
-"""What the API sends and accepts. Field names follow the pages' JSON (``note_status_payload``)."""
+"""What the API sends and accepts; the pages' JSON answers are these too (``web.answers``)."""
 
 from __future__ import annotations
-
-import re
-from datetime import date
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
@@ -16,9 +13,9 @@ from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..pipeline.engine_selection import available_engines, engine_languages
 from ..review_rule import review_threshold
-from ..search import MAX_PAGE, SORTS
+from ..services.uploads import NO_FILES, InvalidUpload, UploadOutcome, chosen_engine, chosen_language, upload_status
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
-from .errors import UnsupportedLanguage
+from .errors import UnsupportedLanguage, error_body
 
 # What an upload may hold; the format is detected from the content, whatever the part says.
 IMAGE_CONTENT_TYPES = sorted({content_type for _, content_type, _ in ACCEPTED_FORMATS.values()})
@@ -43,7 +40,7 @@ class BoxSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
-def _box(line: Line) -> dict:
+def box_of(line) -> dict:
     return {"x": line.x, "y": line.y, "width": line.width, "height": line.height}
 
 
@@ -65,7 +62,7 @@ class LineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BoxSerializer)
     def get_box(self, line: Line) -> dict:
-        return _box(line)
+        return box_of(line)
 
     @extend_schema_field(serializers.ChoiceField(choices=REVIEW_STATES))
     def get_review_state(self, line: Line) -> str:
@@ -191,18 +188,33 @@ class TextField(serializers.CharField):
 
 
 class LanguageField(serializers.ChoiceField):
-    """A language code the engine reads (blank: the configured default). Refused with
-    the API's ``unsupported_language`` code, as the services refuse one."""
+    """A language code the engine reads (blank: the configured default; the choices
+    are the schema's enum). Checked in the serializer's ``validate`` (it depends on the
+    engine) by ``chosen_language``, as the pages' forms check it."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=[], required=False, allow_blank=True, **kwargs)
 
     def to_internal_value(self, data):
-        if data == "":
-            return ""
-        if not isinstance(data, str) or data not in self.choice_strings_to_values:
-            raise UnsupportedLanguage(f"The language must be one of: {', '.join(self.choices)}.")
         return data
+
+
+def checked_language(attrs: dict) -> dict:
+    """``attrs`` with the language checked against the engine's; ``unsupported_language`` if it is not one."""
+    try:
+        return {**attrs, "language": chosen_language(attrs.get("language"), attrs.get("engine"))}
+    except InvalidUpload as exc:
+        raise UnsupportedLanguage(str(exc)) from exc
+
+
+class EngineField(serializers.ChoiceField):
+    """One of the engines installed (the choices), as ``chosen_engine`` takes it; blank: the configured one."""
+
+    def to_internal_value(self, data):
+        try:
+            return chosen_engine(data)
+        except InvalidUpload as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 def upload_description() -> str:
@@ -250,6 +262,7 @@ class TagsField(serializers.ListField):
 class UploadRequestSerializer(serializers.Serializer):
     images = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
+        error_messages={"required": NO_FILES, "empty": NO_FILES},
     )
     tags = TagsField(required=False)
     language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
@@ -264,6 +277,9 @@ class UploadRequestSerializer(serializers.Serializer):
         # Read when used, not at import: the configured engine's languages.
         self.fields["language"].choices = engine_languages()
         self.fields["images"].help_text = upload_description()
+
+    def validate(self, attrs):
+        return checked_language(attrs)
 
 
 UPLOAD_ERROR_CODES = ["invalid_image", "storage_failed", "duplicate"]
@@ -295,6 +311,36 @@ class UploadFailedSerializer(serializers.Serializer):
     results = UploadResultSerializer(many=True, required=False, help_text="When files were sent: each one's result.")
 
 
+def serialized_notes(user, note_ids, *, request) -> dict[int, dict]:
+    """The user's notes with these ids as ``NoteSerializer`` gives them (line counts
+    and tags read in one query each), by id."""
+    notes = Note.objects.owned_by(user).with_line_counts().prefetch_related("tags").filter(pk__in=list(note_ids))
+    return {note.pk: NoteSerializer(note, context={"request": request}).data for note in notes}
+
+
+def upload_error(outcome: UploadOutcome) -> dict:
+    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
+    if outcome.duplicate_of is not None:
+        error["note"] = outcome.duplicate_of.pk
+    return error
+
+
+def upload_answer(outcomes: list[UploadOutcome], *, request) -> tuple[dict, int]:
+    """The body and status answering an upload (the API's, and the upload page's
+    when it asks for JSON): ``UploadResponseSerializer`` or ``UploadFailedSerializer``."""
+    notes = serialized_notes(request.user, [o.note.pk for o in outcomes if o.ok], request=request)
+    results = [
+        {"name": o.name, "ok": o.ok, "error": None if o.ok else upload_error(o), "note": notes[o.note.pk] if o.ok else None}
+        for o in outcomes
+    ]
+    answer = upload_status(outcomes)
+    if answer != 400:
+        return {"results": results}, answer
+    codes = {o.code for o in outcomes if o.code != "duplicate"}
+    code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
+    return {**error_body(code, "None of the files could be stored."), "results": results}, 400
+
+
 class NoteUpdateSerializer(serializers.Serializer):
     title = TextField(
         max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, required=False,
@@ -309,8 +355,7 @@ class NoteUpdateSerializer(serializers.Serializer):
 
 
 class ReprocessRequestSerializer(serializers.Serializer):
-    engine = serializers.ChoiceField(choices=[], required=False, allow_blank=True,
-                                     help_text="Blank or left out: the configured engine.")
+    engine = EngineField(choices=[], required=False, allow_blank=True, help_text="Blank or left out: the configured engine.")
     language = LanguageField(help_text="Blank or left out: the note's language.")
 
     def __init__(self, *args, **kwargs):
@@ -318,6 +363,9 @@ class ReprocessRequestSerializer(serializers.Serializer):
         engines = available_engines()
         self.fields["engine"].choices = engines
         self.fields["language"].choices = sorted({code for engine in engines for code in engine_languages(engine)})
+
+    def validate(self, attrs):
+        return checked_language(attrs)
 
 
 class ReprocessRequestScheme(OpenApiSerializerExtension):
@@ -341,97 +389,6 @@ class ReprocessRequestScheme(OpenApiSerializerExtension):
                 },
             })
         return {"anyOf": alternatives}
-
-
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class DayField(serializers.DateField):
-    """A day written YYYY-MM-DD, and only so (``date.fromisoformat`` would also take 20261124)."""
-
-    def to_internal_value(self, value):
-        if isinstance(value, str) and _DAY.fullmatch(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass  # well-formed but no such day ("2026-13-45")
-        self.fail("invalid", format="YYYY-MM-DD")
-
-
-class QueryField(serializers.CharField):
-    """Any text, as the schema says of a string: characters that are not parts of
-    words (a NUL too) separate words, as on the search page, instead of making the
-    request invalid."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
-# "from" is a Python keyword, hence the class made by type().
-SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
-    "q": QueryField(required=False, allow_blank=True, trim_whitespace=False,
-                               help_text='Words, "a phrase", prefix*, -excluded, a OR b, tag:work, tag:"to do", -tag:work '
-                               "(the first 500 characters count). A query of tag: terms only lists the notes so "
-                               "tagged, newest first."),
-    "from": DayField(required=False, help_text="Uploaded on or after this day."),
-    "to": DayField(required=False, help_text="Uploaded on or before this day."),
-    "review": serializers.ChoiceField(choices=["1", "true", "on"], required=False,
-                                      help_text="Only notes with lines that need review."),
-    "page": serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
-    "tag": QueryField(required=False, allow_blank=True, trim_whitespace=False,
-                      help_text="Only notes with this tag (any case); the same as tag:NAME in q."),
-    "sort": serializers.ChoiceField(choices=list(SORTS), required=False,
-                                    help_text="relevance (the default): best match first; date: newest upload first."),
-})
-
-
-class SearchLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="line.pk")
-    order = serializers.IntegerField(source="line.order")
-    text = serializers.CharField(source="line.text")
-    highlighted_html = serializers.CharField(source="html", help_text="The text, HTML-escaped, matches in <mark>.")
-    confidence = serializers.FloatField(source="line.confidence")
-    box = serializers.SerializerMethodField()
-
-    @extend_schema_field(BoxSerializer)
-    def get_box(self, result) -> dict:
-        return _box(result.line)
-
-
-class SearchResultSerializer(serializers.Serializer):
-    note = NoteSerializer()
-    score = serializers.FloatField()
-    approximate = serializers.BooleanField(source="fuzzy", help_text="Found through a close word, not the word itself.")
-    matching_lines = serializers.IntegerField(source="match_count", help_text="Lines holding any of the query's words.")
-    lines = SearchLineSerializer(
-        many=True, help_text="Up to three lines holding the query's words (closest together first), in the note's order."
-    )
-
-
-class SearchResponseSerializer(serializers.Serializer):
-    query = serializers.CharField()
-    page = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    sort = serializers.ChoiceField(choices=["relevance", "date"])
-    count = serializers.IntegerField(
-        help_text="Notes matching exactly, counted up to the ranking window of the newest 500 (see count_capped)."
-    )
-    count_capped = serializers.BooleanField(
-        help_text="The window is full: count notes or more match; the newest count are ranked, older ones follow."
-    )
-    approximate_count = serializers.IntegerField(
-        allow_null=True,
-        help_text="Notes found only through close words; null when the exact matches filled the page "
-        "and close words were not looked up.",
-    )
-    fuzzy_words = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="For each query word, the close words also searched.",
-    )
-    results = SearchResultSerializer(many=True)
 
 
 # Some character that is not white space (a line of only spaces is refused), and no NUL.

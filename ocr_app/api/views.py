@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
@@ -15,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..models import Note
-from ..search import RELEVANCE, Filters
-from ..search_views import SearchRequest
+from ..search import RELEVANCE
+from ..search import params as search_params
 from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
@@ -24,10 +22,10 @@ from ..services.owner_edits import correct_own_line
 from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
-from ..services.uploads import InvalidUpload, clean_language, create_notes, upload_status
-from ..tag_names import tag_key
+from ..services.uploads import create_notes
+from . import search_serializers as search_s
 from . import serializers as s
-from .errors import ApiError, BadSearch, UnsupportedLanguage, error_body
+from .errors import ApiError, BadSearch
 from .pagination import NotePagination
 
 ERRORS = {
@@ -54,13 +52,6 @@ def owned_note(request, pk: int) -> Note:
         return get_object_or_404(owned_notes(request), pk=pk)
     except OverflowError as exc:  # an id the column cannot hold
         raise NotFound("No such note.") from exc
-
-
-def checked_language(value: str | None, engine: str | None = None) -> str | None:
-    try:
-        return clean_language(value, engine)
-    except InvalidUpload as exc:
-        raise UnsupportedLanguage(str(exc)) from exc
 
 
 class NoteCollectionView(generics.GenericAPIView):
@@ -104,38 +95,12 @@ class NoteCollectionView(generics.GenericAPIView):
     def post(self, request):
         form = s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        language = checked_language(form.validated_data.get("language"))
         outcomes = create_notes(
-            owner=request.user, files=form.validated_data["images"], language=language,
+            owner=request.user, files=form.validated_data["images"], language=form.validated_data["language"],
             tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
         )
-        stored = {o.note.pk for o in outcomes if o.ok}
-        notes = owned_notes(request).in_bulk(stored)  # with line counts, like the list
-        results = [
-            {
-                "name": o.name,
-                "ok": o.ok,
-                "error": None if o.ok else upload_error(o),
-                "note": s.NoteSerializer(notes[o.note.pk], context={"request": request}).data if o.ok else None,
-            }
-            for o in outcomes
-        ]
-        answer = upload_status(outcomes)
-        if answer != status.HTTP_400_BAD_REQUEST:
-            return Response({"results": results}, status=answer)
-        codes = {o.code for o in outcomes if o.code != "duplicate"}
-        code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
-        return Response(
-            {**error_body(code, "None of the files could be stored."), "results": results},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-
-
-def upload_error(outcome) -> dict:
-    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
-    if outcome.duplicate_of is not None:
-        error["note"] = outcome.duplicate_of.pk
-    return error
+        body, answer = s.upload_answer(outcomes, request=request)
+        return Response(body, status=answer)
 
 
 class NoteDetailView(generics.GenericAPIView):
@@ -190,21 +155,19 @@ class NoteReprocessView(generics.GenericAPIView):
         note = owned_note(request, pk)
         form = s.ReprocessRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        engine = form.validated_data.get("engine") or None
-        language = checked_language(form.validated_data.get("language"), engine)
-        process_again(note, engine=engine, language=language)
+        process_again(note, engine=form.validated_data.get("engine"), language=form.validated_data["language"])
         return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SearchView(generics.GenericAPIView):
-    serializer_class = s.SearchResponseSerializer
+    serializer_class = search_s.SearchResponseSerializer
     per_page = 20
 
     @extend_schema(
         operation_id="search",
         summary="Search your notes, as the search page does",
-        parameters=[s.SearchParamsSerializer],
-        responses={200: s.SearchResponseSerializer, **errors(400)},
+        parameters=[search_s.SearchParamsSerializer],
+        responses={200: search_s.SearchResponseSerializer, **errors(400)},
     )
     def get(self, request):
         search = search_request(request)
@@ -226,29 +189,24 @@ class SearchView(generics.GenericAPIView):
             "count_capped": results.count_capped,
             "approximate_count": results.approximate_count,
             "fuzzy_words": results.expansions,
-            "results": s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
+            "results": search_s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
         }
         return Response(data)
 
 
-def search_request(request) -> SearchRequest:
+def search_request(request) -> search_params.SearchRequest:
     # A plain dict: DRF reads a blank form value as "not given", but from= is no day.
-    params = s.SearchParamsSerializer(data=request.query_params.dict())
+    params = search_s.SearchParamsSerializer(data=request.query_params.dict())
     try:
         params.is_valid(raise_exception=True)
     except ValidationError as exc:
         raise BadSearch.from_validation(exc) from exc
     found = params.validated_data
-    last_day = found.get("to")
-    filters = Filters.for_days(
-        needs_review=True if found.get("review") else None,
-        uploaded_from=found.get("from"),
-        # Up to the calendar's last day is up to any day.
-        uploaded_to=None if last_day == date.max else last_day,
+    return search_params.search_request(
+        query=found.get("q", ""), uploaded_from=found.get("from"), uploaded_to=found.get("to"),
+        needs_review=found.get("review", False), tags=[found.get("tag", "")], page=found.get("page", 1),
+        sort=found.get("sort", RELEVANCE),
     )
-    if tag_key(found.get("tag", "")):
-        filters = filters.with_tags([tag_key(found["tag"])])
-    return SearchRequest(found.get("q", "").strip()[:500], filters, found.get("page", 1), found.get("sort") or RELEVANCE)
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):

@@ -24,15 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.utils.html import escape
-from django.utils.safestring import SafeString
 
 from ..models import Line, Note, NoteTag
 from ..services.tags import tag_names_of
 from .backends import backend_for
 from .backends.base import UPLOADED, Filters, NoteMatch, SearchBackend
 from .documents import NoteDocument
-from .highlight import Highlighter
+from .highlight import Highlighter, Span
 from .matching import NoteHitLines, QueryMatcher, hit_lines
 from .query import ParsedQuery, parse
 from .results import Found, LineResult, NoteResult, ResultLine, note_results
@@ -128,7 +126,7 @@ def _closeness_key(hits: NoteHitLines | None, match: NoteMatch) -> tuple:
 
 def _page(backend, user, listed: list[tuple[NoteMatch, _Tier]], tiers: list[_Tier], parsed,
           expansions) -> list[NoteResult]:
-    """The page's notes with the lines to show of each, highlighted."""
+    """The page's notes with the lines to show of each, and where the words are in them."""
     documents: dict[int, NoteDocument] = {}
     for tier in tiers:
         documents.update(tier.documents)
@@ -157,7 +155,7 @@ def search_notes(
     per_page: int = 20,
     sort: str = RELEVANCE,
 ) -> SearchResults:
-    """The user's notes matching ``text``, best (or newest) first, with their matching lines highlighted."""
+    """The user's notes matching ``text``, best (or newest) first, with their matching lines and where the words are."""
     parsed = parse(text)
     page = min(max(1, page), MAX_PAGE)
     sort = sort if sort in SORTS else RELEVANCE
@@ -205,7 +203,7 @@ def tagged_notes(user, text: str, parsed: ParsedQuery, *, filters: Filters, page
     listed = list(notes.order_by("-uploaded_at", "-pk")[start : start + per_page + 1])
     count = notes.count()
     results = _with_tag_names(
-        [NoteResult(note=note, score=0.0, fuzzy=False, title_html=escape(note.title)) for note in listed[:per_page]]
+        [NoteResult(note=note, score=0.0, fuzzy=False) for note in listed[:per_page]]
     )
     return SearchResults(text, parsed, results, {}, page, len(listed) > per_page, DATE, count)
 
@@ -233,8 +231,8 @@ class NoteHits:
     line_ids: set[int]
     highlighter: Highlighter
 
-    def html(self, line: Line) -> SafeString:
-        return self.highlighter.html(line.text)
+    def highlights(self, line: Line) -> tuple[Span, ...]:
+        return self.highlighter.spans(line.text)
 
     def word_boxes(self, line: Line) -> list[dict]:
         return self.highlighter.word_boxes(line.words)

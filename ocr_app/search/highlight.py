@@ -1,17 +1,16 @@
-"""Marking the words a query matched in a line's text, safely.
-
-The text is OCR output, i.e. user content: it is escaped piece by piece and
-only Inkdex's own ``<mark>`` tags are added.
+"""Where a query matched in a line's text: spans of character offsets, data for
+whoever shows them (the pages and the API mark them up, escaping the text:
+``ocr_app.templatetags.highlight``; ``manage.py search --json`` prints them).
 """
 
 from __future__ import annotations
 
 import re
-from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper (60 lines a page)
-
-from django.utils.safestring import SafeString, mark_safe
 
 from .matching import word_matches
+
+# (start, end) offsets into the text, in characters (code points), end excluded.
+Span = tuple[int, int]
 
 
 class Highlighter:
@@ -23,16 +22,11 @@ class Highlighter:
         choices += [re.escape(p) + r"[^\W_]*" for p in sorted(prefixes, key=len, reverse=True)]
         self.pattern = re.compile(f"(?:{'|'.join(choices)})(?![^\\W_])", re.IGNORECASE) if choices else None
 
-    def html(self, text: str) -> SafeString:
+    def spans(self, text: str) -> tuple[Span, ...]:
+        """Where in ``text`` the words are, in order, none overlapping."""
         if self.pattern is None:
-            return mark_safe(escape(text))
-        pieces, position = [], 0
-        for found in word_matches(self.pattern, text):
-            pieces.append(escape(text[position : found.start()]))
-            pieces.append(f"<mark>{escape(found.group())}</mark>")
-            position = found.end()
-        pieces.append(escape(text[position:]))
-        return mark_safe("".join(pieces))
+            return ()
+        return tuple(found.span() for found in word_matches(self.pattern, text))
 
     def word_boxes(self, line_words: list[dict]) -> list[dict]:
         """Boxes of the engine's words on the image that the query matched."""

@@ -1,4 +1,4 @@
-"""A results page: the matching notes with the lines to show of each, highlighted.
+"""A results page: the matching notes with the lines to show of each, and where the words are in them.
 
 The notes and lines are read by id with hand-written SQL and only what results
 show: for a page of 20 notes and 60 lines, the ORM's query building and full
@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.utils.safestring import SafeString
 
 from ..models import Line, Note
 from .backends.base import NoteMatch
 from .documents import NoteDocument
-from .highlight import Highlighter
+from .highlight import Highlighter, Span
 from .matching import NoteHitLines
 
 
@@ -43,7 +42,7 @@ LINE_COLUMNS = ("id", "order", "text", "confidence", "x", "y", "width", "height"
 @dataclass
 class LineResult:
     line: ResultLine
-    html: SafeString
+    highlights: tuple[Span, ...] = ()  # where the query's words are in the line's text
 
 
 @dataclass
@@ -53,7 +52,7 @@ class NoteResult:
     fuzzy: bool
     lines: list[LineResult] = field(default_factory=list)
     match_count: int = 0  # lines holding any of the query's words
-    title_html: SafeString = SafeString("")  # the note's title, the query's words marked
+    title_highlights: tuple[Span, ...] = ()  # where the query's words are in the note's title
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,9 @@ def note_results(user, found: list[Found], highlighter: Highlighter) -> list[Not
             note=notes[f.match.note_id],
             score=f.match.score,
             fuzzy=f.fuzzy,
-            lines=[LineResult(lines[i], highlighter.html(lines[i].text)) for i in f.snippet_line_ids if i in lines],
+            lines=[LineResult(lines[i], highlighter.spans(lines[i].text)) for i in f.snippet_line_ids if i in lines],
             match_count=len(f.hits.lines),
-            title_html=highlighter.html(notes[f.match.note_id].title),
+            title_highlights=highlighter.spans(notes[f.match.note_id].title),
         )
         for f in found
         if f.match.note_id in notes  # else deleted meanwhile

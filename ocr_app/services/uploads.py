@@ -19,7 +19,7 @@ from django.utils.dateformat import format as format_date
 from .. import languages
 from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
-from ..pipeline.engine_selection import engine_languages
+from ..pipeline.engine_selection import available_engines, engine_languages
 from ..upload_limits import RefusedUpload
 from .database import with_retries
 from .tags import copy_tags, get_or_create_tags, link_tags
@@ -52,9 +52,37 @@ class InvalidUpload(ValueError):
     """The upload request as a whole cannot be used; ``str(exc)`` says why, for users."""
 
 
+NO_FILES = "Choose at least one image to upload."
+
+
+def chosen_engine(value) -> str | None:
+    """The engine a form (or the API) asked for: one installed, or None (blank) for the configured one."""
+    if value in (None, ""):
+        return None
+    if value not in available_engines():
+        raise InvalidUpload(f"Unknown engine {value!r}.")
+    return value
+
+
+def chosen_language(value, engine: str | None = None) -> str | None:
+    """The language a form (or the API) asked for: exactly one of the codes the
+    engine (default: the configured one) lists, as the page offers them and the
+    API's schema enumerates them, or None (blank) for the default."""
+    if value in (None, ""):
+        return None
+    supported = engine_languages(engine)
+    if isinstance(value, str) and value in supported:
+        return value
+    if not isinstance(value, str) or not _LANGUAGE_CODE.fullmatch(value):
+        raise InvalidUpload(f"The language must be one of: {', '.join(sorted(supported))}.")
+    names = ", ".join(name for _, name in languages.choices(supported))
+    raise InvalidUpload(f"Inkdex cannot read {languages.NAMES.get(value, value)} notes; it reads {names}.")
+
+
 def clean_language(value: str | None, engine: str | None = None) -> str | None:
     """The language a client asked for, or None for the default; it must be one
-    the engine (default: the configured one) can read."""
+    the engine (default: the configured one) can read. A regional variant
+    ("pt-BR", as in an exported archive) is read as its language."""
     if not value:
         return None
     # Checked first: an over-long value would otherwise fail every file, and

@@ -27,7 +27,7 @@
       const thumb = card.querySelector(".thumb");
       if (!thumb.querySelector("img")) {
         const img = document.createElement("img");
-        img.src = note.thumbnail_url;
+        img.src = thumb.dataset.thumbUrl;
         img.alt = "";
         thumb.appendChild(img);
       }

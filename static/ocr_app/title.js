@@ -73,7 +73,9 @@
       return;
     }
     if (!response.ok) {
-      showError(data.error || "The title could not be saved.");
+      // The API's error body: the title's own message, else the request's.
+      const fields = (data.error && data.error.fields) || {};
+      showError((fields.title && fields.title[0]) || (data.error && data.error.message) || "The title could not be saved.");
       announce(error.textContent);
       input.focus();
       return;

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const statusUrl = document.currentScript.dataset.statusUrl;
+  const noteUrl = document.currentScript.dataset.noteUrl; // the page of note 0: "/notes/0/"
   const form = document.getElementById("upload-form");
   const input = document.getElementById("images");
   const camera = document.getElementById("camera");
@@ -38,13 +39,13 @@
     row.dataset.status = status;
   }
 
-  // A file the user already has: say when it was uploaded, link to that note, and
-  // offer to send this one file again, stored anyway.
-  function showDuplicate(row, file, existing) {
-    setStatus(row, "duplicate", "Already uploaded on " + existing.uploaded_display + ": ");
+  // A file the user already has: say when it was uploaded (the message says so), link
+  // to that note, and offer to send this one file again, stored anyway.
+  function showDuplicate(row, file, error) {
+    setStatus(row, "duplicate", error.message + " ");
     const status = row.querySelector(".status");
-    const link = el("a", "duplicate-link", existing.name);
-    link.href = existing.url;
+    const link = el("a", "duplicate-link", "Open that note");
+    link.href = noteUrl.replace(/\/0\/$/, "/" + encodeURIComponent(error.note) + "/");
     status.appendChild(link);
     const again = el("button", "upload-anyway", "Upload anyway");
     again.type = "button";
@@ -86,20 +87,22 @@
       row.querySelector("progress").value = 100;
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
+      // The API's answer: each file's result (its note as the API gives it), or its error body.
       const result = data && data.results && data.results[0];
       if (result && result.ok) {
         const note = result.note;
         rows.set(String(note.id), row);
         row.dataset.noteId = note.id;
         const link = el("a", "name", file.name);
-        link.href = note.url;
+        // The path only: page_url is absolute, made from the host the request named.
+        link.href = new URL(note.page_url, window.location.href).pathname;
         row.replaceChild(link, row.querySelector(".name"));
         setStatus(row, note.status, note.status_display);
         schedulePoll();
-      } else if (result && result.duplicate_of) {
-        showDuplicate(row, file, result.duplicate_of);
+      } else if (result && result.error && result.error.code === "duplicate") {
+        showDuplicate(row, file, result.error);
       } else {
-        const message = (result && result.error) || (data && data.error) ||
+        const message = (result && result.error && result.error.message) || (data && data.error && data.error.message) ||
           (xhr.status === 413 ? "This file is too large." : "Upload failed (HTTP " + xhr.status + ").");
         setStatus(row, "failed", message);
       }

@@ -4,9 +4,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from ocr_app.management.users import user_named
-from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS, Filters, search_notes
-from ocr_app.search_views import results_payload
-from ocr_app.tag_names import tag_key
+from ocr_app.search import DATE, MAX_PAGE, RELEVANCE, SORTS
+from ocr_app.search.params import search_request
+from ocr_app.search.payload import results_payload
 
 
 def _day(value: str) -> date:
@@ -37,12 +37,9 @@ class Command(BaseCommand):
         user = user_named(owner)
         if not 1 <= page <= MAX_PAGE:
             raise CommandError(f"--page must be between 1 and {MAX_PAGE}.")
-        try:
-            filters = Filters.for_days(needs_review=True if review else None, uploaded_from=from_day, uploaded_to=to_day)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        filters = filters.with_tags([tag_key(name) for name in tag if tag_key(name)])
-        results = search_notes(user, query, filters=filters, page=page, sort=sort)
+        search = search_request(query=query, uploaded_from=from_day, uploaded_to=to_day, needs_review=review, tags=tag,
+                                page=page, sort=sort)
+        results = search.run(user)
         if as_json:
             self.stdout.write(json.dumps(results_payload(results), ensure_ascii=False, indent=2))
             return

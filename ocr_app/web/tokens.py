@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import ApiToken
-from .services.tokens import create_token, revoke_token
+from ..models import ApiToken
+from ..services.tokens import create_token, revoke_token
 
 NEW_KEY_SESSION_KEY = "inkdex_new_api_key"
 

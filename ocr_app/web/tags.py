@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import Note
-from .services import tags as tag_services
-from .services.notes import delete_notes
-from .tag_names import InvalidTag
+from ..models import Note
+from ..services import tags as tag_services
+from ..services.notes import delete_notes
+from ..tag_names import InvalidTag
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -1,4 +1,5 @@
-"""Pages and their small JSON companions. Logic lives in ``services``."""
+"""Pages and their small JSON companions (which answer as the API does: ``answers``).
+Logic lives in ``services``."""
 
 from __future__ import annotations
 
@@ -11,23 +12,27 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import languages
-from .models import DeletedLine, Line, Note, NoteStatus
-from .pipeline.engine_selection import available_engines, engine_languages
-from .search import lines_matching
-from .services.export import export_notes
-from .services.listing import SORTS, STATUSES, NoteListOptions, page_of
-from .services.note_images import ImageUnavailable, image_response, open_note_image
-from .services import owner_edits
-from .services.notes import delete_note, note_status_payload, process_again
-from .services.review import ReviewError, earlier_texts, restore_text
-from .services.tags import user_tags
-from .services.titles import InvalidTitle, rename_note
-from .services.uploads import InvalidUpload, clean_language, create_notes, upload_status
-from .tag_names import InvalidTag, parse_tag_names, tag_key
+from .. import languages
+from ..api.serializers import upload_answer
+from ..pipeline.engine_selection import available_engines, engine_languages
+from ..models import DeletedLine, Line, Note, NoteStatus
+from ..search import lines_matching
+from ..search.params import clean_query
+from ..services.export import export_notes
+from ..services.listing import SORTS, STATUSES, NoteListOptions, page_of
+from ..services.note_images import ImageUnavailable, image_response, open_note_image
+from ..services import owner_edits
+from ..services.notes import delete_note, process_again
+from ..services.review import ReviewError, earlier_texts, restore_text
+from ..services.tags import user_tags
+from ..services.titles import InvalidTitle, rename_note
+from ..services.uploads import create_notes
+from ..tag_names import tag_key
+from . import answers
+from .answers import not_found_as_json, wants_json
+from .forms import ReprocessForm, UploadForm, first_error
 
 MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 
@@ -35,10 +40,6 @@ MAX_NOTE_ID = 2**63 - 1  # BigAutoField
 def _owned_note(request: HttpRequest, pk: int) -> Note:
     # Someone else's note is indistinguishable from a missing one.
     return get_object_or_404(Note.objects.owned_by(request.user), pk=pk)
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 @login_required
@@ -72,9 +73,8 @@ def notes_status(request: HttpRequest) -> JsonResponse:
         if any(not 0 < pk <= MAX_NOTE_ID for pk in ids):
             raise ValueError
     except ValueError:
-        return JsonResponse({"error": "ids must be note numbers separated by commas"}, status=400)
-    notes = Note.objects.owned_by(request.user).with_line_counts().filter(pk__in=ids)
-    return JsonResponse({"notes": [note_status_payload(note) for note in notes]})
+        return answers.field_error("ids", "Must be note numbers separated by commas.")
+    return answers.notes(request, ids)
 
 
 @login_required
@@ -92,24 +92,18 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "tags": user_tags(request.user),
             },
         )
-    files = request.FILES.getlist("images")
-    try:
-        if not files:
-            raise InvalidUpload("Choose at least one image to upload.")
-        language = clean_language(request.POST.get("language"))
-        tags = parse_tag_names(request.POST.getlist("tags"))
-    except (InvalidUpload, InvalidTag) as exc:
-        if _wants_json(request):
-            return JsonResponse({"error": str(exc), "results": []}, status=400)
-        messages.error(request, str(exc))
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        if wants_json(request):
+            return answers.form_error(form)
+        messages.error(request, first_error(form))
         return redirect("ocr_app:upload")
-    allow_duplicates = request.POST.get("allow_duplicates") in {"1", "true", "on"}
-    outcomes = create_notes(
-        owner=request.user, files=files, language=language, tags=tags, allow_duplicates=allow_duplicates
-    )
-    if _wants_json(request):
-        results = [_upload_result(o) for o in outcomes]
-        return JsonResponse({"results": results}, status=upload_status(outcomes))
+    upload = form.cleaned_data
+    outcomes = create_notes(owner=request.user, files=upload["images"], language=upload["language"], tags=upload["tags"],
+                            allow_duplicates=upload["allow_duplicates"])
+    if wants_json(request):
+        body, status = upload_answer(outcomes, request=request)
+        return JsonResponse(body, status=status)
     for outcome in outcomes:
         if outcome.ok:
             queued = "splitting into pages" if outcome.note.is_pdf else "recognition queued"
@@ -123,34 +117,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("ocr_app:note_list")
 
 
-def _upload_result(outcome) -> dict:
-    result = {"name": outcome.name, "ok": outcome.ok, "error": outcome.error, "code": outcome.code}
-    if outcome.ok:
-        result["note"] = note_status_payload(outcome.note)
-    if outcome.duplicate_of is not None:
-        existing = outcome.duplicate_of
-        result["duplicate_of"] = {
-            "id": existing.pk,
-            "name": existing.title,
-            "url": existing.get_absolute_url(),
-            "uploaded_at": existing.uploaded_at.isoformat(),
-            "uploaded_display": date_format(timezone.localtime(existing.uploaded_at), "j M Y"),
-        }
-    return result
-
-
 def _note_body_context(request: HttpRequest, note: Note) -> dict:
     """The note's lines, and with ``?q=`` which of them (and which words) the search hit;
     for a PDF, the pages made of it so far."""
     if note.is_pdf:
         return {"note": note, "pages": note.pages.order_by("page_number"), "body_template": "ocr_app/_pdf_body.html"}
-    query = request.GET.get("q", "").strip()[:500]
+    query = clean_query(request.GET.get("q", ""))
     lines = list(note.lines.all())
     hits = lines_matching(note, query, lines) if query and lines else None
     rows = [
         {
             "line": line,
-            "html": hits.html(line) if hits else line.text,
+            "highlights": hits.highlights(line) if hits else (),
             "hit": bool(hits and line.pk in hits.line_ids),
             "word_boxes": hits.word_boxes(line) if hits and line.pk in hits.line_ids else [],
         }
@@ -199,10 +177,9 @@ def note_lines(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@not_found_as_json(always=True)
 def note_status(request: HttpRequest, pk: int) -> JsonResponse:
-    note = _owned_note(request, pk)
-    note = Note.objects.with_line_counts().get(pk=note.pk)
-    return JsonResponse(note_status_payload(note))
+    return answers.note(request, _owned_note(request, pk))
 
 
 @login_required
@@ -217,20 +194,18 @@ def note_image(request: HttpRequest, pk: int, variant: str) -> FileResponse:
 
 @login_required
 @require_POST
+@not_found_as_json
 def note_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
-    engine = request.POST.get("engine") or None
-    if engine and engine not in available_engines():
-        messages.error(request, f"Unknown engine {engine!r}.")
+    form = ReprocessForm(request.POST)
+    if not form.is_valid():
+        if wants_json(request):
+            return answers.form_error(form)
+        messages.error(request, first_error(form))
         return redirect(note)
-    try:
-        language = clean_language(request.POST.get("language"), engine)
-    except InvalidUpload as exc:
-        messages.error(request, str(exc))
-        return redirect(note)
-    process_again(note, engine=engine, language=language)
-    if _wants_json(request):
-        return JsonResponse(note_status_payload(Note.objects.with_line_counts().get(pk=note.pk)), status=202)
+    process_again(note, engine=form.cleaned_data["engine"], language=form.cleaned_data["language"])
+    if wants_json(request):
+        return answers.note(request, note, status=202)
     messages.success(request, "Splitting into pages again." if note.is_pdf else "Recognition queued again.")
     return redirect(note)
 
@@ -258,18 +233,19 @@ def export_zip(request: HttpRequest) -> FileResponse:
 
 @login_required
 @require_POST
+@not_found_as_json
 def note_rename(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner renames the note (inline on its page); an empty title gives back the automatic one."""
     note = _owned_note(request, pk)
     try:
         note = rename_note(note=note, text=request.POST.get("title", ""))
     except InvalidTitle as exc:
-        if _wants_json(request):
-            return JsonResponse({"error": str(exc)}, status=400)
+        if wants_json(request):
+            return answers.field_error("title", str(exc))
         messages.error(request, str(exc))
         return redirect(note)
-    if _wants_json(request):
-        return JsonResponse({"title": note.title, "title_set_by_owner": note.title_set_by_owner})
+    if wants_json(request):
+        return answers.note(request, note)
     messages.success(request, f"Renamed to {note.title}." if note.title_set_by_owner
                      else f"The title is chosen automatically again: {note.title}.")
     return redirect(note)

@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .images import InvalidImage
-from .models import Note
-from .services import accuracy, owner_edits, review
+from ..images import InvalidImage
+from ..models import Note
+from ..services import accuracy, owner_edits, review
 
 SKIPPED_SESSION_KEY = "review_skipped"
 SKIPPED_NOTES_SESSION_KEY = "review_skipped_notes"

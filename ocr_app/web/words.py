@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import LearnedWord
-from .services.learned_words import remove_word, visible_words
+from ..models import LearnedWord
+from ..services.learned_words import remove_word, visible_words
 
 # The page lists this many, most used first (the engine gets USER_WORDS_LIMIT).
 WORDS_SHOWN = 2000

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 
-from .services import signin
+from ..services import signin
 
 
 class RefusalMessageMixin:
