@@ -26,7 +26,7 @@ JSON = {"accept": "application/json"}
 @pytest.fixture
 def api(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user, 'tests')[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
     return client
 
 
