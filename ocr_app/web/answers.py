@@ -28,14 +28,14 @@ def field_error(name: str, message: str) -> JsonResponse:
     return error("validation_error", first_message(fields), fields=fields)
 
 
-def form_error(form: forms.Form, *, code: str = "validation_error") -> JsonResponse:
+def form_error(form: forms.Form) -> JsonResponse:
     """A form's errors as the API's serializer would give them: ``validation_error``
     with the messages per field; a language the engine cannot read is
     ``unsupported_language`` (checked, as by the API, once the rest is valid)."""
     fields = {name: list(messages) for name, messages in form.errors.items() if name != "language"}
     if not fields and "language" in form.errors:
         return error("unsupported_language", form.errors["language"][0])
-    return error(code, first_message(fields), fields=fields)
+    return error("validation_error", first_message(fields), fields=fields)
 
 
 def note(request: HttpRequest, note: Note, *, status: int = 200) -> JsonResponse:
