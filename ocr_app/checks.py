@@ -6,6 +6,7 @@ from django.core import checks
 from django.db import connections
 from django.db.utils import DatabaseError
 
+from .conf import inkdex
 
 REPAIR_HINT = "Run 'manage.py rebuild_search_index' (or 'manage.py migrate', which restores missing parts)."
 
@@ -66,13 +67,11 @@ def broken_index_message() -> str | None:
 @checks.register()
 def aspose_engine_ready(app_configs=None, **kwargs):
     """When Aspose is the chosen engine (or has a license configured), say what it still needs."""
-    from django.conf import settings
-
     from .engines.aspose import AsposeEngine
     from .pipeline.engine_selection import engine_options
 
     engine = AsposeEngine(**engine_options(AsposeEngine))
-    if settings.INKDEX["OCR_ENGINE"] != AsposeEngine.name and not engine.license_path:
+    if inkdex().ocr_engine != AsposeEngine.name and not engine.license_path:
         return []  # not in use; the note page offers it only once it can run (see is_available)
     found = [checks.Error(f"The Aspose OCR engine cannot run: {problem}.", id="inkdex.E010") for problem in engine.problems()]
     if not engine.license_path:

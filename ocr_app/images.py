@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .conf import inkdex
 
 try:  # HEIC/HEIF, as iPhones save photos.
     import pillow_heif
@@ -94,7 +95,7 @@ def _bomb_guard() -> Iterator[None]:
 
 def _open(source) -> Image.Image:
     """Open with Pillow's bomb guard turned from a warning into an error."""
-    Image.MAX_IMAGE_PIXELS = settings.INKDEX["MAX_IMAGE_PIXELS"]
+    Image.MAX_IMAGE_PIXELS = inkdex().max_image_pixels
     try:
         with _bomb_guard():
             return Image.open(io.BufferedReader(_KeepOpen(source), buffer_size=1 << 16))
@@ -116,13 +117,13 @@ def _load(image: Image.Image, damaged: str) -> None:
 
 
 def _too_many_pixels() -> InvalidImage:
-    limit = settings.INKDEX["MAX_IMAGE_PIXELS"] / 1_000_000
+    limit = inkdex().max_image_pixels / 1_000_000
     return InvalidImage(f"This image has too many pixels (the limit is {limit:g} megapixels).")
 
 
 def check_size(size: int) -> None:
     """Refuse an empty upload or one over the size limit, before reading it."""
-    max_bytes = settings.INKDEX["MAX_UPLOAD_BYTES"]
+    max_bytes = inkdex().max_upload_bytes
     if size == 0:
         raise InvalidImage("This file is empty.")
     if size > max_bytes:
@@ -144,7 +145,7 @@ def inspect_image(source, size: int) -> ImageInfo:
         if fmt not in ACCEPTED_FORMATS:
             raise InvalidImage(f"{fmt or 'This'} images are not supported. Upload JPEG, PNG, WEBP, HEIC or TIFF.")
         width, height = image.size
-        if width * height > settings.INKDEX["MAX_IMAGE_PIXELS"]:
+        if width * height > inkdex().max_image_pixels:
             raise _too_many_pixels()
         if width < 16 or height < 16:
             raise InvalidImage(f"This image is only {width}x{height} pixels; too small to hold any text.")

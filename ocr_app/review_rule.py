@@ -13,12 +13,12 @@ chosen with them. A person's review clears the flag.
 
 from __future__ import annotations
 
-from django.conf import settings
+from .conf import inkdex
 
 
 def review_threshold() -> float:
     """The confidence (0-100) under which a line read now is flagged for review."""
-    return settings.INKDEX["REVIEW_THRESHOLD"]
+    return inkdex().review_threshold
 
 
 def stored_confidence(value: float) -> float:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import io
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+
+from .conf import inkdex
 
 
 def _megabytes(size: int) -> str:
@@ -37,8 +38,8 @@ class UploadSizeLimit(FileUploadHandler):
 
     def __init__(self, request=None) -> None:
         super().__init__(request)
-        self.file_limit = settings.INKDEX["MAX_UPLOAD_BYTES"]
-        self.request_limit = settings.INKDEX["MAX_UPLOAD_REQUEST_BYTES"]
+        self.file_limit = inkdex().max_upload_bytes
+        self.request_limit = inkdex().max_upload_request_bytes
         self.kept = 0  # bytes of the earlier files of this request that were kept
 
     def new_file(self, *args, **kwargs) -> None:

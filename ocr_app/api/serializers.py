@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..conf import inkdex
 from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..pipeline.engine_selection import available_engines, engine_languages
@@ -218,13 +218,13 @@ class EngineField(serializers.ChoiceField):
 
 
 def upload_description() -> str:
-    limit_mb = settings.INKDEX["MAX_UPLOAD_BYTES"] / 1024 / 1024
-    megapixels = settings.INKDEX["MAX_IMAGE_PIXELS"] / 1_000_000
+    limit_mb = inkdex().max_upload_bytes / 1024 / 1024
+    megapixels = inkdex().max_image_pixels / 1_000_000
     return (
         f"One or more files; repeat the field for several. Accepted: {', '.join(UPLOAD_CONTENT_TYPES)} "
         f"(the format is detected from the content), each at most {limit_mb:g} MB and {megapixels:g} megapixels, "
         f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels, complete (not truncated); a PDF gives one note a page "
-        f"(at most {settings.INKDEX['MAX_PDF_PAGES']} pages). A file that is not is refused with code invalid_image "
+        f"(at most {inkdex().max_pdf_pages} pages). A file that is not is refused with code invalid_image "
         "in its result."
     )
 
@@ -375,7 +375,7 @@ class ReprocessRequestScheme(OpenApiSerializerExtension):
     target_class = ReprocessRequestSerializer
 
     def map_serializer(self, auto_schema, direction):
-        default = settings.INKDEX["OCR_ENGINE"]
+        default = inkdex().ocr_engine
         alternatives = []
         for engine in available_engines():
             names = [engine, ""] if engine == default else [engine]

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..images import BROWSER_DISPLAYABLE_TYPES
 
 
@@ -190,7 +191,7 @@ class Note(models.Model):
         return (
             self.status == NoteStatus.DONE
             and self.unread_ink is not None
-            and self.unread_ink >= settings.INKDEX["UNREAD_INK_SHARE"]
+            and self.unread_ink >= inkdex().unread_ink_share
         )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from ..conf import inkdex
 from ..engines import EngineError, OcrEngine
 from ..engines.isolated import IsolatedEngine
 
@@ -22,12 +22,12 @@ _lock = threading.Lock()
 
 def engine_classes() -> dict[str, type[OcrEngine]]:
     """The configured engines by name."""
-    return {name: import_string(path) for name, path in settings.INKDEX["OCR_ENGINES"].items()}
+    return {name: import_string(path) for name, path in inkdex().ocr_engines.items()}
 
 
 def engine_options(engine_class: type[OcrEngine]) -> dict:
     """The keyword arguments ``engine_class`` is built with, from the ``INKDEX`` settings."""
-    return {argument: settings.INKDEX[key] for argument, key in engine_class.settings_options.items()}
+    return {argument: inkdex().option(key) for argument, key in engine_class.settings_options.items()}
 
 
 def available_engines() -> list[str]:
@@ -43,16 +43,16 @@ def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrE
     Isolated (the default, setting ``ENGINE_ISOLATION``), it runs in a child
     process of its own, so that a crash or a hang costs one image, not the worker.
     """
-    name = name or settings.INKDEX["OCR_ENGINE"]
-    isolated = settings.INKDEX["ENGINE_ISOLATION"] if isolated is None else isolated
+    name = name or inkdex().ocr_engine
+    isolated = inkdex().engine_isolation if isolated is None else isolated
     with _lock:
         if (name, isolated) not in _instances:
-            if name not in settings.INKDEX["OCR_ENGINES"]:
+            if name not in inkdex().ocr_engines:
                 raise EngineError(f"Unknown OCR engine {name!r}; available: {', '.join(available_engines())}")
             engine_class = engine_classes()[name]
             options = engine_options(engine_class)
             _instances[name, isolated] = (
-                IsolatedEngine(engine_class, timeout=settings.INKDEX["ENGINE_TIMEOUT_SECONDS"], options=options)
+                IsolatedEngine(engine_class, timeout=inkdex().engine_timeout_seconds, options=options)
                 if isolated or engine_class.always_isolated
                 else engine_class(**options)
             )
@@ -61,6 +61,6 @@ def get_engine(name: str | None = None, *, isolated: bool | None = None) -> OcrE
 
 def engine_languages(name: str | None = None) -> tuple[str, ...]:
     """The languages the engine (default: the configured one) can read."""
-    name = name or settings.INKDEX["OCR_ENGINE"]
+    name = name or inkdex().ocr_engine
     engine_class = engine_classes()[name]
     return engine_class(**engine_options(engine_class)).languages

@@ -23,12 +23,12 @@ import time
 import uuid
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, close_old_connections
 from django.db.models import F
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..engines import EngineError
 from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage
@@ -77,9 +77,9 @@ class _Renderer:
     time left for this page and for the whole PDF."""
 
     def __init__(self) -> None:
-        self.path = settings.INKDEX["PDF_RENDERER"]
-        self.page_limit = settings.INKDEX["PDF_PAGE_TIMEOUT_SECONDS"]
-        self.pdf_limit = settings.INKDEX["PDF_TIMEOUT_SECONDS"]
+        self.path = inkdex().pdf_renderer
+        self.page_limit = inkdex().pdf_page_timeout_seconds
+        self.pdf_limit = inkdex().pdf_timeout_seconds
         # Always in a child process: PDFium reads an untrusted file.
         self.process = get_engine(isolated=True)
         self.process.start()  # loading the models is not part of the PDF's time
@@ -118,7 +118,7 @@ def _split(note: Note, token: str) -> None:
     renderer = _Renderer()
     with _local_copy(note) as path:
         count = renderer.ask("page_count", path, page="opening it")
-        limit = settings.INKDEX["MAX_PDF_PAGES"]
+        limit = inkdex().max_pdf_pages
         if count == 0:
             raise SplitFailed("This PDF has no pages.")
         if count > limit:
@@ -131,7 +131,7 @@ def _split(note: Note, token: str) -> None:
                 continue
             if not _still_ours(note.pk, token):
                 raise _LostClaim
-            png = renderer.ask("render_page", path, number, settings.INKDEX["OCR_MAX_PIXELS"], page=f"page {number}")
+            png = renderer.ask("render_page", path, number, inkdex().ocr_max_pixels, page=f"page {number}")
             _store_page(note, token, png, number, count)
 
 
@@ -161,7 +161,7 @@ def _finish(note_id: int, token: str, **changes) -> None:
 
 def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
     note = Note.objects.get(pk=note_id)
-    max_attempts = settings.INKDEX["MAX_ATTEMPTS"]
+    max_attempts = inkdex().max_attempts
     if note.attempts >= max_attempts:
         _finish(note_id, token, status=NoteStatus.FAILED, error=f"Splitting failed after {note.attempts} attempts: {message}")
         return Run(note_id, "failed")

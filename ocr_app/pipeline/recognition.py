@@ -15,11 +15,11 @@ import logging
 import time
 from dataclasses import replace
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..engines import EngineError, Recognition
 from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
@@ -39,10 +39,6 @@ logger = logging.getLogger(__name__)
 PREVIEW_SIDE = 2400
 
 
-def inkdex_setting(name: str):
-    return settings.INKDEX[name]
-
-
 def _save_renditions(note: Note, image, token: str) -> None:
     """Store the upright preview and the thumbnail the pages show."""
     storage = note.image.storage
@@ -50,7 +46,7 @@ def _save_renditions(note: Note, image, token: str) -> None:
     folder = f"previews/{note.owner_id}"
     preview = storage.save(f"{folder}/{stem}-preview.jpg", ContentFile(make_preview(image, PREVIEW_SIDE)))
     thumb = storage.save(
-        f"{folder}/{stem}-thumb.jpg", ContentFile(make_preview(image, inkdex_setting("THUMBNAIL_SIZE"), quality=80))
+        f"{folder}/{stem}-thumb.jpg", ContentFile(make_preview(image, inkdex().thumbnail_size, quality=80))
     )
     old = [name for name in (note.preview.name, note.thumbnail.name) if name]
     if Note.objects.filter(pk=note.pk, run_token=token).update(preview=preview, thumbnail=thumb):
@@ -68,7 +64,7 @@ def run_engine_on_note(note: Note):
     upright image's pixels)."""
     with note.image.open("rb") as handle:  # through the storage API: works on S3 too
         image = open_upright_rgb(handle)
-    engine_name = note.requested_engine or inkdex_setting("OCR_ENGINE")
+    engine_name = note.requested_engine or inkdex().ocr_engine
     # Read for every note: a refit (or a restore) reaches every worker at its next note.
     calibration = active_calibration(engine_name)
     # The owner's own words (never anyone else's), which the engine's lexicon prefers.
@@ -83,7 +79,7 @@ def recognize_image(
 ) -> Recognition:
     """Run the engine on an upright RGB image; boxes come back in its pixels.
     ``calibration``: the confidence weights to use (None: the built-in ones)."""
-    small, factor = downscale_for_ocr(image, inkdex_setting("OCR_MAX_PIXELS"))
+    small, factor = downscale_for_ocr(image, inkdex().ocr_max_pixels)
     engine = get_engine(engine_name)
     engine.use_calibration(calibration)
     # Passed only when there are some, as in the engine's child process.
@@ -181,7 +177,7 @@ def _fail(note_id: int, token: str, message: str) -> None:
 
 def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
     note = Note.objects.get(pk=note_id)
-    max_attempts = inkdex_setting("MAX_ATTEMPTS")
+    max_attempts = inkdex().max_attempts
     if note.attempts >= max_attempts:
         _fail(note_id, token, f"Recognition failed after {note.attempts} attempts. {message}")
         return Run(note_id, "failed")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from ..conf import inkdex
 from ..models import Note, NoteStatus
 from .tasks import schedule_recognition, schedule_split
 
@@ -26,8 +26,8 @@ def recover_stale_notes() -> list[int]:
     """Queue again every note whose worker died, and every queued note whose
     task was lost; fail those that used up their attempts. Returns their ids."""
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.INKDEX["STALE_AFTER_SECONDS"])
-    max_attempts = settings.INKDEX["MAX_ATTEMPTS"]
+    stale_before = now - timedelta(seconds=inkdex().stale_after_seconds)
+    max_attempts = inkdex().max_attempts
     recovered: list[int] = []
 
     for note in Note.objects.filter(status=NoteStatus.PROCESSING).filter(
@@ -73,8 +73,8 @@ def recover_stale_splits() -> list[int]:
     """Queue again every PDF whose worker died while splitting it, and every one
     whose task was lost; fail those that used up their attempts. Returns their ids."""
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.INKDEX["STALE_AFTER_SECONDS"])
-    max_attempts = settings.INKDEX["MAX_ATTEMPTS"]
+    stale_before = now - timedelta(seconds=inkdex().stale_after_seconds)
+    max_attempts = inkdex().max_attempts
     recovered: list[int] = []
     splitting = Note.objects.filter(status=NoteStatus.SPLITTING)
 
@@ -141,6 +141,6 @@ def _mark_task_lost(task_id: str, now) -> None:
 def prune_finished_tasks() -> int:
     """Delete the queue's records of tasks that finished long ago (they pile up
     otherwise: one per recognition); returns how many."""
-    cutoff = timezone.now() - timedelta(days=settings.INKDEX["FINISHED_TASKS_KEPT_DAYS"])
+    cutoff = timezone.now() - timedelta(days=inkdex().finished_tasks_kept_days)
     deleted, _ = DBTaskResult.objects.filter(status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cutoff).delete()
     return deleted

@@ -15,10 +15,10 @@ import threading
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..models import Note
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Run(NamedTuple):
 
 def retry_delay(attempts: int) -> timedelta:
     """How long a note waits after its ``attempts``-th failed run: the pause doubles each time."""
-    return timedelta(seconds=settings.INKDEX["RETRY_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
+    return timedelta(seconds=inkdex().retry_backoff_seconds * 2 ** (attempts - 1))
 
 
 class Heartbeat:
@@ -48,7 +48,7 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-note-{note_id}", daemon=True)
 
     def _beat(self) -> None:
-        interval = settings.INKDEX["HEARTBEAT_SECONDS"]
+        interval = inkdex().heartbeat_seconds
         try:
             while not self._stop.wait(interval):
                 try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.conf import settings
+from ..conf import inkdex
 
 IPV6_GROUP_PREFIX = 64
 UNKNOWN = "unknown"
@@ -35,12 +35,12 @@ def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _forwarded_address(request) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    header = settings.INKDEX["CLIENT_IP_HEADER"]
+    header = inkdex().client_ip_header
     if not header:
         return None
     meta_key = "HTTP_" + header.upper().replace("-", "_")
     entries = [entry for entry in request.META.get(meta_key, "").split(",") if entry.strip()]
-    proxies = max(1, settings.INKDEX["TRUSTED_PROXY_COUNT"])
+    proxies = max(1, inkdex().trusted_proxy_count)
     # Entries left of the ones our proxies added are whatever the client sent: never trusted.
     if len(entries) < proxies:
         return None

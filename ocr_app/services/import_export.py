@@ -16,10 +16,10 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, ReviewEvent
 from ..review_rule import stored_confidence
@@ -93,7 +93,7 @@ def _image_of(archive: zipfile.ZipFile, record: dict) -> ContentFile:
     name = record.get("image")
     if not isinstance(name, str):
         raise ExportError("The export's description is damaged (a note without an image).")
-    data = _read_entry(archive, name, settings.INKDEX["MAX_UPLOAD_BYTES"], f"the image {name}")
+    data = _read_entry(archive, name, inkdex().max_upload_bytes, f"the image {name}")
     return ContentFile(data, name=name)
 
 

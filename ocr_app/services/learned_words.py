@@ -29,11 +29,11 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..models import LearnedWord, ReviewAction
 from .database import upsert
 
@@ -144,7 +144,7 @@ def visible_words(owner) -> QuerySet[LearnedWord]:
 def words_for_engine(owner_id: int, limit: int | None = None) -> tuple[str, ...]:
     """The owner's words to give the engine: most used first, at most
     ``USER_WORDS_LIMIT`` (a plain tuple of strings: it travels to the engine's process)."""
-    limit = settings.INKDEX["USER_WORDS_LIMIT"] if limit is None else limit
+    limit = inkdex().user_words_limit if limit is None else limit
     if limit <= 0:
         return ()
     words = LearnedWord.objects.filter(owner_id=owner_id, removed_at__isnull=True, count__gt=0)

@@ -25,9 +25,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
+from ..conf import inkdex
 from ..engines.confidence import FEATURES, Calibration
 from ..models import ConfidenceWeights, Line, ReviewAction, ReviewEvent
 from .confidence_weights import activate_new_weights, calibration_in_use
@@ -155,7 +155,7 @@ def refit_confidence(
     or ``dry_run``. The report says what was measured either way."""
     if not 0 < holdout < 1:
         raise RefitRefused(f"The held-out share must be between 0 and 1 (got {holdout:g}).")
-    threshold = settings.INKDEX["REVIEW_THRESHOLD"] if threshold is None else threshold
+    threshold = inkdex().review_threshold if threshold is None else threshold
     examples, groups = reviewed_examples(engine_name, threshold)
     if len(examples) < min_lines:
         raise RefitRefused(

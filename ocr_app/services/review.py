@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..review_rule import review_threshold  # noqa: F401  (the review pages show it)
@@ -60,7 +60,7 @@ def may_review(user) -> bool:
 
 
 def claim_seconds() -> float:
-    return settings.INKDEX["REVIEW_CLAIM_SECONDS"]
+    return inkdex().review_claim_seconds
 
 
 def _waiting() -> Q:

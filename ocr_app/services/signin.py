@@ -27,12 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..conf import inkdex
 from ..models import SignInLimit
 
 Scope = SignInLimit.Scope
@@ -49,10 +49,6 @@ class Attempt:
     account: str
     address: str
     wait: int = 0
-
-
-def _setting(name: str):
-    return settings.INKDEX[name]
 
 
 def account_key(username: str) -> str:
@@ -110,21 +106,21 @@ def _purge_expired(now: datetime) -> None:
 def _growing_delay(failures: int, free: int, longest: float) -> float:
     if failures < free:
         return 0.0
-    return min(float(longest), _setting("SIGNIN_DELAY_SECONDS") * 2 ** min(failures - free, _MAX_DOUBLINGS))
+    return min(float(longest), inkdex().signin_delay_seconds * 2 ** min(failures - free, _MAX_DOUBLINGS))
 
 
 def _forget_old_failures(row: SignInLimit, now: datetime) -> None:
     if row.scope == Scope.ADDRESS:
-        counted_since, keep_seconds = row.first_failure_at, _setting("SIGNIN_WINDOW_SECONDS")
+        counted_since, keep_seconds = row.first_failure_at, inkdex().signin_window_seconds
     else:
-        counted_since, keep_seconds = row.last_failure_at, _setting("SIGNIN_FORGET_SECONDS")
+        counted_since, keep_seconds = row.last_failure_at, inkdex().signin_forget_seconds
     if counted_since and counted_since <= now - timedelta(seconds=keep_seconds):
         row.failures = 0
         row.first_failure_at = row.last_failure_at = None
 
 
 def _is_known_address(pair: SignInLimit, now: datetime) -> bool:
-    return bool(pair.signed_in_at and pair.signed_in_at > now - timedelta(days=_setting("SIGNIN_KNOWN_ADDRESS_DAYS")))
+    return bool(pair.signed_in_at and pair.signed_in_at > now - timedelta(days=inkdex().signin_known_address_days))
 
 
 def _expiry(row: SignInLimit, now: datetime) -> datetime:
@@ -132,11 +128,11 @@ def _expiry(row: SignInLimit, now: datetime) -> datetime:
     if row.blocked_until:
         times.append(row.blocked_until)
     if row.scope == Scope.ADDRESS and row.first_failure_at:
-        times.append(row.first_failure_at + timedelta(seconds=_setting("SIGNIN_WINDOW_SECONDS")))
+        times.append(row.first_failure_at + timedelta(seconds=inkdex().signin_window_seconds))
     if row.scope != Scope.ADDRESS and row.last_failure_at:
-        times.append(row.last_failure_at + timedelta(seconds=_setting("SIGNIN_FORGET_SECONDS")))
+        times.append(row.last_failure_at + timedelta(seconds=inkdex().signin_forget_seconds))
     if row.signed_in_at:
-        times.append(row.signed_in_at + timedelta(days=_setting("SIGNIN_KNOWN_ADDRESS_DAYS")))
+        times.append(row.signed_in_at + timedelta(days=inkdex().signin_known_address_days))
     return max(times)
 
 
@@ -145,13 +141,13 @@ def _count_failure(row: SignInLimit, now: datetime) -> None:
     row.first_failure_at = row.first_failure_at or now
     row.last_failure_at = now
     if row.scope == Scope.ADDRESS:
-        blocked = row.failures >= _setting("SIGNIN_MAX_FAILURES_PER_ADDRESS")
-        delay = _setting("SIGNIN_WINDOW_SECONDS") if blocked else 0
+        blocked = row.failures >= inkdex().signin_max_failures_per_address
+        delay = inkdex().signin_window_seconds if blocked else 0
     elif row.scope == Scope.ACCOUNT:
-        free, longest = _setting("SIGNIN_ACCOUNT_MAX_FAILURES"), _setting("SIGNIN_ACCOUNT_MAX_DELAY_SECONDS")
+        free, longest = inkdex().signin_account_max_failures, inkdex().signin_account_max_delay_seconds
         delay = _growing_delay(row.failures, free, longest)
     else:
-        free, longest = _setting("SIGNIN_MAX_FAILURES"), _setting("SIGNIN_MAX_DELAY_SECONDS")
+        free, longest = inkdex().signin_max_failures, inkdex().signin_max_delay_seconds
         delay = _growing_delay(row.failures, free, longest)
     row.blocked_until = now + timedelta(seconds=delay) if delay else None
     row.expires_at = _expiry(row, now)
@@ -201,7 +197,7 @@ def attempt_succeeded(attempt: Attempt) -> None:
         for (scope, _account, _address), row in rows.items():
             if scope == Scope.ADDRESS:
                 row.failures = max(0, row.failures - 1)
-                if row.failures < _setting("SIGNIN_MAX_FAILURES_PER_ADDRESS"):
+                if row.failures < inkdex().signin_max_failures_per_address:
                     row.blocked_until = None
             else:
                 row.failures = 0

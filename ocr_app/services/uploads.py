@@ -10,13 +10,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from .. import languages
+from ..conf import inkdex
 from ..images import InvalidImage, check_size, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, Note, NoteStatus
 from ..pipeline.engine_selection import available_engines, engine_languages
@@ -173,7 +173,7 @@ def create_note(
         height=info.height,
         image_format=info.format,
         content_type=info.content_type,
-        language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
+        language=language or inkdex().default_language,
         status=NoteStatus.QUEUED,
     )
     def attach_tags(stored: Note) -> None:
@@ -204,7 +204,7 @@ def create_pdf_note(*, owner, uploaded_file, language: str | None = None, tags=(
         height=0,
         image_format="PDF",
         content_type=PDF_CONTENT_TYPE,
-        language=language or settings.INKDEX["DEFAULT_LANGUAGE"],
+        language=language or inkdex().default_language,
         status=NoteStatus.SPLITTING,
     )
     # Tagged in the same transaction: its pages, made by the worker, copy the PDF's tags.

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import languages
 from ..api.serializers import upload_answer
+from ..conf import inkdex
 from ..pipeline.engine_selection import available_engines, engine_languages
 from ..models import DeletedLine, Line, Note, NoteStatus
 from ..search import lines_matching
@@ -85,10 +86,10 @@ def upload(request: HttpRequest) -> HttpResponse:
             request,
             "ocr_app/upload.html",
             {
-                "max_upload_mb": settings.INKDEX["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+                "max_upload_mb": inkdex().max_upload_bytes // (1024 * 1024),
                 "max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
                 "languages": languages.choices(engine_languages()),
-                "default_language": settings.INKDEX["DEFAULT_LANGUAGE"],
+                "default_language": inkdex().default_language,
                 "tags": user_tags(request.user),
             },
         )

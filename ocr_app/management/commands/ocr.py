@@ -7,9 +7,9 @@ worker, directly on the files given.
 import json as jsonlib
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ocr_app.conf import inkdex
 from ocr_app.engines import EngineError
 from ocr_app.images import InvalidImage, inspect_image, open_upright_rgb
 from ocr_app.pipeline.engine_selection import available_engines
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", type=Path)
         parser.add_argument("--json", action="store_true", dest="as_json", help="One JSON document for all files.")
         parser.add_argument("--engine", choices=available_engines(), default=None)
-        parser.add_argument("--language", default=settings.INKDEX["DEFAULT_LANGUAGE"])
+        parser.add_argument("--language", default=inkdex().default_language)
         parser.add_argument(
             "--threshold", type=float, default=review_threshold(),
             help="Confidence (0-100) under which a line is low-confidence, as the worker flags it for review "

@@ -10,12 +10,12 @@ import logging
 import threading
 import time
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from ocr_app.checks import broken_index_message
+from ocr_app.conf import inkdex
 from ocr_app.pipeline.recovery import prune_finished_tasks, recover_stale_notes, recover_stale_splits
 
 logger = logging.getLogger("ocr_app.worker")
@@ -44,7 +44,7 @@ class Command(DbWorkerCommand):
             if not batch:
                 # ...and then periodically, in the background.
                 stop = threading.Event()
-                interval = max(1.0, settings.INKDEX["STALE_AFTER_SECONDS"] / 3)
+                interval = max(1.0, inkdex().stale_after_seconds / 3)
                 threading.Thread(target=self._recover_every, args=(interval, stop), daemon=True).start()
         super().handle(*args, batch=batch, **options)
 
