@@ -10,8 +10,7 @@ from ocr_app.models import Note, NoteStatus
 from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.pipeline.recognition import recognize_image
 from ocr_app.pipeline.tasks import request_recognition
-from ocr_app.services.tokens import create_token
-from tests.conftest import run_worker_until_idle
+from tests.conftest import api_note, run_worker_until_idle
 from tests.factories import make_note
 from tests.fake_engines import unread_ink_image
 from tests.notegen import SAMPLE_LINES, render_note
@@ -37,14 +36,6 @@ def recognised(owner, share: float) -> Note:
     note.refresh_from_db()
     assert note.status == NoteStatus.DONE, note.error
     return note
-
-
-def api_note(user, note: Note) -> dict:
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
-    return client.get(f"/api/v1/notes/{note.pk}/").json()
 
 
 @pytest.mark.django_db(transaction=True)  # the worker commits, as it does for real

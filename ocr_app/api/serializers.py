@@ -161,10 +161,17 @@ class NoteDetailSerializer(NoteSerializer):
         help_text="Lines read under this confidence are flagged for review (lines read before a change keep their flag)."
     )
     pages = serializers.SerializerMethodField(help_text="A PDF: the ids of the notes made of its pages so far, in order.")
+    warnings = serializers.SerializerMethodField(
+        help_text="What the engine said about the note's last recognition, for people (e.g. it ran in trial mode); "
+        "empty when it said nothing. The next recognition replaces them.",
+    )
 
     class Meta(NoteSerializer.Meta):
-        fields = [*NoteSerializer.Meta.fields, "partial_result", "review_threshold", "pages", "lines"]
+        fields = [*NoteSerializer.Meta.fields, "partial_result", "warnings", "review_threshold", "pages", "lines"]
         read_only_fields = fields
+
+    def get_warnings(self, note: Note) -> list[str]:
+        return note.warnings or []  # null: not recognised since warnings were kept
 
     def get_pages(self, note: Note) -> list[int]:
         return list(note.pages.order_by("page_number").values_list("pk", flat=True)) if note.is_pdf else []
