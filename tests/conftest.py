@@ -84,6 +84,18 @@ def run_worker_until_idle() -> None:
     call_command("run_worker", batch=True, startup_delay=False, verbosity=0)
 
 
+def recognised_by(note, engine: str):
+    """``note`` queued for ``engine`` and recognised by the real worker; it must be done."""
+    from ocr_app.models import NoteStatus
+    from ocr_app.pipeline.tasks import request_recognition
+
+    request_recognition(note, engine=engine)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == NoteStatus.DONE, note.error
+    return note
+
+
 def api_note(user, note) -> dict:
     """The API's detail of ``note``, asked with a token of ``user``."""
     from rest_framework.test import APIClient

@@ -9,9 +9,7 @@ import io
 import pytest
 from PIL import Image
 
-from ocr_app.models import Note, NoteStatus
-from ocr_app.pipeline.tasks import request_recognition
-from tests.conftest import api_note, run_worker_until_idle
+from tests.conftest import api_note, recognised_by
 from tests.factories import make_note
 from tests.fake_engines import WarningEngine
 
@@ -39,19 +37,11 @@ def red_jpeg() -> bytes:
     return jpeg((255, 0, 0))
 
 
-def recognised_again(note: Note, engine: str) -> Note:
-    request_recognition(note, engine=engine)
-    run_worker_until_idle()
-    note.refresh_from_db()
-    assert note.status == NoteStatus.DONE, note.error
-    return note
-
-
 @pytest.mark.django_db(transaction=True)  # the worker commits, as it does for real
 def test_engine_warnings_are_stored_shown_escaped_and_cleared_by_the_next_recognition(
     warning_engines, user, alice_client
 ):
-    note = recognised_again(make_note(user, ["x"], name="trial.jpg", image=red_jpeg()), "warns")
+    note = recognised_by(make_note(user, ["x"], name="trial.jpg", image=red_jpeg()), "warns")
     assert note.warnings == WarningEngine.WARNINGS
 
     page = alice_client.get(note.get_absolute_url()).content.decode()
@@ -62,7 +52,7 @@ def test_engine_warnings_are_stored_shown_escaped_and_cleared_by_the_next_recogn
     assert api_note(user, note)["warnings"] == WarningEngine.WARNINGS
 
     # Another recognition that says nothing: the last one's warnings go.
-    note = recognised_again(note, "fixed")
+    note = recognised_by(note, "fixed")
     assert note.warnings == []
     page = alice_client.get(note.get_absolute_url()).content.decode()
     assert 'id="engine-warnings"' not in page and "The license was not accepted." not in page
@@ -71,10 +61,10 @@ def test_engine_warnings_are_stored_shown_escaped_and_cleared_by_the_next_recogn
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_engine_saying_nothing_the_next_time_clears_its_warnings(warning_engines, user):
-    note = recognised_again(make_note(user, ["x"], name="trial.jpg", image=red_jpeg()), "warns")
+    note = recognised_by(make_note(user, ["x"], name="trial.jpg", image=red_jpeg()), "warns")
     assert note.warnings == WarningEngine.WARNINGS
     # The same engine on an image it has nothing to say about (not red).
     with open(note.image.path, "wb") as stored:
         stored.write(jpeg((255, 255, 255)))
-    note = recognised_again(note, "warns")
+    note = recognised_by(note, "warns")
     assert note.warnings == []
