@@ -84,6 +84,29 @@ def run_worker_until_idle() -> None:
     call_command("run_worker", batch=True, startup_delay=False, verbosity=0)
 
 
+def recognised_by(note, engine: str):
+    """``note`` queued for ``engine`` and recognised by the real worker; it must be done."""
+    from ocr_app.models import NoteStatus
+    from ocr_app.pipeline.tasks import request_recognition
+
+    request_recognition(note, engine=engine)
+    run_worker_until_idle()
+    note.refresh_from_db()
+    assert note.status == NoteStatus.DONE, note.error
+    return note
+
+
+def api_note(user, note) -> dict:
+    """The API's detail of ``note``, asked with a token of ``user``."""
+    from rest_framework.test import APIClient
+
+    from ocr_app.services.tokens import create_token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
+    return client.get(f"/api/v1/notes/{note.pk}/").json()
+
+
 def worker_environment(settings) -> dict[str, str]:
     """Environment for a worker process that shares this test's database and files."""
     db = settings.DATABASES["default"]

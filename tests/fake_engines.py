@@ -194,3 +194,17 @@ class ProcessReportingEngine(_FakeEngine):
         django = sorted(name for name in sys.modules if name.split(".")[0] == "django")
         text = f"threads {self.threads} rescan {self.rescan} django {' '.join(django) or 'none'}"
         return Recognition([RecognizedLine(text, 99.0, Box(0, 0, 10, 10))], engine_name=self.name, engine_version=self.version)
+
+
+class WarningEngine(_FakeEngine):
+    """Reads every image as one line and, when the image's first pixel is red
+    (``is_red``), says two things about the reading, as Aspose does in trial mode;
+    one of them holds markup, which the pages must show as text."""
+
+    name = "warns"
+    WARNINGS = ["Ran in <b>trial</b> mode & read only the first lines.", "The license was not accepted."]
+
+    def recognize(self, image, language="en", user_words=()):
+        reading = self.fixed_reading()
+        warnings = list(self.WARNINGS) if is_red(image) else []
+        return Recognition(reading.lines, engine_name=self.name, engine_version=self.version, warnings=warnings)

@@ -1,8 +1,10 @@
 """Which lines of a note a query's words are on, and how close (no database)."""
 
 from ocr_app.search.documents import NoteDocument
+from ocr_app.search.highlight import Highlighter
 from ocr_app.search.matching import Closeness, QueryMatcher, closeness, hit_lines
 from ocr_app.search.query import parse
+from ocr_app.templatetags.highlight import highlight
 
 
 def document(*texts, alternatives=None):
@@ -46,3 +48,11 @@ def test_snippet_shows_every_clause_and_at_most_three_lines():
     assert found.snippet == (0, 9, 10) and len(found.lines) == 11 and found.tier == 1
     found = hit_lines(QueryMatcher(parse("eggs zebra")), doc)
     assert found.tier == 3 and found.snippet == (10,)
+
+
+def test_highlighting_folds_case_as_the_index_does():
+    # The query's words come folded ("Straße" is "strasse"); the text keeps its own letters.
+    assert Highlighter({"strasse"}).spans("Die Straße, STRASSE") == ((4, 10), (12, 19))
+    assert highlight("Die Straße", Highlighter({"strasse"}).spans("Die Straße")) == "Die <mark>Straße</mark>"
+    assert Highlighter(set(), {"stras"}).spans("x Straßenbahn") == ((2, 13),)
+    assert Highlighter({"strasse"}).word_boxes([{"text": "Straße", "box": {"x": 1}}]) == [{"x": 1}]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from ocr_app.models import Note, NoteStatus
+from ocr_app.models import Note
 from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.pipeline.recognition import recognize_image
 from ocr_app.pipeline.tasks import request_recognition
-from ocr_app.services.tokens import create_token
-from tests.conftest import run_worker_until_idle
+from tests.conftest import api_note, recognised_by
 from tests.factories import make_note
 from tests.fake_engines import unread_ink_image
 from tests.notegen import SAMPLE_LINES, render_note
@@ -31,20 +30,7 @@ def unread_ink_engine(settings):
 
 def recognised(owner, share: float) -> Note:
     """A note recognised by the real worker with an engine that finds ``share`` of its ink unread."""
-    note = make_note(owner, ["x"], name=f"share {share}.jpg", image=unread_ink_image(share))
-    request_recognition(note, engine="unread-ink")
-    run_worker_until_idle()
-    note.refresh_from_db()
-    assert note.status == NoteStatus.DONE, note.error
-    return note
-
-
-def api_note(user, note: Note) -> dict:
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests')[1]}")
-    return client.get(f"/api/v1/notes/{note.pk}/").json()
+    return recognised_by(make_note(owner, ["x"], name=f"share {share}.jpg", image=unread_ink_image(share)), "unread-ink")
 
 
 @pytest.mark.django_db(transaction=True)  # the worker commits, as it does for real

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from ..search import MAX_PAGE, SORTS
 from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
 from ..templatetags.highlight import highlight
-from .serializers import BoxSerializer, NoteSerializer, box_of
+from .note_serializers import BoxSerializer, NoteSerializer, box_of
 
 
 def _checked(parse, *args):

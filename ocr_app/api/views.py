@@ -23,8 +23,9 @@ from ..services.review import ReviewError
 from ..services.tags import set_note_tags
 from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import create_notes
+from . import note_serializers as s
 from . import search_serializers as search_s
-from . import serializers as s
+from . import upload_serializers as upload_s
 from .errors import ApiError, BadSearch
 from .pagination import NotePagination
 
@@ -81,25 +82,25 @@ class NoteCollectionView(generics.GenericAPIView):
         "the existing note's id. 201 when at least one file was stored; 200 when every file was a duplicate "
         "(nothing was stored); 400 with code invalid_image when none was stored and some file was refused.",
         request={"multipart/form-data": OpenApiRequest(
-            s.UploadRequestSerializer,
+            upload_s.UploadRequestSerializer,
             # Each file part says its type; clients (and schema-driven tools) know what to send.
-            encoding={"images": {"contentType": ", ".join(s.UPLOAD_CONTENT_TYPES)}},
+            encoding={"images": {"contentType": ", ".join(upload_s.UPLOAD_CONTENT_TYPES)}},
         )},
         responses={
-            201: s.UploadResponseSerializer,
-            200: OpenApiResponse(s.UploadResponseSerializer, description="Every file was a duplicate: nothing stored."),
-            400: s.UploadFailedSerializer,
+            201: upload_s.UploadResponseSerializer,
+            200: OpenApiResponse(upload_s.UploadResponseSerializer, description="Every file was a duplicate: nothing stored."),
+            400: upload_s.UploadFailedSerializer,
             **errors(),
         },
     )
     def post(self, request):
-        form = s.UploadRequestSerializer(data=request.data)
+        form = upload_s.UploadRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         outcomes = create_notes(
             owner=request.user, files=form.validated_data["images"], language=form.validated_data["language"],
             tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
         )
-        body, answer = s.upload_answer(outcomes, request=request)
+        body, answer = upload_s.upload_answer(outcomes, request=request)
         return Response(body, status=answer)
 
 
@@ -230,7 +231,7 @@ class NoteImageView(generics.GenericAPIView):
         parameters=[OpenApiParameter("variant", str, OpenApiParameter.PATH, enum=list(IMAGE_VARIANTS))],
         responses={
             **{(200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The image file.")
-               for content_type in s.IMAGE_CONTENT_TYPES},
+               for content_type in upload_s.IMAGE_CONTENT_TYPES},
             **errors(404),
         },
     )

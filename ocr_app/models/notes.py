@@ -121,6 +121,12 @@ class Note(models.Model):
         default=False, help_text="The engine ran in a restricted mode and returned only part of the text."
     )
     processing_seconds = models.FloatField(null=True, blank=True)
+    # Nullable without a default so that adding it does not rebuild the table on SQLite
+    # (the search triggers on the lines table name it): null until recognised since.
+    warnings = models.JSONField(
+        null=True, blank=True,
+        help_text="What the engine said about its last recognition (e.g. a trial mode), in words for the owner.",
+    )
     # Share (0..1) of the page's ink outside every line the engine found; null when
     # the engine cannot tell (see ``partly_unread``).
     unread_ink = models.FloatField(null=True, blank=True)

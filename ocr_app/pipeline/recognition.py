@@ -136,6 +136,7 @@ def _store(note: Note, token: str, recognition: Recognition, seconds: float) -> 
             engine_name=recognition.engine_name,
             engine_version=recognition.engine_version[:128],
             partial_result=recognition.partial,
+            warnings=list(recognition.warnings),  # this recognition's only: the last one's go
             unread_ink=recognition.unread_ink,
             processing_seconds=round(seconds, 3),
         )

@@ -13,13 +13,11 @@ only counts as near every line (the title heads them all).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .documents import LINE_SEPARATOR, NoteDocument
-from .query import ParsedQuery, Term
+from .query import LETTER, ParsedQuery, Term, fold
 
-_LETTER = r"[^\W_]"
 _GAP = r"[\W_]+"
 
 
@@ -27,20 +25,16 @@ def _term_pattern(term: Term, expansions: dict[str, list[str]]) -> str:
     if term.is_phrase:
         words = [re.escape(word) for word in term.words]
         if term.prefix:
-            words[-1] += f"{_LETTER}*"
+            words[-1] += f"{LETTER}*"
         body = _GAP.join(words)
     elif term.prefix:
-        body = re.escape(term.words[0]) + f"{_LETTER}*"
+        body = re.escape(term.words[0]) + f"{LETTER}*"
     else:
         word = term.words[0]
         body = "|".join(re.escape(w) for w in dict.fromkeys([word, *expansions.get(word, [])]))
     # No look-behind for the word's start: it would make the regex engine try every
     # offset of the text (20x slower); ``word_matches`` checks the start instead.
-    return f"(?:{body})(?!{_LETTER})"
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    return f"(?:{body})(?!{LETTER})"
 
 
 def word_matches(pattern: re.Pattern, text: str, at: int = 0):
@@ -124,7 +118,7 @@ class QueryMatcher:
 
     def clauses_in_title(self, document: NoteDocument) -> list[bool]:
         """For each positive clause, whether the note's title holds it."""
-        folded = _fold(document.title)
+        folded = fold(document.title)
         return [next(word_matches(pattern, folded), None) is not None for pattern in self.patterns]
 
     def clause_lines(self, document: NoteDocument) -> list[set[int]]:
@@ -133,7 +127,7 @@ class QueryMatcher:
         for text in (document.text, document.alternatives_text):
             if len(text) < len(document.texts):  # only separators: nothing to find
                 continue
-            folded = _fold(text)
+            folded = fold(text)
             for clause, pattern in enumerate(self.patterns):
                 found[clause] |= _lines_holding(pattern, folded)
         return found

@@ -26,15 +26,22 @@ from ..tag_names import tag_key
 MAX_TERMS = 12
 MAX_WORD_LENGTH = 64
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# One letter of a word: a letter or digit of any script ("_" separates words, as in both indexes).
+LETTER = r"[^\W_]"
+_WORD = re.compile(f"{LETTER}+")
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 # tag:word, tag:"two words", -tag:...; an unclosed quote runs to the end.
 _TAG = re.compile(r'(?<!\S)(-?)tag:(?:"([^"]*)"?|([^\s"]+))', re.IGNORECASE)
 
 
+def fold(text: str) -> str:
+    """A text as words are compared: NFC, case-folded ("Straße" and "STRASSE" are one word)."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
 def words_of(text: str) -> list[str]:
-    """Index words of a text: runs of letters/digits, lower-cased (as both indexes do)."""
-    return [w[:MAX_WORD_LENGTH] for w in _WORD.findall(unicodedata.normalize("NFC", text).casefold())]
+    """Index words of a text: runs of letters/digits, case-folded (as both indexes do)."""
+    return [w[:MAX_WORD_LENGTH] for w in _WORD.findall(fold(text))]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django import forms
 from django.http import Http404, HttpRequest, JsonResponse
 
 from ..api.errors import error_body, first_message
-from ..api.serializers import serialized_notes
+from ..api.note_serializers import serialized_notes
 from ..models import Note
 
 

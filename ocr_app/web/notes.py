@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import languages
-from ..api.serializers import upload_answer
+from ..api.upload_serializers import upload_answer
 from ..conf import inkdex
 from ..pipeline.engine_selection import available_engines, engine_languages
 from ..models import DeletedLine, Line, Note, NoteStatus

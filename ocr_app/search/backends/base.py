@@ -224,6 +224,23 @@ class SearchBackend(ABC):
     def drift(self, connection) -> str | None:
         """None when the documents and the index match the lines table, else what is wrong."""
 
+    def documents_drift(self, connection, *, fresh: str, columns: str) -> str | None:
+        """What every ``drift`` checks first: missing parts, or how many stored
+        documents differ from those ``fresh`` (SQL selecting ``columns``) makes from the lines."""
+        missing = self.missing_parts(connection)
+        if missing:
+            return f"missing: {', '.join(missing)}"
+        stored = f"SELECT {columns} FROM {TABLE}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT count(*) FROM ({fresh} EXCEPT {stored}) s), "
+                f"(SELECT count(*) FROM ({stored} EXCEPT {fresh}) e)"
+            )
+            stale, extra = cursor.fetchone()
+        if stale or extra:
+            return f"{stale + extra} note documents do not match their lines"
+        return None
+
     @staticmethod
     def term_words(term: Term, expansions: dict[str, list[str]] | None) -> list[str] | None:
         """The words a single-word term may match, or None for phrases and prefixes."""

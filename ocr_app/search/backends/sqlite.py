@@ -213,18 +213,9 @@ class SqliteBackend(SearchBackend):
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
 
     def drift(self, connection) -> str | None:
-        missing = self.missing_parts(connection)
-        if missing:
-            return f"missing: {', '.join(missing)}"
-        fresh = FRESH_DOCUMENTS.format(where="")
-        stored = f"SELECT {DOCUMENT_COLUMNS} FROM {TABLE}"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT (SELECT count(*) FROM ({fresh} EXCEPT {stored})), (SELECT count(*) FROM ({stored} EXCEPT {fresh}))"
-            )
-            stale, extra = cursor.fetchone()
-        if stale or extra:
-            return f"{stale + extra} note documents do not match their lines"
+        problem = self.documents_drift(connection, fresh=FRESH_DOCUMENTS.format(where=""), columns=DOCUMENT_COLUMNS)
+        if problem:
+            return problem
         try:
             with connection.cursor() as cursor:
                 # rank = 1 compares the index with the content table itself.

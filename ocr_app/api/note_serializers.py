@@ -1,26 +1,18 @@
-"""What the API sends and accepts; the pages' JSON answers are these too (``web.answers``)."""
+"""What the API sends about notes and lines, and accepts to change them; the error
+body's shape. The pages' JSON answers are these too (``web.answers``)."""
 
 from __future__ import annotations
 
-from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..conf import inkdex
-from ..images import ACCEPTED_FORMATS
 from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
 from ..pipeline.engine_selection import available_engines, engine_languages
 from ..review_rule import review_threshold
-from ..services.uploads import NO_FILES, InvalidUpload, UploadOutcome, chosen_engine, chosen_language, upload_status
-from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
-from .errors import UnsupportedLanguage, error_body
-
-# What an upload may hold; the format is detected from the content, whatever the part says.
-IMAGE_CONTENT_TYPES = sorted({content_type for _, content_type, _ in ACCEPTED_FORMATS.values()})
-UPLOAD_CONTENT_TYPES = [*IMAGE_CONTENT_TYPES, "application/pdf"]
-MIN_IMAGE_SIDE = 16  # see images.inspect_image
+from .fields import TAGS_HELP, EngineField, LanguageField, TagsField, TextField, checked_language
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -161,10 +153,17 @@ class NoteDetailSerializer(NoteSerializer):
         help_text="Lines read under this confidence are flagged for review (lines read before a change keep their flag)."
     )
     pages = serializers.SerializerMethodField(help_text="A PDF: the ids of the notes made of its pages so far, in order.")
+    warnings = serializers.SerializerMethodField(
+        help_text="What the engine said about the note's last recognition, for people (e.g. it ran in trial mode); "
+        "empty when it said nothing. The next recognition replaces them.",
+    )
 
     class Meta(NoteSerializer.Meta):
-        fields = [*NoteSerializer.Meta.fields, "partial_result", "review_threshold", "pages", "lines"]
+        fields = [*NoteSerializer.Meta.fields, "partial_result", "warnings", "review_threshold", "pages", "lines"]
         read_only_fields = fields
+
+    def get_warnings(self, note: Note) -> list[str]:
+        return note.warnings or []  # null: not recognised since warnings were kept
 
     def get_pages(self, note: Note) -> list[int]:
         return list(note.pages.order_by("page_number").values_list("pk", flat=True)) if note.is_pdf else []
@@ -173,172 +172,11 @@ class NoteDetailSerializer(NoteSerializer):
         return review_threshold()
 
 
-class TextField(serializers.CharField):
-    """A JSON string and only that (CharField would take 5 or true as "5", "True"):
-    the schema says string. Control characters (NUL too) are left to the service."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class LanguageField(serializers.ChoiceField):
-    """A language code the engine reads (blank: the configured default; the choices
-    are the schema's enum). Checked in the serializer's ``validate`` (it depends on the
-    engine) by ``chosen_language``, as the pages' forms check it."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=[], required=False, allow_blank=True, **kwargs)
-
-    def to_internal_value(self, data):
-        return data
-
-
-def checked_language(attrs: dict) -> dict:
-    """``attrs`` with the language checked against the engine's; ``unsupported_language`` if it is not one."""
-    try:
-        return {**attrs, "language": chosen_language(attrs.get("language"), attrs.get("engine"))}
-    except InvalidUpload as exc:
-        raise UnsupportedLanguage(str(exc)) from exc
-
-
-class EngineField(serializers.ChoiceField):
-    """One of the engines installed (the choices), as ``chosen_engine`` takes it; blank: the configured one."""
-
-    def to_internal_value(self, data):
-        try:
-            return chosen_engine(data)
-        except InvalidUpload as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-
-
-def upload_description() -> str:
-    limit_mb = inkdex().max_upload_bytes / 1024 / 1024
-    megapixels = inkdex().max_image_pixels / 1_000_000
-    return (
-        f"One or more files; repeat the field for several. Accepted: {', '.join(UPLOAD_CONTENT_TYPES)} "
-        f"(the format is detected from the content), each at most {limit_mb:g} MB and {megapixels:g} megapixels, "
-        f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels, complete (not truncated); a PDF gives one note a page "
-        f"(at most {inkdex().max_pdf_pages} pages). A file that is not is refused with code invalid_image "
-        "in its result."
-    )
-
-
-TAGS_HELP = (
-    f"Tag names; several in one value are separated by commas. Case and repeated spaces do not make "
-    f"a tag different (Work and work are one tag); blank names are skipped. Each value at most "
-    f"{MAX_TAG_LENGTH} characters; control characters count as spaces."
-)
-
-
-class TagValueField(serializers.CharField):
-    """One value of a tags field: a name, or names separated by commas (empty names
-    are skipped); control characters (a NUL too) count as spaces, as in a query."""
-
-    def __init__(self, **kwargs):
-        super().__init__(trim_whitespace=False, max_length=MAX_TAG_LENGTH, **kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
-class TagsField(serializers.ListField):
-    """Tag names as ``tag_names.parse_tag_names`` takes them, refused with validation_error."""
-
-    def __init__(self, **kwargs):
-        super().__init__(child=TagValueField(), help_text=TAGS_HELP, **kwargs)
-
-    def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        try:
-            return parse_tag_names(values)
-        except InvalidTag as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-
-
-class UploadRequestSerializer(serializers.Serializer):
-    images = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=False,
-        error_messages={"required": NO_FILES, "empty": NO_FILES},
-    )
-    tags = TagsField(required=False)
-    language = LanguageField(help_text="The notes' language (blank or left out: the configured default).")
-    allow_duplicates = serializers.BooleanField(
-        required=False, default=False,
-        help_text="Store files even when you already have a note with the same content (for a PDF, the PDF's "
-        "own content). Without it such a file is not stored: its result has code duplicate and the note's id.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Read when used, not at import: the configured engine's languages.
-        self.fields["language"].choices = engine_languages()
-        self.fields["images"].help_text = upload_description()
-
-    def validate(self, attrs):
-        return checked_language(attrs)
-
-
-UPLOAD_ERROR_CODES = ["invalid_image", "storage_failed", "duplicate"]
-
-
-class UploadErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=UPLOAD_ERROR_CODES,
-        help_text="invalid_image: not a usable image or PDF; storage_failed: try again; "
-        "duplicate: you already have a note with this content (send allow_duplicates to store it anyway).",
-    )
-    message = serializers.CharField(help_text="For people.")
-    note = serializers.IntegerField(required=False, help_text="duplicate only: the id of the note you already have.")
-
-
-class UploadResultSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="The file's name as sent.")
-    ok = serializers.BooleanField()
-    error = UploadErrorSerializer(allow_null=True, help_text="Why this file was not stored (the others are kept).")
-    note = NoteSerializer(allow_null=True)
-
-
-class UploadResponseSerializer(serializers.Serializer):
-    results = UploadResultSerializer(many=True)
-
-
-class UploadFailedSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-    results = UploadResultSerializer(many=True, required=False, help_text="When files were sent: each one's result.")
-
-
 def serialized_notes(user, note_ids, *, request) -> dict[int, dict]:
     """The user's notes with these ids as ``NoteSerializer`` gives them (line counts
     and tags read in one query each), by id."""
     notes = Note.objects.owned_by(user).with_line_counts().prefetch_related("tags").filter(pk__in=list(note_ids))
     return {note.pk: NoteSerializer(note, context={"request": request}).data for note in notes}
-
-
-def upload_error(outcome: UploadOutcome) -> dict:
-    error = {"code": outcome.code or "invalid_image", "message": outcome.error}
-    if outcome.duplicate_of is not None:
-        error["note"] = outcome.duplicate_of.pk
-    return error
-
-
-def upload_answer(outcomes: list[UploadOutcome], *, request) -> tuple[dict, int]:
-    """The body and status answering an upload (the API's, and the upload page's
-    when it asks for JSON): ``UploadResponseSerializer`` or ``UploadFailedSerializer``."""
-    notes = serialized_notes(request.user, [o.note.pk for o in outcomes if o.ok], request=request)
-    results = [
-        {"name": o.name, "ok": o.ok, "error": None if o.ok else upload_error(o), "note": notes[o.note.pk] if o.ok else None}
-        for o in outcomes
-    ]
-    answer = upload_status(outcomes)
-    if answer != 400:
-        return {"results": results}, answer
-    codes = {o.code for o in outcomes if o.code != "duplicate"}
-    code = codes.pop() if len(codes) == 1 and None not in codes else "invalid_image"
-    return {**error_body(code, "None of the files could be stored."), "results": results}, 400
 
 
 class NoteUpdateSerializer(serializers.Serializer):
