@@ -33,7 +33,6 @@ from .base import RecognizedLine
 
 _WORD = re.compile(r"\S+")
 _PLAIN_WORD = re.compile(r"[(\"']?(?:[A-Za-z][a-z]*|[A-Z]+|\d+(?:[.,:/-]\d+)*(?:am|pm|st|nd|rd|th|%)?)[)\"'.,;:!?]*")
-_LETTERS = re.compile(r"[^\W\d_]{3,}")
 # Words for how common they are: runs of two letters or more.
 _LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 # Words as search indexes them (runs of letters and digits): what makes a line right or wrong.
@@ -121,36 +120,30 @@ def text_confidence(text: str) -> float:
 
 
 @lru_cache(maxsize=50_000)
-def is_known_word(word: str, language: str) -> bool:
-    """Whether ``word`` (lower case) is a word of ``language``; True when that cannot be told."""
+def _zipf(word: str, language: str) -> float:
+    """``word``'s Zipf frequency in ``language``; that of an everyday word when it
+    cannot be told."""
     try:
         from wordfreq import zipf_frequency
-    except ImportError:  # without the word list, every word counts as known
-        return True
+    except ImportError:  # without the word list
+        return NEUTRAL_ZIPF
     try:
-        return zipf_frequency(word, language) >= KNOWN_ZIPF
+        return zipf_frequency(word, language)
     # A language wordfreq does not know, or cannot cut into words without a package
     # it lacks (Chinese needs jieba).
     except (LookupError, ValueError, ImportError):
-        return True
+        return NEUTRAL_ZIPF
+
+
+def is_known_word(word: str, language: str) -> bool:
+    """Whether ``word`` (lower case) is a word of ``language``; True when that cannot be told."""
+    return _zipf(word, language) >= KNOWN_ZIPF
 
 
 @lru_cache(maxsize=8)
 def _own_keys(user_words: tuple[str, ...]) -> frozenset[str]:
     # Cached: the engine weighs every line of an image against the same words.
     return frozenset(word.lower() for word in user_words)
-
-
-@lru_cache(maxsize=50_000)
-def _zipf(word: str, language: str) -> float:
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError:  # without the word list, every word counts as an everyday one
-        return NEUTRAL_ZIPF
-    try:
-        return zipf_frequency(word, language)
-    except (LookupError, ValueError, ImportError):  # as in ``is_known_word``
-        return NEUTRAL_ZIPF
 
 
 def commonness(word: str, language: str, user_words: frozenset[str] = frozenset()) -> float:
