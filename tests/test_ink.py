@@ -5,12 +5,16 @@ from PIL import Image, ImageDraw
 from ocr_app.engines.base import Box
 import numpy as np
 
-from ocr_app.engines.ink import InkMap, stretched, unread_ink_share
+from ocr_app.engines.ink import InkMap, stretched
 from tests.notegen import SAMPLE_LINES, render_note
 
 PAGE = (1200, 1600)
 TOP_BLOCK = Box(150, 200, 800, 300)
 BOTTOM_BLOCK = Box(150, 1000, 800, 300)
+
+
+def unread_ink_share(image: Image.Image, boxes: list[Box]) -> float:
+    return InkMap(image).unread_share(boxes)
 
 
 def scribble(draw: ImageDraw.ImageDraw, block: Box, fill=(30, 30, 60)) -> None:
@@ -113,6 +117,22 @@ def test_light_writing_on_a_dark_board_is_ink():
     scribble(draw, BOTTOM_BLOCK, fill=(235, 235, 230))
     assert unread_ink_share(board, []) >= 0.98
     assert unread_ink_share(board, [TOP_BLOCK, BOTTOM_BLOCK]) <= 0.02
+
+
+def test_a_crop_of_a_board_is_stretched_as_the_board_was_measured():
+    """Chalk becomes the dark ink of a stretched crop when the page is a board,
+    whatever the crop alone looks like (a crop full of chalk looks like paper)."""
+    board = page_with_two_blocks(background=(35, 45, 40))
+    ImageDraw.Draw(board).rectangle([TOP_BLOCK.x, TOP_BLOCK.y, TOP_BLOCK.right, TOP_BLOCK.bottom], fill=(235, 235, 230))
+    scribble(ImageDraw.Draw(board), TOP_BLOCK, fill=(35, 45, 40))  # dark strokes left in a chalked area
+    ink = InkMap(board)
+    assert ink.dark_page
+    crop = board.crop((TOP_BLOCK.x, TOP_BLOCK.y, TOP_BLOCK.right, TOP_BLOCK.bottom))
+    chalk = np.asarray(crop.convert("L")) > 128
+    as_board = np.asarray(stretched(crop, dark_page=ink.dark_page).convert("L"))
+    as_itself = np.asarray(stretched(crop).convert("L"))
+    assert np.median(as_board[chalk]) <= 60  # the chalk is the ink
+    assert np.median(as_itself[chalk]) >= 200  # alone, the crop read the chalk as paper
 
 
 def test_the_unread_region_surrounds_the_ink_no_box_covers():

@@ -82,7 +82,9 @@ class InkMap:
         self.scale = min(1.0, WORK_SIDE / max(gray.size))
         if self.scale < 1.0:
             gray = gray.resize((max(1, round(gray.width * self.scale)), max(1, round(gray.height * self.scale))), Image.BILINEAR)
-        if is_dark_page(gray):
+        # Measured on the whole page once: a crop of it (see ``stretched``) is read alike.
+        self.dark_page = is_dark_page(gray)
+        if self.dark_page:
             gray = ImageOps.invert(gray)
         paper = _paper(gray)
         # Slightly blurred: grain and JPEG noise average out, strokes stay.
@@ -142,20 +144,15 @@ class InkMap:
         return regions
 
 
-def unread_ink_share(image: Image.Image, boxes: list[Box]) -> float:
-    """The share (0..1) of ``image``'s ink outside every box of ``boxes`` (in the
-    image's pixels); 0 on a page without ink."""
-    return InkMap(image).unread_share(boxes)
-
-
-def stretched(image: Image.Image) -> Image.Image:
+def stretched(image: Image.Image, *, dark_page: bool | None = None) -> Image.Image:
     """``image`` in grey, smoothed, divided by its paper's brightness (shadows and
     uneven light gone) and stretched so that its darkest ink is black and most of
     its paper white: faint pencil and washed-out ink become writing the detector
     sees. (Smoothing first, and letting the brightest fifth go white, keep the
-    paper's grain from being stretched into specks.)"""
+    paper's grain from being stretched into specks.) ``dark_page``: whether the page
+    ``image`` is cut from is a blackboard (``InkMap.dark_page``); None: measured here."""
     gray = image.convert("L")
-    if is_dark_page(gray):
+    if is_dark_page(gray) if dark_page is None else dark_page:
         gray = ImageOps.invert(gray)
     gray = gray.filter(ImageFilter.GaussianBlur(STRETCH_BLUR))
     paper = np.maximum(_paper(gray), 1).astype(np.float32)

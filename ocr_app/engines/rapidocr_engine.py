@@ -206,7 +206,7 @@ class RapidOcrEngine(OcrEngine):
         if self._rescan:
             region = _region_to_rescan(ink, fragments)
             if region is not None:
-                found, found_alternatives = self._read(ocr, stretched(page.crop(_corners(region))), region)
+                found, found_alternatives = self._read(ocr, stretched(page.crop(_corners(region)), dark_page=ink.dark_page), region)
                 for fragment in found:
                     if _new_to(fragment, fragments):
                         fragments.append(fragment)
