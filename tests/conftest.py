@@ -109,6 +109,8 @@ def api_note(user, note) -> dict:
 
 def worker_environment(settings) -> dict[str, str]:
     """Environment for a worker process that shares this test's database and files."""
+    from ocr_app.conf import inkdex
+
     db = settings.DATABASES["default"]
     env = {**os.environ, "INKDEX_SECRET_KEY": "test-secret", "INKDEX_MEDIA_ROOT": str(settings.MEDIA_ROOT)}
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -118,7 +120,7 @@ def worker_environment(settings) -> dict[str, str]:
             f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
         )
     for key in ("HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RETRY_BACKOFF_SECONDS", "MAX_ATTEMPTS", "REVIEW_THRESHOLD"):
-        env[f"INKDEX_{key}"] = str(settings.INKDEX[key])
+        env[f"INKDEX_{key}"] = str(getattr(inkdex(), key.lower()))
     return env
 
 

@@ -154,9 +154,9 @@ def overlap(a, b) -> float:
 
 
 def note_threshold() -> float:
-    from django.conf import settings
+    from ocr_app.review_rule import review_threshold
 
-    return settings.INKDEX["REVIEW_THRESHOLD"]
+    return review_threshold()
 
 
 # --- tests ---------------------------------------------------------------------------------------

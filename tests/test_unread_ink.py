@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from ocr_app.conf import inkdex
 from ocr_app.models import Note
 from ocr_app.pipeline.engine_selection import get_engine
 from ocr_app.pipeline.recognition import recognize_image
@@ -92,7 +93,7 @@ def test_rapidocr_reports_a_drawing_it_cannot_read_as_unread_ink(settings):
         draw.arc([150 + step, 420, 600 + step, 700], 0, 300, fill="#1b2a5a", width=4)
     recognition = get_engine("rapidocr", isolated=False).recognize(image)
     assert len(recognition.lines) == 3
-    assert recognition.unread_ink >= settings.INKDEX["UNREAD_INK_SHARE"]
+    assert recognition.unread_ink >= inkdex().unread_ink_share
 
 
 def test_the_share_survives_scaling_a_large_photo_down_for_the_engine(settings):

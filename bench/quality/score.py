@@ -443,9 +443,9 @@ def bare_engine():
 
 
 def _threshold() -> float:
-    from django.conf import settings
+    from ocr_app.review_rule import review_threshold
 
-    return settings.INKDEX["REVIEW_THRESHOLD"]
+    return review_threshold()
 
 
 def import_notes(user, notes: list[DrawnNote], folder: Path) -> list[int]:
@@ -602,7 +602,8 @@ def _git_state() -> str:
 
 
 def worker_rescan() -> str:
-    """The worker's setting for the second detection pass, as this code has it."""
+    """The worker's setting for the second detection pass, as this code has it (read from
+    the plain dict on purpose: the figures of older checkouts, without the setting, compare)."""
     from django.conf import settings
 
     value = settings.INKDEX.get("OCR_RESCAN")
