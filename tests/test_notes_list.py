@@ -82,6 +82,21 @@ def test_filters_by_status_needs_review_and_nothing_read(alice_client, notes):
 
 
 @pytest.mark.django_db
+def test_one_note_and_the_list_agree_on_nothing_read(notes):
+    """``Note.has_nothing_read`` (pages, API) is the list filter's rule, counted or not, for a PDF too."""
+    pdf = make_note(notes["plain"].owner, ["x"], name="scan.pdf")
+    pdf.lines.all().delete()
+    Note.objects.filter(pk=pdf.pk).update(content_type="application/pdf", status=NoteStatus.DONE)
+    by_filter = set(Note.objects.nothing_read().values_list("pk", flat=True))
+    for note in Note.objects.all():
+        assert note.has_nothing_read() == (note.pk in by_filter), note.original_name
+    for note in Note.objects.with_line_counts():
+        assert note.has_nothing_read() == (note.pk in by_filter), note.original_name
+        assert note.has_nothing_read(line_count=note.line_count) == (note.pk in by_filter)
+    assert notes["empty page"].pk in by_filter and pdf.pk not in by_filter
+
+
+@pytest.mark.django_db
 def test_the_form_shows_the_choices_and_an_empty_result_says_so(alice_client, notes):
     page = alice_client.get(LIST + "?status=failed&review=1&sort=uploaded").content.decode()
     assert '<option value="uploaded" selected>Oldest first</option>' in page

@@ -94,8 +94,11 @@ def test_a_title_is_one_line_of_limited_length(user):
         rename_note(note=note, text="x" * (TITLE_MAX_LENGTH + 1))
     assert str(refused.value) == "A title can be at most 200 characters long; this one has 201."
     assert Note.objects.get(pk=note.pk).title == "a b c d"  # unchanged
-    # 201 characters that trim to 200 are fine.
-    assert rename_note(note=note, text=" " + "y" * TITLE_MAX_LENGTH).title == "y" * TITLE_MAX_LENGTH
+    # The limit counts what was sent, as the API's schema says (maxLength) and the
+    # page's field allows: 200 characters that become fewer are fine, 201 never.
+    assert rename_note(note=note, text=" " + "y" * (TITLE_MAX_LENGTH - 1)).title == "y" * (TITLE_MAX_LENGTH - 1)
+    with pytest.raises(InvalidTitle, match="this one has 201"):
+        rename_note(note=note, text=" " + "y" * TITLE_MAX_LENGTH)
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -248,9 +251,11 @@ def test_api_shows_and_renames_titles(alice_client, user, other_user):
     [hit] = alice_client.get("/api/v1/search/", {"q": "house"}).json()["results"]
     assert hit["note"]["title"] == "House jobs"
 
+    # Refused as the page refuses it, with the same message.
     refused = alice_client.patch(url, {"title": "x" * 201}, content_type="application/json")
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "validation_error"
-    assert "title" in refused.json()["error"]["fields"]
+    message = "A title can be at most 200 characters long; this one has 201."
+    assert refused.status_code == 400
+    assert refused.json() == {"error": {"code": "validation_error", "message": f"title: {message}", "fields": {"title": [message]}}}
     unchanged = alice_client.patch(url, {}, content_type="application/json")
     assert unchanged.status_code == 200 and unchanged.json()["title"] == "House jobs"
     assert alice_client.patch(url, [], content_type="application/json").status_code == 400

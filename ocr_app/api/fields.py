@@ -1,11 +1,13 @@
 """Field types of the API's requests, each checked by the function the pages' forms
-call too (``services.uploads``, ``tag_names``)."""
+call too (``services.uploads``, ``services.titles``, ``tag_names``)."""
 
 from __future__ import annotations
 
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
+from ..models import TITLE_MAX_LENGTH
+from ..services.titles import InvalidTitle, clean_title
 from ..services.uploads import InvalidUpload, chosen_engine, chosen_language
 from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
@@ -23,6 +25,21 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class TitleField(TextField):
+    """A note's title, refused by ``titles.clean_title`` (what the page calls) with its message."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            clean_title(text)
+        except InvalidTitle as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return text
 
 
 class LanguageField(serializers.ChoiceField):

@@ -9,10 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..conf import inkdex
-from ..models import TITLE_MAX_LENGTH, Line, Note, NoteStatus
+from ..models import Line, Note
 from ..pipeline.engine_selection import available_engines, engine_languages
 from ..review_rule import review_threshold
-from .fields import TAGS_HELP, EngineField, LanguageField, TagsField, TextField, checked_language
+from .fields import TAGS_HELP, EngineField, LanguageField, TagsField, TitleField, checked_language
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -32,15 +32,11 @@ class BoxSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
-def box_of(line) -> dict:
-    return {"x": line.x, "y": line.y, "width": line.width, "height": line.height}
-
-
 REVIEW_STATES = ["confident", "needs_review", "accepted", "corrected", "added"]
 
 
 class LineSerializer(serializers.ModelSerializer):
-    box = serializers.SerializerMethodField(help_text="In pixels of the upright image (see the note's width and height).")
+    box = BoxSerializer(read_only=True, help_text="In pixels of the upright image (see the note's width and height).")
     review_state = serializers.SerializerMethodField(
         help_text="confident: not flagged when read; needs_review: waiting for a reviewer; "
         "accepted: a reviewer (or the owner) kept the text; corrected: they changed it; "
@@ -51,10 +47,6 @@ class LineSerializer(serializers.ModelSerializer):
         model = Line
         fields = ["id", "order", "text", "confidence", "box", "needs_review", "review_state", "reviewed_at",
                   "ocr_text", "alternatives"]
-
-    @extend_schema_field(BoxSerializer)
-    def get_box(self, line: Line) -> dict:
-        return box_of(line)
 
     @extend_schema_field(serializers.ChoiceField(choices=REVIEW_STATES))
     def get_review_state(self, line: Line) -> str:
@@ -124,10 +116,7 @@ class NoteSerializer(serializers.ModelSerializer):
         return names if names is not None else [tag.name for tag in note.tags.all()]
 
     def get_nothing_read(self, note: Note) -> bool:
-        if note.status != NoteStatus.DONE or note.is_pdf:
-            return False
-        count = getattr(note, "line_count", None)
-        return not note.lines.exists() if count is None else count == 0
+        return note.has_nothing_read()
 
     @extend_schema_field(serializers.ChoiceField(choices=["image", "pdf"]))
     def get_kind(self, note: Note) -> str:
@@ -180,9 +169,9 @@ def serialized_notes(user, note_ids, *, request) -> dict[int, dict]:
 
 
 class NoteUpdateSerializer(serializers.Serializer):
-    title = TextField(
-        max_length=TITLE_MAX_LENGTH, allow_blank=True, trim_whitespace=False, required=False,
-        help_text="The new title, at most 200 characters: line breaks and runs of spaces become one space and "
+    title = TitleField(
+        required=False,
+        help_text="The new title, at most 200 characters as sent: line breaks and runs of spaces become one space and "
         "it is trimmed. Blank (or only spaces): the title is chosen automatically again. Left out: unchanged.",
     )
     tags = TagsField(required=False)

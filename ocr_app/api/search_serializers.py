@@ -5,13 +5,12 @@ the HTML marked up by the ``highlight`` filter as on the pages."""
 from __future__ import annotations
 
 from django.core.validators import ProhibitNullCharactersValidator
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..search import MAX_PAGE, SORTS
 from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
 from ..templatetags.highlight import highlight
-from .note_serializers import BoxSerializer, NoteSerializer, box_of
+from .note_serializers import BoxSerializer, NoteSerializer
 
 
 def _checked(parse, *args):
@@ -77,11 +76,7 @@ class SearchLineSerializer(serializers.Serializer):
     text = serializers.CharField(source="line.text")
     highlighted_html = serializers.SerializerMethodField(help_text="The text, HTML-escaped, matches in <mark>.")
     confidence = serializers.FloatField(source="line.confidence")
-    box = serializers.SerializerMethodField()
-
-    @extend_schema_field(BoxSerializer)
-    def get_box(self, result) -> dict:
-        return box_of(result.line)
+    box = BoxSerializer(source="line.box", read_only=True)
 
     def get_highlighted_html(self, result) -> str:
         return highlight(result.line.text, result.highlights)

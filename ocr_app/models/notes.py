@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..conf import inkdex
+from ..engines import Box
 from ..images import BROWSER_DISPLAYABLE_TYPES
 
 
@@ -55,7 +56,8 @@ class NoteQuerySet(models.QuerySet):
 
     def nothing_read(self) -> "NoteQuerySet":
         """Notes recognised without a single line: the engine found no text (or the
-        owner deleted every line). Pages flag them; reviewers may type their text."""
+        owner deleted every line). Pages flag them; reviewers may type their text.
+        The same rule for one note: ``Note.has_nothing_read``."""
         return self.filter(status=NoteStatus.DONE).exclude(content_type=PDF_CONTENT_TYPE).exclude(
             Exists(Line.objects.filter(note=OuterRef("pk")))
         )
@@ -190,6 +192,16 @@ class Note(models.Model):
         """Whether a browser shows the stored original (pages use it until the JPEG renditions are made)."""
         return self.content_type in BROWSER_DISPLAYABLE_TYPES
 
+    def has_nothing_read(self, *, line_count: int | None = None) -> bool:
+        """Recognised without a single line (``NoteQuerySet.nothing_read`` for one note).
+        ``line_count``: the lines the caller has already counted or loaded; otherwise
+        a ``with_line_counts`` annotation, otherwise one query."""
+        if self.status != NoteStatus.DONE or self.is_pdf:
+            return False
+        if line_count is None:
+            line_count = getattr(self, "line_count", None)
+        return not self.lines.exists() if line_count is None else line_count == 0
+
     @property
     def partly_unread(self) -> bool:
         """Recognised, with enough of the page's ink outside every line found
@@ -201,7 +213,19 @@ class Note(models.Model):
         )
 
 
-class Line(models.Model):
+class OnTheImage:
+    """A box in the pixels of the note's upright stored image (``x``, ``y``, ``width``, ``height``):
+    lines, deleted lines, and the lines search results show."""
+
+    __slots__ = ()
+
+    @property
+    def box(self) -> Box:
+        """As the engine gave it (``box.as_dict()`` is how JSON answers and exports write it)."""
+        return Box(self.x, self.y, self.width, self.height)
+
+
+class Line(OnTheImage, models.Model):
     """One recognised line of a note: its text, how sure the engine was, and where it is."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="lines")
@@ -273,7 +297,7 @@ class Line(models.Model):
         return bool(self.width and self.height)
 
 
-class DeletedLine(models.Model):
+class DeletedLine(OnTheImage, models.Model):
     """A line a person deleted from a note: what it said and where it was.
 
     The line itself is gone (so search and pages never see it); this record lets

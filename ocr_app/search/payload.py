@@ -45,7 +45,7 @@ def results_payload(results: SearchResults) -> dict:
                         "text": lr.line.text,
                         "highlights": [list(span) for span in lr.highlights],
                         "confidence": lr.line.confidence,
-                        "box": {"x": lr.line.x, "y": lr.line.y, "width": lr.line.width, "height": lr.line.height},
+                        "box": lr.line.box.as_dict(),
                     }
                     for lr in r.lines
                 ],

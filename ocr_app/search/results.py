@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from ..models import Line, Note
+from ..models import Line, Note, OnTheImage
 from .backends.base import NoteMatch
 from .documents import NoteDocument
 from .highlight import Highlighter, Span
@@ -19,7 +19,7 @@ from .matching import NoteHitLines
 
 
 @dataclass(frozen=True, slots=True)
-class ResultLine:
+class ResultLine(OnTheImage):
     """What a result shows of a line."""
 
     pk: int

@@ -90,10 +90,6 @@ def merged_order(new_tops: Sequence[int], kept_tops: Sequence[int]) -> list[tupl
     return order
 
 
-def box_of(line) -> Box:
-    return Box(line.x, line.y, line.width, line.height)
-
-
 def _kept_tops(lines: Sequence[Line]) -> list[int]:
     """Where each old line sits for reading order; a line without a box (typed
     without a place) sits just after the boxed line before it."""
@@ -125,8 +121,8 @@ def store_lines_keeping_corrections(note: Note, new_rows: list[Line]) -> int:
     transaction. Returns how many such lines were kept."""
     old_lines = list(Line.objects.filter(note=note).order_by("order"))
     people = [line for line in old_lines if line.reviewed_at is not None]
-    deleted = [box_of(record) for record in DeletedLine.objects.filter(note=note)]
-    plan = plan_carry_over([box_of(line) for line in people], [box_of(row) for row in new_rows], deleted)
+    deleted = [record.box for record in DeletedLine.objects.filter(note=note)]
+    plan = plan_carry_over([line.box for line in people], [row.box for row in new_rows], deleted)
 
     forget_words(note.owner_id, line_texts(old_lines))
     Line.objects.filter(note=note, reviewed_at__isnull=True).delete()

@@ -34,10 +34,10 @@ def clean_title(text) -> str:
     """The title as stored: one line, trimmed. Blank means "choose it automatically"."""
     if not isinstance(text, str):
         raise InvalidTitle("A title must be text.")
-    title = single_line(text)
-    if len(title) > TITLE_MAX_LENGTH:
-        raise InvalidTitle(f"A title can be at most {TITLE_MAX_LENGTH} characters long; this one has {len(title)}.")
-    return title
+    # The length as sent: what the page's field and the API's schema allow.
+    if len(text) > TITLE_MAX_LENGTH:
+        raise InvalidTitle(f"A title can be at most {TITLE_MAX_LENGTH} characters long; this one has {len(text)}.")
+    return single_line(text)
 
 
 def choose_title(lines: Iterable[tuple[str, float]], file_title: str, threshold: float) -> str:
