@@ -30,6 +30,7 @@ def content(user):
             image = handle.read()
         notes.append((
             note.original_name, note.sha256, image, note.language, note.status, note.engine_name,
+            note.warnings, note.unread_ink,
             [(l.order, l.text, l.ocr_text, l.confidence, l.x, l.y, l.width, l.height, l.needs_review,
               l.alternatives) for l in note.lines.order_by("order")],
             [(e.line_order, e.action, e.old_text, e.new_text)
@@ -46,7 +47,18 @@ def alices_notes(user, staff_user):
     make_note(user, ["Dentist at 4pm"], image=encode(Image.new("RGB", (400, 200), "white")), name="<b>dentist</b>.jpg")
     review.correct_line(line_id=first.lines.get(order=0).pk, reviewer=staff_user, text="Call the plumber")
     review.accept_line(line_id=first.lines.get(order=1).pk, reviewer=user)  # her own review of her own note
+    Note.objects.filter(pk=first.pk).update(warnings=["Trial mode: part of the text only."], unread_ink=0.25)
     return user
+
+
+def with_manifest(archive, manifest: dict, path):
+    """A copy of ``archive`` at ``path`` with ``manifest`` as its description."""
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            if item.filename != "inkdex-export.json":
+                target.writestr(item, source.read(item))
+        target.writestr("inkdex-export.json", json.dumps(manifest))
+    return path
 
 
 def reviewers(user) -> list[tuple[str, int | None]]:
@@ -337,14 +349,10 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
 
     archive = tmp_path / "alice.zip"
     export_notes(user=user, destination=archive)
-    damaged = tmp_path / "damaged.zip"
-    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(damaged, "w") as target:
-        manifest = json.loads(source.read("inkdex-export.json"))
-        manifest["learned_words"] = [{"word": "Zephyr", "count": 1, "last_confirmed_at": None}, damage]
-        for item in source.infolist():
-            if item.filename != "inkdex-export.json":
-                target.writestr(item, source.read(item))
-        target.writestr("inkdex-export.json", json.dumps(manifest))
+    with zipfile.ZipFile(archive) as zipped:
+        manifest = json.loads(zipped.read("inkdex-export.json"))
+    manifest["learned_words"] = [{"word": "Zephyr", "count": 1, "last_confirmed_at": None}, damage]
+    damaged = with_manifest(archive, manifest, tmp_path / "damaged.zip")
     Note.objects.all().delete()
     LearnedWord.objects.all().delete()
     with pytest.raises(ExportError, match=message):
@@ -352,11 +360,29 @@ def test_an_export_with_a_damaged_learned_word_imports_nothing(alices_notes, use
     assert not Note.objects.exists() and not LearnedWord.objects.exists()
     # An export made before learned words travelled has none: that is no damage.
     del manifest["learned_words"]
-    older = tmp_path / "older.zip"
-    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(older, "w") as target:
-        for item in source.infolist():
-            if item.filename != "inkdex-export.json":
-                target.writestr(item, source.read(item))
-        target.writestr("inkdex-export.json", json.dumps(manifest))
+    older = with_manifest(archive, manifest, tmp_path / "older.zip")
     assert import_export_archive(user=user, source=older).imported == 2
     assert not LearnedWord.objects.exists()
+
+
+@pytest.mark.parametrize("field, damage", [
+    ("warnings", "Trial mode"), ("warnings", [3]), ("unread_ink", 1.5), ("unread_ink", "0.2"), ("unread_ink", True),
+])
+def test_an_export_with_a_damaged_engine_report_imports_nothing(alices_notes, user, tmp_path, field, damage):
+    from ocr_app.services.import_export import ExportError, import_export_archive
+
+    archive = tmp_path / "alice.zip"
+    export_notes(user=user, destination=archive)
+    with zipfile.ZipFile(archive) as zipped:
+        manifest = json.loads(zipped.read("inkdex-export.json"))
+    assert manifest["notes"][0]["warnings"] == ["Trial mode: part of the text only."]
+    manifest["notes"][1][field] = damage
+    Note.objects.all().delete()
+    with pytest.raises(ExportError, match="description of '<b>dentist</b>.jpg' is damaged"):
+        import_export_archive(user=user, source=with_manifest(archive, manifest, tmp_path / "damaged.zip"))
+    assert not Note.objects.exists()
+    # Exports made before engines' reports travelled have none: notes come in without them.
+    for note in manifest["notes"]:
+        del note["warnings"], note["unread_ink"]
+    assert import_export_archive(user=user, source=with_manifest(archive, manifest, tmp_path / "older.zip")).imported == 2
+    assert list(Note.objects.values_list("warnings", "unread_ink")) == [(None, None), (None, None)]

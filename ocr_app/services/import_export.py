@@ -193,6 +193,26 @@ def _tags_of(record: dict) -> list[str]:
         raise ExportError(f"The export's tags of {record.get('original_name')!r} are damaged: {exc}") from exc
 
 
+def _warnings_of(record: dict) -> list[str] | None:
+    """The engine's warnings (exports made before them have none: null, as for notes not read since)."""
+    warnings = record.get("warnings")
+    if warnings is None:
+        return None
+    if not isinstance(warnings, list) or not all(isinstance(text, str) for text in warnings):
+        raise ValueError("warnings must be a list of texts")
+    return warnings
+
+
+def _unread_ink_of(record: dict) -> float | None:
+    """The share (0 to 1) of the page's ink outside every line; null when the engine could not tell."""
+    share = record.get("unread_ink")
+    if share is None:
+        return None
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ValueError(f"unread_ink {share!r} is not a share from 0 to 1")
+    return float(share)
+
+
 def _checked_file(record: dict, data: ContentFile):
     """The image's details; a PDF is only checked to be one (the worker splits it)."""
     if record.get("kind") == "pdf":
@@ -268,6 +288,8 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
         engine_name=record.get("engine_name", ""),
         engine_version=record.get("engine_version", ""),
         partial_result=bool(record.get("partial_result")),
+        warnings=_warnings_of(record),
+        unread_ink=_unread_ink_of(record),
         page_number=record.get("page_number"),
         page_count=record.get("page_count"),
         source=_source_pdf(user, record),
