@@ -16,14 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
 from ..models import Note, NoteStatus, NoteTag, Tag
+from ..row_ids import row_id
 from ..tag_names import InvalidTag, clean_tag_name, parse_tag_names, tag_key
 
 __all__ = ["InvalidTag", "TagNotFound", "clean_tag_name", "parse_tag_names", "tag_key", "user_tags", "owned_tag",
            "get_or_create_tags", "add_tags", "remove_tag", "set_note_tags", "rename_tag", "delete_tag",
            "tag_names_of", "link_tags", "copy_tags"]
-
-MAX_NOTE_ID = 2**63 - 1  # BigAutoField
-
 
 class TagNotFound(LookupError):
     pass
@@ -38,10 +36,7 @@ def user_tags(owner):
 
 def owned_tag(owner, tag_id) -> Tag:
     try:
-        pk = int(tag_id)
-        if not 0 < pk <= MAX_NOTE_ID:
-            raise ValueError
-        return Tag.objects.get(owner=owner, pk=pk)
+        return Tag.objects.get(owner=owner, pk=row_id(tag_id))
     except (Tag.DoesNotExist, ValueError, TypeError, OverflowError):
         raise TagNotFound("No such tag.") from None
 
@@ -64,9 +59,10 @@ def get_or_create_tags(owner, names: Iterable[str]) -> list[Tag]:
 
 def owned_notes(owner, note_ids: Iterable[int]) -> list[Note]:
     """The owner's notes with these ids; Note.DoesNotExist when any is not theirs or missing."""
-    ids = {int(pk) for pk in note_ids}
-    if any(not 0 < pk <= MAX_NOTE_ID for pk in ids):  # the id column could not hold it
-        raise Note.DoesNotExist("No such note.")
+    try:
+        ids = {row_id(pk) for pk in note_ids}
+    except ValueError:
+        raise Note.DoesNotExist("No such note.") from None
     notes = list(Note.objects.owned_by(owner).filter(pk__in=ids))
     if len(notes) != len(ids):
         raise Note.DoesNotExist("No such note.")

@@ -10,6 +10,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework.fields import BooleanField as ApiBoolean
 
+from ..row_ids import row_id
 from ..search import RELEVANCE
 from ..search.params import (InvalidSearchParameter, SearchRequest, parse_day, parse_page, parse_review, parse_sort,
                              search_request)
@@ -81,6 +82,26 @@ class TagsField(forms.Field):
             return parse_tag_names(value or [])
         except InvalidTag as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class NoteIdsField(forms.Field):
+    """Note ids separated by commas (at most ``most`` of them are kept)."""
+
+    def __init__(self, *, most: int, **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.most = most
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return [row_id(part) for part in (value or "").split(",") if part][: self.most]
+        except ValueError as exc:
+            raise forms.ValidationError("Must be note numbers separated by commas.") from exc
+
+
+class NoteStatusForm(forms.Form):
+    """Which notes a live list follows (``/notes/status.json?ids=``)."""
+
+    ids = NoteIdsField(most=200)
 
 
 class SearchForm(forms.Form):

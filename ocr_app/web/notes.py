@@ -33,9 +33,7 @@ from ..services.uploads import create_notes
 from ..tag_names import tag_key
 from . import answers
 from .answers import not_found_as_json, wants_json
-from .forms import ReprocessForm, UploadForm, first_error
-
-MAX_NOTE_ID = 2**63 - 1  # BigAutoField
+from .forms import NoteStatusForm, ReprocessForm, UploadForm, first_error
 
 
 def _owned_note(request: HttpRequest, pk: int) -> Note:
@@ -68,14 +66,10 @@ def note_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notes_status(request: HttpRequest) -> JsonResponse:
     """Status of several of the user's notes at once, for live lists."""
-    try:
-        ids = [int(value) for value in request.GET.get("ids", "").split(",") if value][:200]
-        # A number the id column cannot hold would make the database raise.
-        if any(not 0 < pk <= MAX_NOTE_ID for pk in ids):
-            raise ValueError
-    except ValueError:
-        return answers.field_error("ids", "Must be note numbers separated by commas.")
-    return answers.notes(request, ids)
+    form = NoteStatusForm(request.GET)
+    if not form.is_valid():
+        return answers.form_error(form)
+    return answers.notes(request, form.cleaned_data["ids"])
 
 
 @login_required
@@ -144,7 +138,7 @@ def _note_body_context(request: HttpRequest, note: Note) -> dict:
         "body_template": "ocr_app/_note_body.html",
         # The owner corrects, deletes and adds lines once the note has been read.
         "editable": note.status == NoteStatus.DONE,
-        "nothing_read": note.status == NoteStatus.DONE and not lines,
+        "nothing_read": note.has_nothing_read(line_count=len(lines)),
         "deleted_lines": list(note.deleted_lines.all()) if note.status == NoteStatus.DONE else [],
         "engines": available_engines(),
     }

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import Note
+from ..row_ids import row_id
 from ..services import tags as tag_services
 from ..services.notes import delete_notes
 from ..tag_names import InvalidTag
@@ -27,7 +28,7 @@ def _next_url(request: HttpRequest) -> str:
 
 def _note_ids(request: HttpRequest) -> list[int]:
     try:
-        return [int(value) for value in request.POST.getlist("notes")][:500]
+        return [row_id(value) for value in request.POST.getlist("notes")][:500]
     except ValueError:
         raise Http404("No such note.") from None
 
