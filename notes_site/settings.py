@@ -28,24 +28,22 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, kind: type, what: str):
     value = env(name)
     if value is None:
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name: str, default: float) -> float:
-    value = env(name)
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+    return _env_number(name, default, float, "a number")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -404,22 +404,21 @@ def test_rebuild_search_index_repairs_a_broken_index_and_vocabulary(user, notes,
     assert found(user, "coffee") == []  # bob's word stays bob's
 
 
+def damage(**sql_by_vendor: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql_by_vendor[connection.vendor])
+
+
 def drop_a_trigger() -> None:
     """What Django's SQLite table rebuild does silently: one of the index's triggers goes."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER ocr_app_note_text_fts_ai")
-        else:
-            cursor.execute("DROP TRIGGER ocr_app_line_document_ai ON ocr_app_line")
+    damage(sqlite="DROP TRIGGER ocr_app_note_text_fts_ai",
+           postgresql="DROP TRIGGER ocr_app_line_document_ai ON ocr_app_line")
 
 
 def lose_the_documents() -> None:
     """Damage migrate cannot repair: the index's content out of step with the lines."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("INSERT INTO ocr_app_note_fts(ocr_app_note_fts) VALUES ('delete-all')")
-        else:
-            cursor.execute("DELETE FROM ocr_app_note_text")
+    damage(sqlite="INSERT INTO ocr_app_note_fts(ocr_app_note_fts) VALUES ('delete-all')",
+           postgresql="DELETE FROM ocr_app_note_text")
 
 
 @pytest.mark.django_db(transaction=True)

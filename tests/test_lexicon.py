@@ -134,21 +134,30 @@ def test_a_dropped_space_between_two_known_words_is_put_back():
     assert corrected == [("membership by", pytest.approx(0.38 / 0.6, rel=0.1))]
 
 
-def test_a_run_of_glued_words_is_cut_where_the_spaces_were_likely():
-    gap = {"blank": 0.6, " ": 0.38}
-    steps = spelled("move") + [gap] + spelled("release") + [gap] + spelled("schedule")
-    corrected = known_word_reading(matrix(*steps), ALPHABET, "movereleaseschedule", "en")
-    assert [word for word, _ in corrected] == ["move release schedule"]
+LIKELY_GAP = {"blank": 0.6, " ": 0.38}  # a space nearly as likely as nothing
 
 
-def test_a_word_glued_to_a_number_is_cut_but_units_stay():
-    gap = {"blank": 0.6, " ": 0.38}
-    steps = spelled("MEETING") + [gap] + spelled("19") + [gap] + spelled("AT")
-    corrected = known_word_reading(matrix(*steps), ALPHABET, "MEETING19AT", "en")
-    assert [word for word, _ in corrected] == ["MEETING 19 AT"]
+def glued(*pieces: str) -> list[dict]:
+    """The steps of ``pieces`` read as one word, a likely space between each two."""
+    steps = spelled(pieces[0])
+    for piece in pieces[1:]:
+        steps += [LIKELY_GAP] + spelled(piece)
+    return steps
+
+
+@pytest.mark.parametrize("pieces", [
+    ("move", "release", "schedule"),
+    ("MEETING", "19", "AT"),  # a word glued to a number
+    ("DECISION:MOVE", "RELEASE", "SCHEDULE"),  # glued after punctuation
+])
+def test_a_run_of_glued_words_is_cut_where_the_spaces_were_likely(pieces):
+    corrected = known_word_reading(matrix(*glued(*pieces)), ALPHABET, "".join(pieces), "en")
+    assert [word for word, _ in corrected] == [" ".join(pieces)]
+
+
+def test_units_stay_glued_to_their_number():
     # "4pm" is how times are written: no space is tried there, however likely.
-    steps = spelled("4") + [gap] + spelled("pm")
-    assert known_word_reading(matrix(*steps), ALPHABET, "4pm", "en") is None
+    assert known_word_reading(matrix(*glued("4", "pm")), ALPHABET, "4pm", "en") is None
 
 
 def test_full_width_and_circled_forms_become_plain_except_in_chinese():
@@ -164,13 +173,6 @@ def test_full_width_and_circled_forms_become_plain_except_in_chinese():
     assert plain.text == "DECISION:MOVE 6 PM"
     assert plain.words[0].text == "DECISION:MOVE"
     assert plain.alternatives == ("DECISION:MOVE 6 AM",)
-
-
-def test_glued_words_after_punctuation_are_cut_too():
-    gap = {"blank": 0.6, " ": 0.38}
-    steps = spelled("DECISION:MOVE") + [gap] + spelled("RELEASE") + [gap] + spelled("SCHEDULE")
-    corrected = known_word_reading(matrix(*steps), ALPHABET, "DECISION:MOVERELEASESCHEDULE", "en")
-    assert [word for word, _ in corrected] == ["DECISION:MOVE RELEASE SCHEDULE"]
 
 
 # --- the owner's own words (``user_words``) -----------------------------------------

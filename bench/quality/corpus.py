@@ -131,6 +131,15 @@ PLACES = ["Lyon", "Leeds", "the station", "room 4B", "the library", "Berlin", "t
           "Porto", "the town hall", "the office", "Glasgow"]
 
 
+def _by_roll(roll: float, *ladder):
+    """What the first ``(below, make)`` step that ``roll`` is below makes; the last
+    item (a bare ``make``) above them all. Only the chosen maker draws from the rng."""
+    for below, make in ladder[:-1]:
+        if roll < below:
+            return make()
+    return ladder[-1]()
+
+
 def _time(rng: random.Random) -> str:
     hour, minute = rng.randint(7, 18), rng.choice([0, 0, 15, 30, 45, 10, 20])
     style = rng.random()
@@ -145,14 +154,13 @@ def _time(rng: random.Random) -> str:
 
 def _date(rng: random.Random) -> str:
     day, month = rng.randint(1, 28), rng.randint(1, 12)
-    style = rng.random()
-    if style < 0.35:
-        return f"{day}/{month}"
-    if style < 0.6:
-        return f"{day} {MONTHS[month - 1]}"
-    if style < 0.8:
-        return f"{rng.choice(DAYS)} {day}"
-    return f"{day:02d}.{month:02d}.{rng.choice([2025, 2026])}"
+    return _by_roll(
+        rng.random(),
+        (0.35, lambda: f"{day}/{month}"),
+        (0.6, lambda: f"{day} {MONTHS[month - 1]}"),
+        (0.8, lambda: f"{rng.choice(DAYS)} {day}"),
+        lambda: f"{day:02d}.{month:02d}.{rng.choice([2025, 2026])}",
+    )
 
 
 def _phone(rng: random.Random) -> str:
@@ -168,21 +176,16 @@ def _money(rng: random.Random) -> str:
 
 
 def _todo(rng: random.Random) -> str:
-    roll = rng.random()
-    if roll < 0.35:
-        text = rng.choice(CHORES)
-    elif roll < 0.5:
-        text = f"Call {rng.choice(NAMES)} about {rng.choice(TOPICS + THINGS)}"
-    elif roll < 0.62:
-        text = f"{rng.choice(CHORES)} by {rng.choice(DAYS)}"
-    elif roll < 0.74:
-        text = f"Dentist {rng.choice(DAYS_SHORT)} at {_time(rng)}"
-    elif roll < 0.84:
-        text = f"Pay {rng.choice(['rent', 'council tax', 'the gas bill', 'Pete back'])} {_money(rng)}"
-    elif roll < 0.92:
-        text = f"Ring {rng.choice(NAMES)} {_phone(rng)}"
-    else:
-        text = f"{rng.choice(VERBS).capitalize()} {rng.choice(THINGS)} to {rng.choice(NAMES)}"
+    text = _by_roll(
+        rng.random(),
+        (0.35, lambda: rng.choice(CHORES)),
+        (0.5, lambda: f"Call {rng.choice(NAMES)} about {rng.choice(TOPICS + THINGS)}"),
+        (0.62, lambda: f"{rng.choice(CHORES)} by {rng.choice(DAYS)}"),
+        (0.74, lambda: f"Dentist {rng.choice(DAYS_SHORT)} at {_time(rng)}"),
+        (0.84, lambda: f"Pay {rng.choice(['rent', 'council tax', 'the gas bill', 'Pete back'])} {_money(rng)}"),
+        (0.92, lambda: f"Ring {rng.choice(NAMES)} {_phone(rng)}"),
+        lambda: f"{rng.choice(VERBS).capitalize()} {rng.choice(THINGS)} to {rng.choice(NAMES)}",
+    )
     prefix = rng.choice(["", "", "- ", "* ", "[ ] ", "o "])
     return prefix + text
 
@@ -190,19 +193,16 @@ def _todo(rng: random.Random) -> str:
 def _meeting(rng: random.Random) -> str:
     roll = rng.random()
     name = rng.choice(NAMES)
-    if roll < 0.2:
-        return f"{name}: {rng.choice(VERBS)} {rng.choice(THINGS)} by {rng.choice(DAYS_SHORT)}"
-    if roll < 0.35:
-        return f"Action {name} - {rng.choice(VERBS)} {rng.choice(TOPICS)}"
-    if roll < 0.5:
-        return f"Next meeting {_date(rng)} at {_time(rng)}"
-    if roll < 0.62:
-        return f"Budget agreed {_money(rng)} for {rng.choice(TOPICS)}"
-    if roll < 0.74:
-        return f"{name} {rng.choice(SURNAMES)} joins on {rng.choice(DAYS)}"
-    if roll < 0.86:
-        return f"Decision: move {rng.choice(TOPICS)} to {rng.choice(MONTHS)}"
-    return f"Ask {name} about {rng.choice(TOPICS)} in {rng.choice(PLACES)}"
+    return _by_roll(
+        roll,
+        (0.2, lambda: f"{name}: {rng.choice(VERBS)} {rng.choice(THINGS)} by {rng.choice(DAYS_SHORT)}"),
+        (0.35, lambda: f"Action {name} - {rng.choice(VERBS)} {rng.choice(TOPICS)}"),
+        (0.5, lambda: f"Next meeting {_date(rng)} at {_time(rng)}"),
+        (0.62, lambda: f"Budget agreed {_money(rng)} for {rng.choice(TOPICS)}"),
+        (0.74, lambda: f"{name} {rng.choice(SURNAMES)} joins on {rng.choice(DAYS)}"),
+        (0.86, lambda: f"Decision: move {rng.choice(TOPICS)} to {rng.choice(MONTHS)}"),
+        lambda: f"Ask {name} about {rng.choice(TOPICS)} in {rng.choice(PLACES)}",
+    )
 
 
 def _shopping(rng: random.Random) -> str:

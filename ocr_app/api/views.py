@@ -21,7 +21,7 @@ from ..services.notes import delete_note, process_again
 from ..services.owner_edits import correct_own_line
 from ..services.review import ReviewError
 from ..services.tags import set_note_tags
-from ..services.titles import InvalidTitle, rename_note
+from ..services.titles import rename_note
 from ..services.uploads import create_notes
 from . import note_serializers as s
 from . import search_serializers as search_s
@@ -45,6 +45,13 @@ def errors(*codes: int) -> dict:
 
 def owned_notes(request):
     return Note.objects.owned_by(request.user).with_line_counts().prefetch_related("tags")
+
+
+def request_body(serializer_class, request) -> dict:
+    """The request's body, checked by ``serializer_class``; refused as validation_error."""
+    form = serializer_class(data=request.data)
+    form.is_valid(raise_exception=True)
+    return form.validated_data
 
 
 def owned_note(request, pk: int) -> Note:
@@ -94,11 +101,10 @@ class NoteCollectionView(generics.GenericAPIView):
         },
     )
     def post(self, request):
-        form = upload_s.UploadRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        body = request_body(upload_s.UploadRequestSerializer, request)
         outcomes = create_notes(
-            owner=request.user, files=form.validated_data["images"], language=form.validated_data["language"],
-            tags=form.validated_data.get("tags", []), allow_duplicates=form.validated_data["allow_duplicates"],
+            owner=request.user, files=body["images"], language=body["language"],
+            tags=body.get("tags", []), allow_duplicates=body["allow_duplicates"],
         )
         body, answer = upload_s.upload_answer(outcomes, request=request)
         return Response(body, status=answer)
@@ -123,15 +129,11 @@ class NoteDetailView(generics.GenericAPIView):
     )
     def patch(self, request, pk: int):
         note = owned_note(request, pk)
-        form = s.NoteUpdateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        if "title" in form.validated_data:
-            try:
-                rename_note(note=note, text=form.validated_data["title"])
-            except InvalidTitle as exc:
-                raise ValidationError({"title": [str(exc)]}) from exc
-        if "tags" in form.validated_data:
-            set_note_tags(owner=request.user, note=note, names=form.validated_data["tags"])
+        change = request_body(s.NoteUpdateSerializer, request)
+        if "title" in change:  # checked by the serializer with the rule rename_note applies
+            rename_note(note=note, text=change["title"])
+        if "tags" in change:
+            set_note_tags(owner=request.user, note=note, names=change["tags"])
         return Response(self.get_serializer(owned_note(request, pk)).data)
 
     @extend_schema(operation_id="notes_destroy",
@@ -154,9 +156,8 @@ class NoteReprocessView(generics.GenericAPIView):
     )
     def post(self, request, pk: int):
         note = owned_note(request, pk)
-        form = s.ReprocessRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        process_again(note, engine=form.validated_data.get("engine"), language=form.validated_data["language"])
+        choice = request_body(s.ReprocessRequestSerializer, request)
+        process_again(note, engine=choice.get("engine"), language=choice["language"])
         return Response(self.get_serializer(owned_notes(request).get(pk=note.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -262,10 +263,9 @@ class LineView(generics.GenericAPIView):
             line = get_object_or_404(note.lines, pk=line_id)
         except OverflowError as exc:
             raise NotFound("No such line.") from exc
-        form = s.LineCorrectionSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        text = request_body(s.LineCorrectionSerializer, request)["text"]
         try:
-            correct_own_line(line_id=line.pk, owner=request.user, text=form.validated_data["text"])
+            correct_own_line(line_id=line.pk, owner=request.user, text=text)
         except ReviewError as exc:
             raise ApiError(str(exc), code="note_busy", status_code=status.HTTP_409_CONFLICT) from exc
         return Response(self.get_serializer(note.lines.get(pk=line.pk)).data)

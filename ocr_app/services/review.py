@@ -290,9 +290,7 @@ def line_crop(line: Line) -> bytes:
     enough to read a line), else from the stored original.
     """
     note = line.note
-    stored = note.preview if note.preview.name else note.image
-    with stored.open("rb") as handle:
-        image = open_upright_rgb(handle)
+    image = _upright_photo(note)
     scale = image.width / note.width
     box = tuple(round(value * scale) for value in (line.x, line.y, line.width, line.height))
     return crop_jpeg(image, box, margin=max(12, round(box[3] * 0.6)))
@@ -314,7 +312,12 @@ def next_nothing_read_note(reviewer, *, skipped: Collection[int] = ()) -> Note |
 
 def note_preview(note: Note) -> bytes:
     """The whole photo of a note, upright and small enough to read from, as JPEG."""
+    image = _upright_photo(note)
+    return crop_jpeg(image, (0, 0, image.width, image.height), margin=0)
+
+
+def _upright_photo(note: Note):
+    """The upright preview when there is one (quick to decode), else the stored original."""
     stored = note.preview if note.preview.name else note.image
     with stored.open("rb") as handle:
-        image = open_upright_rgb(handle)
-    return crop_jpeg(image, (0, 0, image.width, image.height), margin=0)
+        return open_upright_rgb(handle)

@@ -3,6 +3,7 @@ lines a reviewer may reach) lives in ``services.review``."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import wraps
 
 from django.contrib import messages
@@ -34,8 +35,27 @@ def reviewer_required(view):
     return wrapper
 
 
-def _skipped(request: HttpRequest) -> list[int]:
-    return request.session.get(SKIPPED_SESSION_KEY, [])
+def _skipped(request: HttpRequest, key: str = SKIPPED_SESSION_KEY) -> list[int]:
+    return request.session.get(key, [])
+
+
+@contextmanager
+def _refusal_shown(request: HttpRequest):
+    """What the review service refuses (a line taken meanwhile, a text too long...)
+    is said on the next page, instead of an error page."""
+    try:
+        yield
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+
+
+def _lines_of_that_note(done: str, count: int) -> str:
+    return f"{done} {count} line{'s' if count != 1 else ''} of that note."
+
+
+def _skip(request: HttpRequest, key: str, pk: int) -> None:
+    """Passed over for the rest of the reviewer's session (the last 500 remembered)."""
+    request.session[key] = [*_skipped(request, key), pk][-500:]
 
 
 @reviewer_required
@@ -48,7 +68,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     line = review.claim_next_line(request.user, skipped=_skipped(request))
     # With no line waiting, a whole note with nothing read (its text to be typed).
     empty_note = None if line is not None else review.next_nothing_read_note(
-        request.user, skipped=request.session.get(SKIPPED_NOTES_SESSION_KEY, []))
+        request.user, skipped=_skipped(request, SKIPPED_NOTES_SESSION_KEY))
     neighbours = {}
     if line is not None:
         around = line.note.lines.filter(order__in=[line.order - 1, line.order + 1])
@@ -74,21 +94,19 @@ def queue(request: HttpRequest) -> HttpResponse:
 def act(request: HttpRequest, pk: int) -> HttpResponse:
     """One reviewer action on a line, then on to the next line."""
     action = request.POST.get("action", "")
-    try:
+    if action not in {"save", "accept", "accept_note", "skip"}:
+        return HttpResponse("Unknown review action.", status=400)
+    with _refusal_shown(request):
         if action == "save":
             review.correct_line(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
         elif action == "accept":
             review.accept_line(line_id=pk, reviewer=request.user)
         elif action == "accept_note":
             count = review.accept_rest_of_note(line_id=pk, reviewer=request.user)
-            messages.success(request, f"Accepted {count} line{'s' if count != 1 else ''} of that note.")
-        elif action == "skip":
-            review.skip_line(line_id=pk, reviewer=request.user)
-            request.session[SKIPPED_SESSION_KEY] = [*_skipped(request), pk][-500:]
+            messages.success(request, _lines_of_that_note("Accepted", count))
         else:
-            return HttpResponse("Unknown review action.", status=400)
-    except review.ReviewError as exc:
-        messages.error(request, str(exc))
+            review.skip_line(line_id=pk, reviewer=request.user)
+            _skip(request, SKIPPED_SESSION_KEY, pk)
     return redirect("ocr_app:review_queue")
 
 
@@ -96,13 +114,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def crop(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(review.lines_open_to(reviewer=request.user).select_related("note"), pk=pk)
-    try:
-        data = review.line_crop(line)
-    except (InvalidImage, FileNotFoundError) as exc:
-        raise Http404("The image of this line cannot be shown.") from exc
-    response = HttpResponse(data, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=600"
-    return response
+    return _jpeg(review.line_crop, line, "The image of this line cannot be shown.")
 
 
 @reviewer_required
@@ -113,11 +125,9 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         review.lines_open_to(reviewer=request.user).select_related("note", "note__owner", "reviewed_by"), pk=pk
     )
     if request.method == "POST":
-        try:
+        with _refusal_shown(request):
             review.restore_text(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
             messages.success(request, "Earlier text restored.")
-        except review.ReviewError as exc:
-            messages.error(request, str(exc))
         return redirect("ocr_app:review_history", pk=pk)
     return render(
         request,
@@ -152,17 +162,16 @@ def accuracy_report(request: HttpRequest) -> HttpResponse:
 def type_note(request: HttpRequest, pk: int) -> HttpResponse:
     """The text of a note with nothing read, typed by a reviewer (``action=save``) or skipped."""
     if request.POST.get("action") == "skip":
-        request.session[SKIPPED_NOTES_SESSION_KEY] = [*request.session.get(SKIPPED_NOTES_SESSION_KEY, []), pk][-500:]
+        _skip(request, SKIPPED_NOTES_SESSION_KEY, pk)
         return redirect("ocr_app:review_queue")
-    try:
-        lines = owner_edits.type_note_text(
-            note_id=pk, person=request.user, text=request.POST.get("text", ""), as_reviewer=True
-        )
-        messages.success(request, f"Saved {len(lines)} line{'s' if len(lines) != 1 else ''} of that note.")
-    except Note.DoesNotExist as exc:
-        raise Http404("No such note.") from exc
-    except review.ReviewError as exc:
-        messages.error(request, str(exc))
+    with _refusal_shown(request):
+        try:
+            lines = owner_edits.type_note_text(
+                note_id=pk, person=request.user, text=request.POST.get("text", ""), as_reviewer=True
+            )
+        except Note.DoesNotExist as exc:
+            raise Http404("No such note.") from exc
+        messages.success(request, _lines_of_that_note("Saved", len(lines)))
     return redirect("ocr_app:review_queue")
 
 
@@ -171,10 +180,16 @@ def type_note(request: HttpRequest, pk: int) -> HttpResponse:
 def note_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """The photo of a note waiting for its text to be typed (of anyone's; no other note)."""
     note = get_object_or_404(review.nothing_read_notes(request.user), pk=pk)
+    return _jpeg(review.note_preview, note, "The image of this note cannot be shown.")
+
+
+def _jpeg(render_jpeg, subject, unreadable: str) -> HttpResponse:
+    """``render_jpeg(subject)`` as an image the browser may keep a while; a 404 saying
+    ``unreadable`` when the stored image is gone or damaged."""
     try:
-        data = review.note_preview(note)
+        data = render_jpeg(subject)
     except (InvalidImage, FileNotFoundError) as exc:
-        raise Http404("The image of this note cannot be shown.") from exc
+        raise Http404(unreadable) from exc
     response = HttpResponse(data, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=600"
     return response

@@ -161,8 +161,7 @@ class SqliteBackend(SearchBackend):
 
     def install(self, connection) -> None:
         with connection.cursor() as cursor:
-            for name in OLD_PARTS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            _drop_triggers(cursor, OLD_PARTS)
             cursor.execute(f"DROP TABLE IF EXISTS {OLD_TABLE}")
             cursor.execute(f"SELECT name FROM pragma_table_info('{TABLE}')")
             columns = {row[0] for row in cursor.fetchall()}
@@ -180,10 +179,9 @@ class SqliteBackend(SearchBackend):
                 "tokenize='unicode61 remove_diacritics 0')"
             )
             # Made again each time: an earlier version's trigger bodies wrote fewer columns.
-            for name in (*LINE_TRIGGERS, *NOTE_TRIGGERS, *INDEX_TRIGGERS):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            for sql in (*LINE_TRIGGERS.values(), *NOTE_TRIGGERS.values(), *INDEX_TRIGGERS.values()):
-                cursor.execute(sql)
+            triggers = {**LINE_TRIGGERS, **NOTE_TRIGGERS, **INDEX_TRIGGERS}
+            _drop_triggers(cursor, triggers)
+            _create_triggers(cursor, triggers)
         self.rebuild(connection)
 
     # The FTS table keeps one size row per indexed document.
@@ -204,12 +202,10 @@ class SqliteBackend(SearchBackend):
         with connection.cursor() as cursor:
             # Without the index's triggers while the documents are rewritten: the
             # index is rebuilt from them afterwards in one pass.
-            for name in INDEX_TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            _drop_triggers(cursor, INDEX_TRIGGERS)
             cursor.execute(f"DELETE FROM {TABLE}")
             cursor.execute(f"INSERT INTO {TABLE} ({DOCUMENT_COLUMNS}) {FRESH_DOCUMENTS.format(where='')}")
-            for sql in INDEX_TRIGGERS.values():
-                cursor.execute(sql)
+            _create_triggers(cursor, INDEX_TRIGGERS)
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
 
     def drift(self, connection) -> str | None:
@@ -223,3 +219,14 @@ class SqliteBackend(SearchBackend):
         except Exception as exc:  # SQLite reports drift as "database disk image is malformed"
             return f"the index does not match the note documents ({exc})"
         return None
+
+
+def _drop_triggers(cursor, names) -> None:
+    """``names``: the triggers' names (a dict of triggers gives its keys)."""
+    for name in names:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _create_triggers(cursor, triggers: dict[str, str]) -> None:
+    for sql in triggers.values():
+        cursor.execute(sql)
