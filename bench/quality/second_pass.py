@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/quality/second_pass.py
 
-For each line the engine reads with a calibrated confidence under 75 (notes of
+For each line the engine reads with a calibrated confidence under the review
+threshold (``INKDEX_REVIEW_THRESHOLD``, 75 by default; notes of
 the tuning seeds, typical and hard tiers), its crop (with a margin) is read again
 by the recogniser alone after each enhancement: autocontrast, histogram
 equalisation, 2x upscaling + autocontrast, unsharp mask + autocontrast. Counts:
@@ -37,6 +38,7 @@ from score import RecLine, align, words  # noqa: E402
 from ocr_app.engines.base import RecognizedLine  # noqa: E402
 from ocr_app.engines.confidence import calibrated_confidence  # noqa: E402
 from ocr_app.engines.rapidocr_engine import RapidOcrEngine  # noqa: E402
+from ocr_app.review_rule import review_threshold  # noqa: E402
 
 eng = RapidOcrEngine()
 # A second instance for crops: RapidOCR remembers use_det=False for later calls.
@@ -58,7 +60,7 @@ for seed in (1, 2):
             t=time.perf_counter(); rec = eng.recognize(img); t_first += time.perf_counter()-t
             recl = [RecLine(l.text, l.confidence, (l.box.x,l.box.y,l.box.width,l.box.height), False) for l in rec.lines]
             for l, m in zip(rec.lines, align(truth, recl)):
-                if m is None or l.confidence >= 75: continue
+                if m is None or l.confidence >= review_threshold(): continue
                 gt = words(truth.lines[m])
                 ok0 = words(l.text) == gt
                 pad = int(l.box.height*0.3)
