@@ -161,6 +161,22 @@ def test_engine_error_fails_without_retry(user, monkeypatch):
     assert (note.status, note.attempts, note.error) == ("failed", 1, recognition.ENGINE_FAILED)
 
 
+def test_accents_an_engine_writes_decomposed_are_stored_composed_and_found(user, monkeypatch):
+    from ocr_app.engines import Box, Recognition, RecognizedLine
+    from ocr_app.search import search_notes
+
+    def decomposed(image, language="en", **kwargs):
+        line = RecognizedLine("Cafe\u0301 cre\u0300me", 90.0, Box(0, 0, 10, 10))
+        return Recognition([line], engine_name="fake", engine_version="1")
+
+    monkeypatch.setattr(get_engine(), "recognize", decomposed)
+    note = upload_note(user)
+    run_worker_until_idle()
+    line = note.lines.get()
+    assert (line.text, line.ocr_text) == ("Café crème", "Café crème")
+    assert [r.note.pk for r in search_notes(user, "café").notes] == [note.pk]
+
+
 SECRET_DETAIL = "/srv/inkdex/var/models/ch_PP-OCRv4_rec.onnx: ONNXRuntimeError INVALID_GRAPH"
 
 

@@ -370,6 +370,16 @@ def test_queue_actions_through_the_page(client, queue_notes, user, reviewer):
     assert client.post(reverse("ocr_app:review_act", args=[third.pk]), {"action": "explode"}).status_code == 400
 
 
+def test_a_correction_typed_with_decomposed_accents_is_stored_composed_and_found(queue_notes, user, staff_user):
+    line = line_of(queue_notes["a"], 0)
+    review.correct_line(line_id=line.pk, reviewer=staff_user, text="Cafe\u0301 menu")
+    line.refresh_from_db()
+    assert line.text == "Café menu"
+    # Queries are composed too: either way of writing it finds the note.
+    for query in ("café", "Cafe\u0301"):
+        assert [r.note.pk for r in search_notes(user, query).notes] == [queue_notes["a"].pk], query
+
+
 def test_the_owner_sees_a_corrected_mark_on_the_note_page(alice_client, queue_notes, staff_user):
     note = queue_notes["a"]
     review.correct_line(line_id=line_of(note, 0).pk, reviewer=staff_user, text="Call the plumber")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from dataclasses import replace
 
 from django.core.files.base import ContentFile
@@ -95,13 +96,15 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
     rows = []
     for order, line in enumerate(recognition.lines):
         confidence = stored_confidence(line.confidence)
+        # Composed (NFC), as queries are, whatever form the engine writes accents in.
+        text = unicodedata.normalize("NFC", line.text)
         rows.append(
             Line(
                 note=note,
                 owner_id=note.owner_id,
                 order=order,
-                text=line.text,
-                ocr_text=line.text,
+                text=text,
+                ocr_text=text,
                 confidence=confidence,
                 x=line.box.x,
                 y=line.box.y,

@@ -15,9 +15,9 @@ Span = tuple[int, int]
 
 
 def _folded(text: str) -> tuple[str, range | list[int]]:
-    """``text`` case-folded as ``query.fold`` folds words (not NFC-normalised, so that
-    offsets map back), and for each folded character the offset in ``text`` it comes
-    from (folding "ß" gives "ss": two from one)."""
+    """``text`` case-folded as ``query.fold`` folds words, and for each folded character
+    the offset in ``text`` it comes from (folding "ß" gives "ss": two from one). No NFC
+    step: lines are stored composed already (``review.clean_text``, the pipeline)."""
     folded = text.casefold()
     if len(folded) == len(text):
         return folded, range(len(text))

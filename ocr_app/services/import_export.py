@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
@@ -193,6 +194,12 @@ def _tags_of(record: dict) -> list[str]:
         raise ExportError(f"The export's tags of {record.get('original_name')!r} are damaged: {exc}") from exc
 
 
+def _composed(text: str) -> str:
+    """A line's text as Inkdex stores it (NFC, as queries are): exports made before may
+    hold accents typed decomposed."""
+    return unicodedata.normalize("NFC", text)
+
+
 def _warnings_of(record: dict) -> list[str] | None:
     """The engine's warnings (exports made before them have none: null, as for notes not read since)."""
     warnings = record.get("warnings")
@@ -304,7 +311,8 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
     def add_lines(note: Note) -> None:
         lines = Line.objects.bulk_create(
             Line(
-                note=note, owner=user, order=line["order"], text=line["text"], ocr_text=line.get("ocr_text", line["text"]),
+                note=note, owner=user, order=line["order"], text=_composed(line["text"]),
+                ocr_text=_composed(line.get("ocr_text", line["text"])),
                 confidence=stored_confidence(line["confidence"]), x=line["box"]["x"], y=line["box"]["y"],
                 width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
                 words=line.get("words") or [], alternatives=line.get("alternatives") or [],

@@ -18,6 +18,7 @@ reviewer walks away.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -209,7 +210,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def clean_text(text: str) -> str:
     # Control characters (a NUL, which PostgreSQL cannot store, among them) are spaces.
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    # Composed (NFC), as queries are: an "é" typed as "e" and an accent is still found.
+    text = unicodedata.normalize("NFC", " ".join(_CONTROL.sub(" ", text).split()))
     if len(text) > MAX_LINE_LENGTH:
         raise ReviewError(f"A line can hold at most {MAX_LINE_LENGTH} characters.")
     return text
