@@ -104,8 +104,16 @@ def test_the_features_of_a_line_in_a_language_wordfreq_cannot_cut_into_words():
     # wordfreq cuts Chinese into words only with jieba, which Inkdex does not install:
     # its words then count as common rather than the engine failing on the note.
     chinese = line("下午开会 10:30", words=[("下午开会", 90.0), ("10:30", 95.0)])
-    assert all(0.0 <= value <= 1.0 for value in features(chinese, "zh"))
+    assert dict(zip(FEATURES, features(chinese, "zh")))["rarest_word"] == 0.0  # an everyday word's
     assert 0 < calibrated_confidence(chinese, "zh") <= 100
+
+
+def test_an_owners_word_with_a_sharp_s_is_theirs_in_every_feature():
+    # "ß" lower-cases to itself but case-folds to "ss": the owner's words and the
+    # line's words must be folded alike, or the alternative reading looks like a gain.
+    read = line("Treffen Fußgasse 4", alternatives=["Treffen Fufsgasse 4"])
+    assert named(read)["alternative_gain"] > 0
+    assert named(read, user_words=("Fußgasse",))["alternative_gain"] == 0.0
 
 
 def test_weights_for_other_features_are_refused():

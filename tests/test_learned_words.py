@@ -69,6 +69,15 @@ def test_the_owners_corrections_added_and_typed_lines_teach(user, note):
     assert learned(user) == {"Okonkwo": 3, "Invoice": 1, "Zephyr": 1, "Priya": 1}
 
 
+def test_a_correction_on_a_chinese_note_teaches_without_a_word_list_for_chinese(user):
+    # wordfreq cannot cut Chinese into words without jieba (not installed): the
+    # word's frequency cannot be told, so it counts as uncommon, and nothing fails.
+    chinese = make_note(user, ["下午开 10:30"], name="zh.jpg")
+    Note.objects.filter(pk=chinese.pk).update(language="zh")
+    owner_edits.correct_own_line(line_id=chinese.lines.get().pk, owner=user, text="下午开会 10:30")
+    assert learned(user) == {"下午开会": 1}
+
+
 def test_correcting_a_confirmed_line_takes_its_old_words_back(user, note):
     line = note.lines.get(order=1)
     owner_edits.correct_own_line(line_id=line.pk, owner=user, text="Ask Okonkow")  # a slip

@@ -120,19 +120,24 @@ def text_confidence(text: str) -> float:
 
 
 @lru_cache(maxsize=50_000)
-def _zipf(word: str, language: str) -> float:
-    """``word``'s Zipf frequency in ``language``; that of an everyday word when it
-    cannot be told."""
+def word_zipf(word: str, language: str) -> float | None:
+    """``word``'s Zipf frequency in ``language`` (wordfreq's word lists); None when it
+    cannot be told: no word list installed, a language wordfreq does not know, or one
+    it cannot cut into words without a package it lacks (Chinese needs jieba)."""
     try:
         from wordfreq import zipf_frequency
-    except ImportError:  # without the word list
-        return NEUTRAL_ZIPF
+    except ImportError:
+        return None
     try:
         return zipf_frequency(word, language)
-    # A language wordfreq does not know, or cannot cut into words without a package
-    # it lacks (Chinese needs jieba).
     except (LookupError, ValueError, ImportError):
-        return NEUTRAL_ZIPF
+        return None
+
+
+def _zipf(word: str, language: str) -> float:
+    """``word``'s Zipf frequency; that of an everyday word when it cannot be told."""
+    zipf = word_zipf(word, language)
+    return NEUTRAL_ZIPF if zipf is None else zipf
 
 
 def is_known_word(word: str, language: str) -> bool:
@@ -158,15 +163,15 @@ def commonness(word: str, language: str, user_words: frozenset[str] = frozenset(
 
 
 def _index_words(text: str) -> list[str]:
-    return [word.casefold() for word in _INDEX_WORDS.findall(text)]
+    return [word.lower() for word in _INDEX_WORDS.findall(text)]  # as the owner's words are folded
 
 
 def _word_alternatives(line: RecognizedLine, language: str, user_words: frozenset[str]) -> list[float]:
     """For each other reading that changes the line's words (not only its spaces,
     punctuation or case): how much more common its words are than the ones it
     replaces (mean Zipf of the words it brings in minus of those it takes out)."""
-    own = Counter(_index_words(line.text))
-    joined = "".join(_index_words(line.text))
+    line_words = _index_words(line.text)
+    own, joined = Counter(line_words), "".join(line_words)
     gains = []
     for alternative in line.alternatives:
         words = _index_words(alternative)

@@ -34,6 +34,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..conf import inkdex
+from ..engines.confidence import word_zipf
 from ..models import LearnedWord, ReviewAction
 from .database import upsert
 
@@ -51,14 +52,9 @@ def word_key(word: str) -> str:
 
 
 def _is_common(key: str, language: str) -> bool:
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError:
-        return False
-    try:
-        return zipf_frequency(key, language) >= COMMON_ZIPF
-    except (LookupError, ValueError):  # a language wordfreq does not know
-        return False
+    # A word whose frequency cannot be told (a language without a word list) is learnable.
+    zipf = word_zipf(key, language)
+    return zipf is not None and zipf >= COMMON_ZIPF
 
 
 def words_of(texts, language: str = "en") -> dict[str, tuple[str, int]]:
