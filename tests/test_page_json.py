@@ -66,6 +66,9 @@ def test_upload_answers_as_the_api_does(api, alice_client, user):
     page, by_api = both({})
     assert page.status_code == by_api.status_code == 200 and page.json() == by_api.json()
     assert page.json()["results"][0]["error"]["note"] == result["note"]["id"]
+    # Booleans as the API reads them, whatever their case: stored again by either.
+    page, by_api = both({"allow_duplicates": "True"})
+    assert page.status_code == by_api.status_code == 201, (page.json(), by_api.json())
 
 
 def test_statuses_reprocess_and_rename_answer_with_the_apis_note(api, alice_client, user, other_user):

@@ -13,13 +13,19 @@ from ..tag_names import MAX_TAG_LENGTH, InvalidTag, parse_tag_names
 from .errors import UnsupportedLanguage
 
 
+def allowing_nul(validators: list) -> list:
+    """``validators`` without Django's NUL check: a NUL counts as a space (a separator
+    in a query, a space in a tag or title), as everywhere else, instead of a refusal."""
+    return [v for v in validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
 class TextField(serializers.CharField):
     """A JSON string and only that (CharField would take 5 or true as "5", "True"):
     the schema says string. Control characters (NUL too) are left to the service."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators = allowing_nul(self.validators)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -85,7 +91,7 @@ class TagValueField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(trim_whitespace=False, max_length=MAX_TAG_LENGTH, **kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators = allowing_nul(self.validators)
 
 
 class TagsField(serializers.ListField):

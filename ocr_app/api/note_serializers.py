@@ -185,12 +185,8 @@ class ReprocessRequestSerializer(serializers.Serializer):
     engine = EngineField(choices=[], required=False, allow_blank=True, help_text="Blank or left out: the configured engine.")
     language = LanguageField(help_text="Blank or left out: the note's language.")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        engines = available_engines()
-        self.fields["engine"].choices = engines
-        self.fields["language"].choices = sorted({code for engine in engines for code in engine_languages(engine)})
-
+    # The fields' choices stay empty: the values are checked by chosen_engine and
+    # chosen_language, and the schema's enums come from ReprocessRequestScheme.
     def validate(self, attrs):
         return checked_language(attrs)
 

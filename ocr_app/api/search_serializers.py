@@ -4,12 +4,12 @@ the HTML marked up by the ``highlight`` filter as on the pages."""
 
 from __future__ import annotations
 
-from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from ..search import MAX_PAGE, SORTS
 from ..search.params import REVIEW_VALUES, InvalidSearchParameter, parse_day, parse_page, parse_review, parse_sort
 from ..templatetags.highlight import highlight
+from .fields import TextField
 from .note_serializers import BoxSerializer, NoteSerializer
 
 
@@ -43,19 +43,9 @@ class SortField(serializers.ChoiceField):
         return _checked(parse_sort, value)
 
 
-class QueryField(serializers.CharField):
-    """Any text, as the schema says of a string: characters that are not parts of
-    words (a NUL too) separate words, as on the search page, instead of making the
-    request invalid."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
 # "from" is a Python keyword, hence the class made by type().
 SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,), {
-    "q": QueryField(required=False, allow_blank=True, trim_whitespace=False,
+    "q": TextField(required=False, allow_blank=True, trim_whitespace=False,
                                help_text='Words, "a phrase", prefix*, -excluded, a OR b, tag:work, tag:"to do", -tag:work '
                                "(the first 500 characters count). A query of tag: terms only lists the notes so "
                                "tagged, newest first."),
@@ -63,7 +53,7 @@ SearchParamsSerializer = type("SearchParamsSerializer", (serializers.Serializer,
     "to": DayField(required=False, help_text="Uploaded on or before this day."),
     "review": ReviewField(choices=list(REVIEW_VALUES), required=False, help_text="Only notes with lines that need review."),
     "page": PageField(required=False, min_value=1, max_value=MAX_PAGE, help_text="1-based."),
-    "tag": QueryField(required=False, allow_blank=True, trim_whitespace=False,
+    "tag": TextField(required=False, allow_blank=True, trim_whitespace=False,
                       help_text="Only notes with this tag (any case); the same as tag:NAME in q."),
     "sort": SortField(choices=list(SORTS), required=False,
                       help_text="relevance (the default): best match first; date: newest upload first."),

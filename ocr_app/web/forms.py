@@ -7,9 +7,10 @@ sends) counts as left out."""
 from __future__ import annotations
 
 from django import forms
-from django.core.validators import ProhibitNullCharactersValidator
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.fields import BooleanField as ApiBoolean
 
+from ..api.fields import allowing_nul
 from ..row_ids import row_id
 from ..search import RELEVANCE
 from ..search.params import (InvalidSearchParameter, SearchRequest, parse_day, parse_page, parse_review, parse_sort,
@@ -29,7 +30,7 @@ class TextField(forms.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(required=False, strip=False, **kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators = allowing_nul(self.validators)
 
 
 class CheckedField(forms.Field):
@@ -49,14 +50,15 @@ class CheckedField(forms.Field):
 
 
 class FlagField(forms.Field):
-    """Yes or no, written as the API's booleans are (true, 1, on, yes...); blank: no."""
+    """Yes or no, read by the API's own boolean field (true, True, 1, on, yes...); blank: no."""
 
     def to_python(self, value):
-        if value in self.empty_values or value in ApiBoolean.FALSE_VALUES:
+        if value in self.empty_values:
             return False
-        if value in ApiBoolean.TRUE_VALUES:
-            return True
-        raise forms.ValidationError(str(ApiBoolean.default_error_messages["invalid"]))
+        try:
+            return ApiBoolean().to_internal_value(value)
+        except ApiValidationError as exc:
+            raise forms.ValidationError(exc.detail[0]) from exc
 
 
 class MultipleFileInput(forms.FileInput):
