@@ -36,7 +36,7 @@ from ..models import Note, NoteStatus
 from ..services.database import with_retries
 from ..services.uploads import create_note
 from .engine_selection import get_engine
-from .runs import Heartbeat, Run, retry_delay
+from .runs import Heartbeat, Run, retry_or_fail
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _claim(note_id: int) -> str | None:
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed = Note.objects.filter(pk=note_id, status=NoteStatus.SPLITTING, run_token="").update(
-        run_token=token, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, finished_at=None
+        run_token=token, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, finished_at=None, retry_at=None
     )
     return token if claimed else None
 
@@ -160,20 +160,10 @@ def _finish(note_id: int, token: str, **changes) -> None:
 
 
 def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
-    note = Note.objects.get(pk=note_id)
-    max_attempts = inkdex().max_attempts
-    if note.attempts >= max_attempts:
-        _finish(note_id, token, status=NoteStatus.FAILED, error=f"Splitting failed after {note.attempts} attempts: {message}")
-        return Run(note_id, "failed")
-    now = timezone.now()
-    requeued = Note.objects.filter(pk=note_id, run_token=token).update(
-        run_token="",
-        heartbeat_at=None,
-        queued_at=now,
-        error=f"Attempt {note.attempts} of {max_attempts} failed ({message}); trying again shortly.",
-    )
-    # Queued by the task that ran this (``tasks``); not if the PDF was taken from us meanwhile.
-    return Run(note_id, "retrying", now + retry_delay(note.attempts) if requeued else None)
+    return retry_or_fail(note_id, token, lambda attempts, most: (
+        f"Splitting failed after {attempts} attempts: {message}",
+        f"Attempt {attempts} of {most} failed ({message}); trying again shortly.",
+    ))
 
 
 def split_pdf(note_id: int) -> Run:

@@ -33,7 +33,7 @@ from ..services.learned_words import words_for_engine
 from ..services.titles import update_automatic_title
 from .claims import claim_next_note, claim_note
 from .engine_selection import get_engine
-from .runs import Heartbeat, Run, retry_delay
+from .runs import Heartbeat, Run, retry_or_fail
 
 logger = logging.getLogger(__name__)
 
@@ -180,24 +180,10 @@ def _fail(note_id: int, token: str, message: str) -> None:
 
 
 def _retry_or_fail(note_id: int, token: str, message: str) -> Run:
-    note = Note.objects.get(pk=note_id)
-    max_attempts = inkdex().max_attempts
-    if note.attempts >= max_attempts:
-        _fail(note_id, token, f"Recognition failed after {note.attempts} attempts. {message}")
-        return Run(note_id, "failed")
-    now = timezone.now()
-    # The note and its retry task wait until the same moment: no worker takes the note before.
-    retry_at = now + retry_delay(note.attempts)
-    requeued = Note.objects.filter(pk=note_id, run_token=token).update(
-        status=NoteStatus.QUEUED,
-        run_token="",
-        heartbeat_at=None,
-        queued_at=now,
-        retry_at=retry_at,
-        error=f"Attempt {note.attempts} of {max_attempts} failed. {message} Trying again shortly.",
-    )
-    # Queued by the task that ran this (``tasks``); not if the note was taken from us meanwhile.
-    return Run(note_id, "retrying", retry_at if requeued else None)
+    return retry_or_fail(note_id, token, lambda attempts, most: (
+        f"Recognition failed after {attempts} attempts. {message}",
+        f"Attempt {attempts} of {most} failed. {message} Trying again shortly.",
+    ), status=NoteStatus.QUEUED)
 
 
 def recognize_next_note(task_id: str | None = None) -> Run:

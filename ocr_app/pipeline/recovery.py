@@ -10,6 +10,8 @@ on a given note.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -22,92 +24,90 @@ from ..models import Note, NoteStatus
 from .tasks import schedule_recognition, schedule_split
 
 
+@dataclass(frozen=True)
+class _Work:
+    """Recognising notes or splitting PDFs, as recovery sees them."""
+
+    running: Q  # notes a worker holds
+    waiting: Q  # notes waiting for their task to run
+    doing: str  # what the worker was doing, for the owner
+    retry_hint: str  # what the owner can do once the attempts are used up
+    requeued: dict  # what else queuing the note again changes
+    schedule: Callable[[int], str]
+
+
 def recover_stale_notes() -> list[int]:
     """Queue again every note whose worker died, and every queued note whose
     task was lost; fail those that used up their attempts. Returns their ids."""
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=inkdex().stale_after_seconds)
-    max_attempts = inkdex().max_attempts
-    recovered: list[int] = []
-
-    for note in Note.objects.filter(status=NoteStatus.PROCESSING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-    ):
-        stale = Note.objects.filter(pk=note.pk, status=NoteStatus.PROCESSING, run_token=note.run_token)
-        if note.attempts >= max_attempts:
-            changed = stale.update(
-                status=NoteStatus.FAILED,
-                finished_at=now,
-                error=f"The worker stopped while recognizing this note ({note.attempts} attempts). Use Reprocess to try again.",
-            )
-        else:
-            changed = stale.update(
-                status=NoteStatus.QUEUED,
-                run_token="",
-                queued_at=now,
-                error="The worker stopped while recognizing this note; it has been queued again.",
-            )
-        if not changed:
-            continue
-        _mark_task_lost(note.task_id, now)
-        if note.attempts < max_attempts:
-            schedule_recognition(note.pk)
-        recovered.append(note.pk)
-
-    live_task_ids = {
-        str(pk)
-        for pk in DBTaskResult.objects.filter(
-            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before)
-        ).values_list("pk", flat=True)
-    }
-    for note in Note.objects.filter(status=NoteStatus.QUEUED, queued_at__lt=stale_before).only("pk", "task_id"):
-        if _normalise_task_id(note.task_id) in live_task_ids:
-            continue
-        if Note.objects.filter(pk=note.pk, status=NoteStatus.QUEUED, task_id=note.task_id).update(queued_at=now):
-            schedule_recognition(note.pk)
-            recovered.append(note.pk)
-    return recovered
+    return _recover(_Work(
+        running=Q(status=NoteStatus.PROCESSING),
+        waiting=Q(status=NoteStatus.QUEUED),
+        doing="recognizing this note",
+        retry_hint="Use Reprocess to try again.",
+        requeued={"status": NoteStatus.QUEUED},
+        schedule=schedule_recognition,
+    ))
 
 
 def recover_stale_splits() -> list[int]:
     """Queue again every PDF whose worker died while splitting it, and every one
     whose task was lost; fail those that used up their attempts. Returns their ids."""
+    return _recover(_Work(
+        running=Q(status=NoteStatus.SPLITTING) & ~Q(run_token=""),
+        waiting=Q(status=NoteStatus.SPLITTING, run_token=""),
+        doing="splitting this PDF",
+        retry_hint="Use Split again to try again; the pages made so far are kept.",
+        requeued={},
+        schedule=schedule_split,
+    ))
+
+
+def _recover(work: _Work) -> list[int]:
     now = timezone.now()
     stale_before = now - timedelta(seconds=inkdex().stale_after_seconds)
     max_attempts = inkdex().max_attempts
     recovered: list[int] = []
-    splitting = Note.objects.filter(status=NoteStatus.SPLITTING)
 
-    for note in splitting.exclude(run_token="").filter(
+    for note in Note.objects.filter(work.running).filter(
         Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
     ):
-        stale = Note.objects.filter(pk=note.pk, status=NoteStatus.SPLITTING, run_token=note.run_token)
+        stale = Note.objects.filter(work.running, pk=note.pk, run_token=note.run_token)
         if note.attempts >= max_attempts:
             changed = stale.update(
                 status=NoteStatus.FAILED, finished_at=now, heartbeat_at=None,
-                error=f"The worker stopped while splitting this PDF ({note.attempts} attempts). "
-                "Use Split again to try again; the pages made so far are kept.",
+                error=f"The worker stopped while {work.doing} ({note.attempts} attempts). {work.retry_hint}",
             )
         else:
             changed = stale.update(
                 run_token="", heartbeat_at=None, queued_at=now,
-                error="The worker stopped while splitting this PDF; it has been queued again.",
+                error=f"The worker stopped while {work.doing}; it has been queued again.", **work.requeued,
             )
-        if changed:
-            _mark_task_lost(note.task_id, now)
-            if note.attempts < max_attempts:
-                schedule_split(note.pk)
-            recovered.append(note.pk)
-
-    for note in splitting.filter(run_token="", queued_at__lt=stale_before).only("pk", "task_id"):
-        if _task_waiting_or_running(note.task_id, stale_before):
+        if not changed:
             continue
-        if Note.objects.filter(pk=note.pk, status=NoteStatus.SPLITTING, run_token="", task_id=note.task_id).update(
-            queued_at=now
-        ):
-            schedule_split(note.pk)
+        _mark_task_lost(note.task_id, now)
+        if note.attempts < max_attempts:
+            work.schedule(note.pk)
+        recovered.append(note.pk)
+
+    # Asked once, after the dead workers' tasks were marked lost just above.
+    live_task_ids = _live_task_ids(stale_before)
+    for note in Note.objects.filter(work.waiting, queued_at__lt=stale_before).only("pk", "task_id"):
+        if _normalise_task_id(note.task_id) in live_task_ids:
+            continue
+        if Note.objects.filter(work.waiting, pk=note.pk, task_id=note.task_id).update(queued_at=now):
+            work.schedule(note.pk)
             recovered.append(note.pk)
     return recovered
+
+
+def _live_task_ids(stale_before) -> set[str]:
+    """The queue's tasks waiting to run, or running with a worker still alive."""
+    return {
+        str(pk)
+        for pk in DBTaskResult.objects.filter(
+            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before)
+        ).values_list("pk", flat=True)
+    }
 
 
 def _normalise_task_id(task_id: str) -> str:
@@ -115,17 +115,6 @@ def _normalise_task_id(task_id: str) -> str:
         return str(uuid.UUID(task_id))
     except (ValueError, TypeError):
         return task_id or ""
-
-
-def _task_waiting_or_running(task_id: str, stale_before) -> bool:
-    if not task_id:
-        return False
-    try:
-        return DBTaskResult.objects.filter(
-            Q(status="READY") | Q(status="RUNNING", started_at__gte=stale_before), pk=task_id
-        ).exists()
-    except ValidationError:  # not a task id at all
-        return False
 
 
 def _mark_task_lost(task_id: str, now) -> None:

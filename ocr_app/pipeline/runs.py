@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -19,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..conf import inkdex
-from ..models import Note
+from ..models import Note, NoteStatus
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,25 @@ class Run(NamedTuple):
 def retry_delay(attempts: int) -> timedelta:
     """How long a note waits after its ``attempts``-th failed run: the pause doubles each time."""
     return timedelta(seconds=inkdex().retry_backoff_seconds * 2 ** (attempts - 1))
+
+
+def retry_or_fail(note_id: int, token: str, errors: Callable[[int, int], tuple[str, str]], **requeued) -> Run:
+    """End a failed run: the note fails for good once it used up its attempts, or
+    waits ``retry_delay`` and is queued again (``requeued``: what else that changes).
+    ``errors(attempts, max_attempts)`` gives the owner's message for each case. Only
+    while the run still holds its claim; the task that ran it queues the retry."""
+    attempts = Note.objects.values_list("attempts", flat=True).get(pk=note_id)
+    max_attempts = inkdex().max_attempts
+    failed, retrying = errors(attempts, max_attempts)
+    now = timezone.now()
+    ours = Note.objects.filter(pk=note_id, run_token=token)
+    if attempts >= max_attempts:
+        ours.update(status=NoteStatus.FAILED, error=failed, finished_at=now, heartbeat_at=None)
+        return Run(note_id, "failed")
+    # The note and its retry task wait until the same moment: no worker takes the note before.
+    retry_at = now + retry_delay(attempts)
+    requeued = ours.update(run_token="", heartbeat_at=None, queued_at=now, retry_at=retry_at, error=retrying, **requeued)
+    return Run(note_id, "retrying", retry_at if requeued else None)
 
 
 class Heartbeat:
