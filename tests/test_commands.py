@@ -282,6 +282,9 @@ def test_import_notes_takes_scanned_pdfs_a_note_per_page(user, notes_folder, set
 def test_import_notes_refuses_bad_arguments(user, notes_folder, tmp_path):
     with pytest.raises(CommandError, match="language must be a code"):
         run("import_notes", str(notes_folder), "--owner", "alice", "--language", "x" * 40)
+    # Exactly a code the engine lists, as the pages and the API take it.
+    with pytest.raises(CommandError, match="Inkdex cannot read pt-BR notes"):
+        run("import_notes", str(notes_folder), "--owner", "alice", "--language", "pt-BR")
     with pytest.raises(CommandError, match="No user called 'mallory'"):
         run("import_notes", str(notes_folder), "--owner", "mallory")
     with pytest.raises(CommandError, match="is not a folder"):

@@ -80,21 +80,12 @@ def chosen_language(value, engine: str | None = None) -> str | None:
 
 
 def clean_language(value: str | None, engine: str | None = None) -> str | None:
-    """The language a client asked for, or None for the default; it must be one
-    the engine (default: the configured one) can read. A regional variant
-    ("pt-BR", as in an exported archive) is read as its language."""
-    if not value:
-        return None
-    # Checked first: an over-long value would otherwise fail every file, and
-    # only on PostgreSQL (SQLite does not enforce the column's length).
-    if not _LANGUAGE_CODE.fullmatch(value):
-        raise InvalidUpload("The language must be a code such as 'en' or 'pt-BR'.")
-    supported = engine_languages(engine)
-    # A regional variant ("pt-BR") is read as its language.
-    if re.split(r"[-_]", value)[0].lower() not in supported:
-        names = ", ".join(name for _, name in languages.choices(supported))
-        raise InvalidUpload(f"Inkdex cannot read {languages.NAMES.get(value, value)} notes; it reads {names}.")
-    return value
+    """The language ``import_notes`` was given: a code first (so that an over-long
+    value is named as such before any file is read), then exactly one the engine
+    reads, as the pages and the API take it (``chosen_language``)."""
+    if value and not _LANGUAGE_CODE.fullmatch(value):
+        raise InvalidUpload("The language must be a code such as 'en' or 'de'.")
+    return chosen_language(value, engine)
 
 
 def display_name(client_name: str | None) -> str:
