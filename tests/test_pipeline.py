@@ -177,6 +177,32 @@ def test_accents_an_engine_writes_decomposed_are_stored_composed_and_found(user,
     assert [r.note.pk for r in search_notes(user, "café").notes] == [note.pk]
 
 
+def test_texts_stored_decomposed_before_the_upgrade_are_composed_and_found(user):
+    """Migration 0026: lines, deleted lines and titles stored before texts were composed."""
+    from django.core.management import call_command
+
+    from ocr_app.models import DeletedLine
+    from ocr_app.search import search_notes
+    from tests.factories import make_note
+
+    note = make_note(user, ["plain line", "other line"], name="menu.jpg")
+    call_command("migrate", "ocr_app", "0025", verbosity=0)
+    try:
+        # As a correction typed decomposed was stored until then.
+        Line.objects.filter(note=note, order=0).update(text="Cafe\u0301 menu", ocr_text="Cafe\u0301 menv")
+        Note.objects.filter(pk=note.pk).update(title="Cre\u0300me")
+        DeletedLine.objects.create(note=note, text="Ga\u0302teau", order=5, x=0, y=0, width=1, height=1)
+        assert search_notes(user, "café").notes == []
+    finally:
+        call_command("migrate", "ocr_app", verbosity=0)
+    line = note.lines.get(order=0)
+    assert (line.text, line.ocr_text) == ("Café menu", "Café menv")
+    assert Note.objects.get(pk=note.pk).title == "Crème"
+    assert DeletedLine.objects.get(note=note).text == "Gâteau"
+    assert note.lines.get(order=1).text == "other line"
+    assert [r.note.pk for r in search_notes(user, "café").notes] == [note.pk]
+
+
 SECRET_DETAIL = "/srv/inkdex/var/models/ch_PP-OCRv4_rec.onnx: ONNXRuntimeError INVALID_GRAPH"
 
 

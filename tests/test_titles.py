@@ -90,6 +90,8 @@ def test_title_follows_recognition_until_the_owner_names_the_note(user, settings
 def test_a_title_is_one_line_of_limited_length(user):
     note = make_note(user, ["Call the plumber"], name="todo.jpg")
     assert rename_note(note=note, text="a\r\nb\x00c\x1ed").title == "a b c d"
+    assert rename_note(note=note, text="Cafe\u0301 plans").title == "Café plans"  # composed, as searched
+    rename_note(note=note, text="a b c d")
     with pytest.raises(InvalidTitle) as refused:
         rename_note(note=note, text="x" * (TITLE_MAX_LENGTH + 1))
     assert str(refused.value) == "A title can be at most 200 characters long; this one has 201."

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 from dataclasses import replace
 
 from django.core.files.base import ContentFile
@@ -26,6 +25,7 @@ from ..engines.isolated import EngineCrashed, EngineTimedOut
 from ..images import InvalidImage, downscale_for_ocr, make_preview, open_upright_rgb
 from ..models import Line, Note, NoteStatus
 from ..review_rule import needs_review, review_threshold, stored_confidence
+from ..search.query import composed
 from ..services.carry_over import store_lines_keeping_corrections
 from ..services.confidence_weights import active_calibration
 from ..services.database import with_retries
@@ -96,8 +96,7 @@ def _line_rows(note: Note, recognition: Recognition) -> list[Line]:
     rows = []
     for order, line in enumerate(recognition.lines):
         confidence = stored_confidence(line.confidence)
-        # Composed (NFC), as queries are, whatever form the engine writes accents in.
-        text = unicodedata.normalize("NFC", line.text)
+        text = composed(line.text)  # whatever form the engine writes accents in
         rows.append(
             Line(
                 note=note,

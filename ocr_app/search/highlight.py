@@ -17,12 +17,12 @@ Span = tuple[int, int]
 def _folded(text: str) -> tuple[str, range | list[int]]:
     """``text`` case-folded as ``query.fold`` folds words, and for each folded character
     the offset in ``text`` it comes from (folding "ß" gives "ss": two from one). No NFC
-    step: lines are stored composed already (``review.clean_text``, the pipeline)."""
+    step: lines and titles are stored composed already (``query.composed``)."""
     folded = text.casefold()
     if len(folded) == len(text):
         return folded, range(len(text))
-    source = [i for i, char in enumerate(text) for _ in char.casefold()]
-    return "".join(char.casefold() for char in text), source
+    # Folding has no context rules: the whole text folds as its characters one by one.
+    return folded, [i for i, char in enumerate(text) for _ in char.casefold()]
 
 
 class Highlighter:

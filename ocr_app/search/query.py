@@ -34,9 +34,15 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _TAG = re.compile(r'(?<!\S)(-?)tag:(?:"([^"]*)"?|([^\s"]+))', re.IGNORECASE)
 
 
+def composed(text: str) -> str:
+    """``text`` with its accents composed (NFC), as Inkdex stores every line's and
+    title's text and compares words: an "é" typed as "e" and an accent is one "é"."""
+    return unicodedata.normalize("NFC", text)
+
+
 def fold(text: str) -> str:
-    """A text as words are compared: NFC, case-folded ("Straße" and "STRASSE" are one word)."""
-    return unicodedata.normalize("NFC", text).casefold()
+    """A text as words are compared: composed, case-folded ("Straße" and "STRASSE" are one word)."""
+    return composed(text).casefold()
 
 
 def words_of(text: str) -> list[str]:

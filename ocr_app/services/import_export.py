@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
@@ -24,6 +23,7 @@ from ..conf import inkdex
 from ..images import InvalidImage, inspect_image, is_pdf
 from ..models import PDF_CONTENT_TYPE, DeletedLine, Line, Note, NoteStatus, ReviewEvent
 from ..review_rule import stored_confidence
+from ..search.query import composed
 from ..search.vocabulary import line_texts, record_words
 from ..tag_names import InvalidTag, parse_tag_names
 from .export import FORMAT, MANIFEST
@@ -194,12 +194,6 @@ def _tags_of(record: dict) -> list[str]:
         raise ExportError(f"The export's tags of {record.get('original_name')!r} are damaged: {exc}") from exc
 
 
-def _composed(text: str) -> str:
-    """A line's text as Inkdex stores it (NFC, as queries are): exports made before may
-    hold accents typed decomposed."""
-    return unicodedata.normalize("NFC", text)
-
-
 def _warnings_of(record: dict) -> list[str] | None:
     """The engine's warnings (exports made before them have none: null, as for notes not read since)."""
     warnings = record.get("warnings")
@@ -311,8 +305,8 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
     def add_lines(note: Note) -> None:
         lines = Line.objects.bulk_create(
             Line(
-                note=note, owner=user, order=line["order"], text=_composed(line["text"]),
-                ocr_text=_composed(line.get("ocr_text", line["text"])),
+                note=note, owner=user, order=line["order"], text=composed(line["text"]),
+                ocr_text=composed(line.get("ocr_text", line["text"])),
                 confidence=stored_confidence(line["confidence"]), x=line["box"]["x"], y=line["box"]["y"],
                 width=line["box"]["width"], height=line["box"]["height"], needs_review=bool(line["needs_review"]),
                 words=line.get("words") or [], alternatives=line.get("alternatives") or [],
@@ -344,7 +338,7 @@ def _import_note(user, record: dict, image: ContentFile, digest: str, exporter: 
                 deleted_events.setdefault(int(event["deleted_line"]), []).append(stored.pk)
         DeletedLine.objects.bulk_create(
             DeletedLine(
-                note=note, order=int(item["order"]), text=item["text"], ocr_text=item.get("ocr_text", ""),
+                note=note, order=int(item["order"]), text=composed(item["text"]), ocr_text=composed(item.get("ocr_text", "")),
                 confidence=float(item.get("confidence", 0.0)), x=item["box"]["x"], y=item["box"]["y"],
                 width=item["box"]["width"], height=item["box"]["height"], alternatives=item.get("alternatives") or [],
                 deleted_by=reviewer(item.get("deleted_by")), deleted_at=_parse_time(item.get("deleted_at")) or timezone.now(),

@@ -18,7 +18,6 @@ reviewer walks away.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from ..conf import inkdex
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
 from ..review_rule import review_threshold  # noqa: F401  (the review pages show it)
+from ..search.query import composed
 from ..search.vocabulary import forget_words, record_words
 from .learned_words import learn_from_change
 from .titles import refresh_automatic_title_after_commit
@@ -210,8 +210,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def clean_text(text: str) -> str:
     # Control characters (a NUL, which PostgreSQL cannot store, among them) are spaces.
-    # Composed (NFC), as queries are: an "é" typed as "e" and an accent is still found.
-    text = unicodedata.normalize("NFC", " ".join(_CONTROL.sub(" ", text).split()))
+    text = composed(" ".join(_CONTROL.sub(" ", text).split()))
     if len(text) > MAX_LINE_LENGTH:
         raise ReviewError(f"A line can hold at most {MAX_LINE_LENGTH} characters.")
     return text

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from ..models import TITLE_MAX_LENGTH, Line, Note
 from ..review_rule import review_threshold
+from ..search.query import composed
 
 # Any run of whitespace or control characters (a newline, a tab, NUL) is one space:
 # a title is one line of plain text.
@@ -37,7 +38,7 @@ def clean_title(text) -> str:
     # The length as sent: what the page's field and the API's schema allow.
     if len(text) > TITLE_MAX_LENGTH:
         raise InvalidTitle(f"A title can be at most {TITLE_MAX_LENGTH} characters long; this one has {len(text)}.")
-    return single_line(text)
+    return composed(single_line(text))
 
 
 def choose_title(lines: Iterable[tuple[str, float]], file_title: str, threshold: float) -> str:
