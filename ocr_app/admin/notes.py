@@ -47,6 +47,7 @@ class NoteAdmin(admin.ModelAdmin):
         "owner", "status", "image", "preview", "thumbnail", "sha256", "size_bytes", "width", "height", "image_format",
         "content_type", "uploaded_at", "queued_at", "retry_at", "started_at", "finished_at", "heartbeat_at", "attempts",
         "run_token", "task_id", "engine_name", "engine_version", "partial_result", "processing_seconds",
+        "warnings", "unread_ink",
         # Read-only: as a form field it would list every note to choose from.
         "source", "page_number", "page_count",
         # The worker's count of people's lines the last recognition kept.

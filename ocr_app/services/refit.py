@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 
-from ..conf import inkdex
 from ..engines.confidence import FEATURES, Calibration
 from ..models import ConfidenceWeights, Line, ReviewAction, ReviewEvent
+from ..review_rule import needs_review, review_threshold
 from .confidence_weights import activate_new_weights, calibration_in_use
 from .logistic import fit_logistic, roc_auc
 
@@ -104,9 +104,8 @@ def reviewed_examples(engine_name: str, threshold: float) -> tuple[list[Example]
         .values_list("pk", "features", "text", "ocr_text", "confidence", "note__partial_result")
     )
     raw = [
-        Example(pk, features, _same_text(text, ocr_text), confidence < threshold or partial)
+        Example(pk, features, _same_text(text, ocr_text), needs_review(confidence, partial=partial, threshold=threshold))
         for pk, features, text, ocr_text, confidence, partial in rows
-        if isinstance(features, dict) and all(name in features for name in FEATURES)
     ]
     totals = {"flagged": lines.filter(flagged_q).count(), "confident": lines.exclude(flagged_q).count()}
     reviewed = {"flagged": sum(e.flagged for e in raw), "confident": sum(not e.flagged for e in raw)}
@@ -155,7 +154,7 @@ def refit_confidence(
     or ``dry_run``. The report says what was measured either way."""
     if not 0 < holdout < 1:
         raise RefitRefused(f"The held-out share must be between 0 and 1 (got {holdout:g}).")
-    threshold = inkdex().review_threshold if threshold is None else threshold
+    threshold = review_threshold() if threshold is None else threshold
     examples, groups = reviewed_examples(engine_name, threshold)
     if len(examples) < min_lines:
         raise RefitRefused(

@@ -30,7 +30,6 @@ from django.utils import timezone
 from ..conf import inkdex
 from ..images import crop_jpeg, open_upright_rgb
 from ..models import Line, Note, NoteStatus, ReviewAction, ReviewEvent
-from ..review_rule import review_threshold  # noqa: F401  (the review pages show it)
 from ..search.query import composed
 from ..search.vocabulary import forget_words, record_words
 from .learned_words import learn_from_change

@@ -4,14 +4,27 @@ that the pages' scripts and API clients read the same shapes."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import wraps
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, JsonResponse
 
 from ..api.errors import error_body, first_message
 from ..api.note_serializers import serialized_notes
 from ..models import Note
+from ..services.review import ReviewError
+
+
+@contextmanager
+def refusal_shown(request: HttpRequest):
+    """What a line's change is refused for (a line taken meanwhile, a text too long...)
+    is said on the next page, instead of an error page."""
+    try:
+        yield
+    except ReviewError as exc:
+        messages.error(request, str(exc))
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -26,13 +26,13 @@ from ..services.listing import SORTS, STATUSES, NoteListOptions, page_of
 from ..services.note_images import ImageUnavailable, image_response, open_note_image
 from ..services import owner_edits
 from ..services.notes import delete_note, process_again
-from ..services.review import ReviewError, earlier_texts, restore_text
+from ..services.review import earlier_texts, restore_text
 from ..services.tags import user_tags
 from ..services.titles import InvalidTitle, rename_note
 from ..services.uploads import create_notes
 from ..tag_names import tag_key
 from . import answers
-from .answers import not_found_as_json, wants_json
+from .answers import not_found_as_json, refusal_shown, wants_json
 from .forms import NoteStatusForm, ReprocessForm, UploadForm, first_error
 
 
@@ -251,13 +251,11 @@ def note_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _owner_edit(request: HttpRequest, note: Note, change, done: str, anchor: str = "line-list") -> HttpResponse:
     """Run one owner change; its outcome is a message on the note page."""
-    try:
-        change()
-    except (Line.DoesNotExist, DeletedLine.DoesNotExist) as exc:
-        raise Http404("No such line on this note.") from exc
-    except ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
+    with refusal_shown(request):
+        try:
+            change()
+        except (Line.DoesNotExist, DeletedLine.DoesNotExist) as exc:
+            raise Http404("No such line on this note.") from exc
         messages.success(request, done)
     return redirect(f"{note.get_absolute_url()}#{anchor}")
 
@@ -314,11 +312,9 @@ def line_history(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     note = _owned_note(request, pk)
     line = get_object_or_404(note.lines.select_related("note", "note__owner", "reviewed_by"), pk=line_pk)
     if request.method == "POST":
-        try:
+        with refusal_shown(request):
             restore_text(line_id=line.pk, reviewer=request.user, text=request.POST.get("text", ""))
             messages.success(request, "Earlier text restored.")
-        except ReviewError as exc:
-            messages.error(request, str(exc))
         return redirect("ocr_app:line_history", pk=note.pk, line_pk=line.pk)
     return render(
         request,

@@ -3,7 +3,6 @@ lines a reviewer may reach) lives in ``services.review``."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import wraps
 
 from django.contrib import messages
@@ -15,7 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..images import InvalidImage
 from ..models import Note
+from ..review_rule import review_threshold
 from ..services import accuracy, owner_edits, review
+from .answers import refusal_shown
 
 SKIPPED_SESSION_KEY = "review_skipped"
 SKIPPED_NOTES_SESSION_KEY = "review_skipped_notes"
@@ -37,16 +38,6 @@ def reviewer_required(view):
 
 def _skipped(request: HttpRequest, key: str = SKIPPED_SESSION_KEY) -> list[int]:
     return request.session.get(key, [])
-
-
-@contextmanager
-def _refusal_shown(request: HttpRequest):
-    """What the review service refuses (a line taken meanwhile, a text too long...)
-    is said on the next page, instead of an error page."""
-    try:
-        yield
-    except review.ReviewError as exc:
-        messages.error(request, str(exc))
 
 
 def _lines_of_that_note(done: str, count: int) -> str:
@@ -84,7 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "after": neighbours.get(1),
             "counts": review.queue_counts(request.user),
             "skipped": len(_skipped(request)),
-            "threshold": review.review_threshold(),
+            "threshold": review_threshold(),
         },
     )
 
@@ -96,7 +87,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in {"save", "accept", "accept_note", "skip"}:
         return HttpResponse("Unknown review action.", status=400)
-    with _refusal_shown(request):
+    with refusal_shown(request):
         if action == "save":
             review.correct_line(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
         elif action == "accept":
@@ -125,7 +116,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         review.lines_open_to(reviewer=request.user).select_related("note", "note__owner", "reviewed_by"), pk=pk
     )
     if request.method == "POST":
-        with _refusal_shown(request):
+        with refusal_shown(request):
             review.restore_text(line_id=pk, reviewer=request.user, text=request.POST.get("text", ""))
             messages.success(request, "Earlier text restored.")
         return redirect("ocr_app:review_history", pk=pk)
@@ -144,7 +135,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def accuracy_report(request: HttpRequest) -> HttpResponse:
     lines = accuracy.reviewed_lines()
-    threshold = review.review_threshold()
+    threshold = review_threshold()
     return render(
         request,
         "ocr_app/review_accuracy.html",
@@ -164,7 +155,7 @@ def type_note(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("action") == "skip":
         _skip(request, SKIPPED_NOTES_SESSION_KEY, pk)
         return redirect("ocr_app:review_queue")
-    with _refusal_shown(request):
+    with refusal_shown(request):
         try:
             lines = owner_edits.type_note_text(
                 note_id=pk, person=request.user, text=request.POST.get("text", ""), as_reviewer=True
