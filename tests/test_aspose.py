@@ -69,14 +69,22 @@ def test_check_says_what_aspose_needs(settings, tmp_path):
     assert aspose_engine_ready() == []
 
 
-def test_aspose_is_offered_only_when_it_can_run(settings, tmp_path):
+def test_aspose_is_offered_only_when_it_can_run():
     # Whether it can run is seen by running it, not by asking the check the offer is made from.
+    engine = get_engine("aspose")
     try:
-        get_engine("aspose").recognize(render_note(["Buy milk"], font=PRINT_FONT)[0])
+        engine.recognize(render_note(["Buy milk"], font=PRINT_FONT)[0])
         runs = True
     except EngineError:
         runs = False
+    finally:
+        engine.stop()
     assert ("aspose" in available_engines()) == runs
+
+
+@needs_aspose
+def test_aspose_set_up_but_without_its_libssl_is_not_offered(settings, tmp_path):
+    assert "aspose" in available_engines()
     settings.INKDEX = {**settings.INKDEX, "ASPOSE_LIBSSL_DIR": str(tmp_path)}
     assert "aspose" not in available_engines()
 
