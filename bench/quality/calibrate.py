@@ -60,13 +60,14 @@ def labelled_lines(seeds, per_tier: int) -> list[tuple[int, str, object, bool]]:
 
 
 def auc(confidence, wrong) -> float:
-    """How often a wrong line gets a lower confidence than a right one."""
-    confidence, wrong = np.asarray(confidence), np.asarray(wrong, dtype=bool)
-    bad, good = confidence[wrong], confidence[~wrong]
-    if not len(bad) or not len(good):
+    """How often a wrong line gets a lower confidence than a right one (as
+    ``refit_confidence`` measures it); nan for a tier with one kind of line only."""
+    from ocr_app.services.logistic import roc_auc  # after django.setup(), as main's imports
+
+    try:
+        return roc_auc(confidence, ~np.asarray(wrong, dtype=bool))
+    except ValueError:
         return float("nan")
-    less = (bad[:, None] < good[None, :]).sum() + 0.5 * (bad[:, None] == good[None, :]).sum()
-    return less / (len(bad) * len(good))
 
 
 def rates(confidence, wrong, threshold: float = THRESHOLD) -> tuple[float, float]:

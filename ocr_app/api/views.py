@@ -15,6 +15,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ..models import Note
 from ..search import RELEVANCE
 from ..search import params as search_params
+from ..search.payload import results_summary
 from ..services.listing import add_line_counts
 from ..services.note_images import IMAGE_VARIANTS, ImageUnavailable, image_response, open_note_image
 from ..services.notes import delete_note, process_again
@@ -181,16 +182,9 @@ class SearchView(generics.GenericAPIView):
         if page > 1:
             previous = replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
         data = {
-            "query": results.query,
-            "page": results.page,
-            "has_next": results.has_next,
+            **results_summary(results),
             "next": replace_query_param(url, "page", page + 1) if results.has_next else None,
             "previous": previous,
-            "sort": results.sort,
-            "count": results.count,
-            "count_capped": results.count_capped,
-            "approximate_count": results.approximate_count,
-            "fuzzy_words": results.expansions,
             "results": search_s.SearchResultSerializer(results.notes, many=True, context={"request": request}).data,
         }
         return Response(data)

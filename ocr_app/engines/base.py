@@ -29,6 +29,12 @@ class Box:
     def area(self) -> int:
         return self.width * self.height
 
+    def shared_area(self, other: "Box") -> int:
+        """The area this box and ``other`` have in common (0 when they do not meet)."""
+        width = min(self.right, other.right) - max(self.x, other.x)
+        height = min(self.bottom, other.bottom) - max(self.y, other.y)
+        return width * height if width > 0 and height > 0 else 0
+
     @classmethod
     def around(cls, points) -> "Box":
         """The smallest box holding every (x, y) point, e.g. a rotated quad."""

@@ -296,12 +296,7 @@ def _corners(box: Box) -> tuple[int, int, int, int]:
 def _new_to(fragment: RecognizedLine, seen: list[RecognizedLine]) -> bool:
     """Whether ``fragment`` is not (mostly) one of ``seen`` found again."""
     box = fragment.box
-    for other in seen:
-        width = min(box.right, other.box.right) - max(box.x, other.box.x)
-        height = min(box.bottom, other.box.bottom) - max(box.y, other.box.y)
-        if width > 0 and height > 0 and width * height > SEEN_OVERLAP * box.area:
-            return False
-    return True
+    return all(box.shared_area(other.box) <= SEEN_OVERLAP * box.area for other in seen)
 
 
 def _plain(text: str) -> str:

@@ -16,7 +16,8 @@ def note_link(note_id: int, query: str) -> str:
     return reverse("ocr_app:note_detail", args=[note_id]) + "?" + urlencode({"q": query})
 
 
-def results_payload(results: SearchResults) -> dict:
+def results_summary(results: SearchResults) -> dict:
+    """What every JSON answer of a search says about the page of results as a whole."""
     return {
         "query": results.query,
         "page": results.page,
@@ -26,6 +27,12 @@ def results_payload(results: SearchResults) -> dict:
         "count_capped": results.count_capped,
         "approximate_count": results.approximate_count,
         "fuzzy_words": results.expansions,
+    }
+
+
+def results_payload(results: SearchResults) -> dict:
+    return {
+        **results_summary(results),
         "notes": [
             {
                 "id": r.note.pk,

@@ -29,13 +29,7 @@ def overlap(a: Box, b: Box) -> float:
     """The share of the smaller box that the two boxes have in common (0 to 1);
     0 for a box without area (a line typed without a place on the photo)."""
     smaller = min(a.area, b.area)
-    if smaller <= 0:
-        return 0.0
-    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
-    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
-    if width <= 0 or height <= 0:
-        return 0.0
-    return width * height / smaller
+    return a.shared_area(b) / smaller if smaller > 0 else 0.0
 
 
 @dataclass(frozen=True)
