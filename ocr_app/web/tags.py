@@ -68,16 +68,16 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def tag_rename(request: HttpRequest, tag_id: int) -> HttpResponse:
     try:
-        old = tag_services.owned_tag(request.user, tag_id).name
-        existing = {t.key for t in tag_services.user_tags(request.user).exclude(pk=tag_id)}
+        old = tag_services.owned_tag(request.user, tag_id)
         tag = tag_services.rename_tag(owner=request.user, tag_id=tag_id, new_name=request.POST.get("name", ""))
     except tag_services.TagNotFound:
         raise Http404("No such tag.") from None
     except InvalidTag as exc:
         messages.error(request, str(exc))
     else:
-        merged = tag.key in existing
-        messages.success(request, f"Merged {old} into {tag.name}." if merged else f"Renamed {old} to {tag.name}.")
+        # A merge leaves the other tag, the one that already had the name.
+        done = "Merged {} into {}." if tag.pk != old.pk else "Renamed {} to {}."
+        messages.success(request, done.format(old.name, tag.name))
     return redirect("ocr_app:tags")
 
 
